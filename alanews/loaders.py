@@ -1,0 +1,72 @@
+"""ArticleLoader: which processor normalises which field.
+
+Page classes add candidate values in priority order (structured data first);
+input processors clean each candidate and drop the unusable ones, and
+``TakeFirst`` keeps the best that survived.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urljoin
+
+from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
+from scrapy.loader import ItemLoader
+
+from alanews.dates import normalise_date
+from alanews.items import Article
+from alanews.processors import canonical_url, clean_text, join_blocks, post_id
+
+logger = logging.getLogger(__name__)
+
+LIST_FIELDS = ("tags", "related_urls")
+
+
+def _canonical(value, loader_context):
+    return canonical_url(value, loader_context["base_url"])
+
+
+def _absolute(value, loader_context):
+    value = (value or "").strip()
+    return urljoin(loader_context["base_url"], value) if value else None
+
+
+def _date(value, loader_context):
+    """An ISO date, or None with a warning and a stat when the text cannot be read."""
+    iso = normalise_date(value, loader_context["now"])
+    if iso is None and clean_text(value):
+        logger.warning("Unreadable date %r on %s", value, loader_context["base_url"])
+        stats = loader_context.get("stats")
+        if stats is not None:
+            stats.inc_value("alanews/date/unreadable")
+    return iso
+
+
+def _unique(values):
+    return list(dict.fromkeys(values))
+
+
+class ArticleLoader(ItemLoader):
+    default_item_class = Article
+    default_input_processor = MapCompose(clean_text)
+    default_output_processor = TakeFirst()
+
+    url_in = MapCompose(_canonical)
+    published_in = MapCompose(_date)
+    modified_in = MapCompose(_date)
+    tags_out = Compose(_unique)
+    body_in = Identity()
+    body_out = Compose(join_blocks)
+    image_url_in = MapCompose(_absolute)
+    video_url_in = MapCompose(_absolute)
+    related_urls_in = MapCompose(_canonical)
+    related_urls_out = Compose(_unique)
+    post_id_in = MapCompose(post_id)
+
+    def load_item(self):
+        """Every field present: None, or [] for lists, where the page had nothing."""
+        item = super().load_item()
+        for name in item.fields:
+            if name not in item:
+                item[name] = [] if name in LIST_FIELDS else None
+        return item

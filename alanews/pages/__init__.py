@@ -1,0 +1,1 @@
+"""Page classes: they read one response and make no requests."""

@@ -1,0 +1,53 @@
+"""Pure functions that turn raw extracted strings into clean field values."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+_SPACES = re.compile(r"\s+")
+# Query parameters that only track a click; they never change the article.
+_TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|amp)$", re.I)
+
+
+def clean_text(value: str | None) -> str | None:
+    """Decode entities, fold every run of white space (nbsp included) to one space."""
+    if value is None:
+        return None
+    text = _SPACES.sub(" ", html.unescape(value)).strip()
+    return text or None
+
+
+def canonical_url(url: str | None, base: str | None = None) -> str | None:
+    """Absolute URL without tracking parameters or fragment; article paths keep a trailing slash."""
+    if not url:
+        return None
+    url = url.strip()
+    if base:
+        url = urljoin(base, url)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+         if not _TRACKING_PARAMS.match(k)]
+    )
+    path = parts.path or "/"
+    if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
+        path += "/"
+    return urlunsplit((parts.scheme, parts.netloc.lower(), path, query, ""))
+
+
+def join_blocks(blocks: list[str]) -> str | None:
+    """Body text: paragraphs and sub-headings separated by one blank line."""
+    texts = [t for t in (clean_text(b) for b in blocks) if t]
+    return "\n\n".join(texts) or None
+
+
+def post_id(value: str | int | None) -> int | None:
+    """The WordPress post id from ``postid-123``, ``?p=123`` or a bare number."""
+    if value is None:
+        return None
+    match = re.search(r"(\d+)\s*$", str(value))
+    return int(match.group(1)) if match else None

@@ -1,0 +1,101 @@
+"""The site's map in one place: categories, URL shapes, what a URL tells about a post.
+
+Everything here is derived from the base URL (``ALANEWS_BASE_URL``), so the same
+code crawls the real site and a loopback replica.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlsplit
+
+DEFAULT_BASE_URL = "https://www.alanews.it"
+
+
+@dataclass(frozen=True)
+class Category:
+    spider: str  # the spider's name
+    path: str  # WordPress category path, parents first (inferred, see ALANEWS.md)
+    name: str  # display name in menus and breadcrumbs
+
+
+# The menu of the real site (known); the paths are inferred and may be overridden
+# per run with the ALANEWS_CATEGORY_PATHS setting ({"video": "video", ...}).
+CATEGORIES = (
+    Category("cronaca", "cronaca", "Cronaca"),
+    Category("politica", "politica", "Politica"),
+    Category("economia", "economia", "Economia"),
+    Category("esteri", "esteri", "Esteri"),
+    Category("sport", "sport", "Sport"),
+    Category("calcio", "sport/calcio", "Calcio"),
+    Category("spettacoli", "spettacoli", "Spettacoli"),
+    Category("salute", "salute", "Salute"),
+    Category("tecnologia", "tecnologia", "Tecnologia"),
+    Category("cultura", "cultura", "Cultura"),
+    Category("ambiente", "ambiente", "Ambiente"),
+    Category("video", "cronaca/video", "Video"),
+)
+CATEGORY_BY_SPIDER = {c.spider: c for c in CATEGORIES}
+CATEGORY_NAME_BY_PATH = {c.path: c.name for c in CATEGORIES}
+
+# Permalink structure /%year%/%monthnum%/%day%/%category%/%postname%/ (known).
+ARTICLE_PATH_RE = re.compile(
+    r"^/(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/"
+    r"(?P<category>[a-z0-9-]+(?:/[a-z0-9-]+)*)/(?P<slug>[^/]+)/?$"
+)
+
+
+def normalise_base_url(base_url: str) -> str:
+    """The site root without a trailing slash; a bad value is a clear error."""
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"ALANEWS_BASE_URL must be an http(s) URL, got {base_url!r}")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def category_url(base_url: str, path: str, page: int = 1) -> str:
+    """A category archive page; WordPress's default ``/category/`` base (inferred)."""
+    url = f"{base_url}/category/{path}/"
+    return url if page <= 1 else f"{url}page/{page}/"
+
+
+def is_same_site(base_url: str, url: str) -> bool:
+    """True when ``url`` is on the crawled host with the crawled scheme."""
+    base, other = urlsplit(base_url), urlsplit(url)
+    return (base.scheme, base.netloc.lower()) == (other.scheme, other.netloc.lower())
+
+
+@dataclass(frozen=True)
+class ArticleUrl:
+    """What a permalink alone tells about a post."""
+
+    published: date
+    category_path: str
+    slug: str
+
+
+def parse_article_url(base_url: str, url: str) -> ArticleUrl | None:
+    """Read date, category path and slug from a permalink; None for any other URL."""
+    if not is_same_site(base_url, url):
+        return None
+    path = urlsplit(url).path
+    root = urlsplit(base_url).path
+    if root:
+        if not path.startswith(root + "/"):
+            return None
+        path = path[len(root):]
+    match = ARTICLE_PATH_RE.match(path)
+    if not match or match["category"].startswith(("category", "tag", "author", "page")):
+        return None
+    try:
+        published = date(int(match["year"]), int(match["month"]), int(match["day"]))
+    except ValueError:
+        return None
+    return ArticleUrl(published, match["category"], match["slug"])
+
+
+def in_category(category_path: str, wanted: str) -> bool:
+    """A post of ``category_path`` belongs to the archive of ``wanted`` (or its parent)."""
+    return category_path == wanted or category_path.startswith(wanted + "/")

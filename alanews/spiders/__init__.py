@@ -1,0 +1,1 @@
+"""The 12 category spiders and ``alanews``, which crawls them all."""

@@ -1,0 +1,57 @@
+"""Spider arguments (``-a name=value``), validated in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"spider argument {name} must be a positive integer, got {value!r}")
+    return number
+
+
+def _non_negative_int(name: str, value: str) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ValueError(f"spider argument {name} must be 0 or a positive integer, got {value!r}")
+    return number
+
+
+def _iso_date(name: str, value: str) -> date:
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"spider argument {name} must be an ISO date like 2026-09-01, got {value!r}") from None
+
+
+# name: (description shown to users, parser, default)
+ARGUMENTS = {
+    "max_pages": ("listing pages walked per category; default: every page", _positive_int, None),
+    "since": ("ISO date; older articles, and listing pages holding only them, are skipped", _iso_date, None),
+    "related_depth": ("Related Posts hops followed from each article; 0 disables", _non_negative_int, 1),
+}
+
+
+@dataclass(frozen=True)
+class SpiderArguments:
+    max_pages: int | None = None
+    since: date | None = None
+    related_depth: int = 1
+
+    @classmethod
+    def from_kwargs(cls, kwargs: dict) -> SpiderArguments:
+        """Take our arguments out of ``kwargs``; a bad value raises ValueError naming it."""
+        values = {}
+        for name, (_, parse, default) in ARGUMENTS.items():
+            raw = kwargs.pop(name, None)
+            values[name] = default if raw in (None, "") else parse(name, raw)
+        return cls(**values)

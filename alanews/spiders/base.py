@@ -1,0 +1,113 @@
+"""CategorySpider: walks category archives, then each article's Related Posts.
+
+Spiders only navigate: what a page holds is read by the page classes.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Request, TextResponse
+
+from alanews.pages.article import ArticlePage
+from alanews.pages.listing import ListingPage
+from alanews.processors import canonical_url
+from alanews.site import (
+    CATEGORY_BY_SPIDER, ArticleUrl, category_url, in_category, normalise_base_url, parse_article_url,
+)
+from alanews.spiders.arguments import SpiderArguments
+
+
+class CategorySpider(scrapy.Spider):
+    #: spider names of the categories whose archives this spider walks
+    categories: tuple[str, ...] = ()
+    #: follow every related post, not only those of our own categories
+    follow_all_related = False
+
+    def __init__(self, *args, **kwargs):
+        self.args = SpiderArguments.from_kwargs(kwargs)
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.base_url = normalise_base_url(crawler.settings.get("ALANEWS_BASE_URL"))
+        spider.allowed_domains = [urlsplit(spider.base_url).hostname]
+        overrides = crawler.settings.getdict("ALANEWS_CATEGORY_PATHS")
+        spider.paths = tuple(
+            overrides.get(name, CATEGORY_BY_SPIDER[name].path) for name in cls.categories or (cls.name,)
+        )
+        return spider
+
+    async def start(self):
+        for path in self.paths:
+            yield Request(
+                category_url(self.base_url, path),
+                callback=self.parse_listing,
+                meta={"alanews_category": path, "alanews_page": 1},
+            )
+
+    def parse_listing(self, response):
+        if not isinstance(response, TextResponse):
+            self._skip(response, "listing/not_html")
+            return
+        page = ListingPage(response)
+        number = response.meta.get("alanews_page", 1)
+        self.crawler.stats.inc_value("alanews/listing/pages")
+        main = self._articles(page.main_links(), response)
+        if not main:
+            self._skip(response, "listing/empty")
+        for url, article in {**dict(self._articles(page.hero_links(), response)), **dict(main)}.items():
+            if self._wanted_by_date(article):
+                yield self._article_request(url, depth=0)
+        next_url = page.next_page()
+        more_pages = self.args.max_pages is None or number < self.args.max_pages
+        if next_url and main and more_pages and any(self._wanted_by_date(a, count=False) for _, a in main):
+            yield Request(next_url, callback=self.parse_listing, meta={**response.meta, "alanews_page": number + 1})
+
+    def parse_article(self, response):
+        if not isinstance(response, TextResponse):
+            self._skip(response, "article/not_html")
+            return
+        page = ArticlePage(response, self.base_url)
+        yield page.to_item(self.crawler.stats)
+        depth = response.meta.get("alanews_depth", 0)
+        if depth >= self.args.related_depth:
+            return
+        for url, article in self._articles(page.related_urls(), response):
+            if not self._follows(article):
+                self.crawler.stats.inc_value("alanews/related/other_category")
+            elif self._wanted_by_date(article):
+                self.crawler.stats.inc_value("alanews/related/followed")
+                yield self._article_request(url, depth=depth + 1)
+
+    # --- navigation rules ------------------------------------------------------
+
+    def _articles(self, hrefs, response) -> list[tuple[str, ArticleUrl]]:
+        """Canonical permalinks among ``hrefs``; other links are counted and dropped."""
+        found = {}
+        for href in hrefs:
+            url = canonical_url(href, response.url)
+            article = parse_article_url(self.base_url, url) if url else None
+            if article is None:
+                self.crawler.stats.inc_value("alanews/links/not_article")
+            else:
+                found.setdefault(url, article)
+        return list(found.items())
+
+    def _follows(self, article: ArticleUrl) -> bool:
+        return self.follow_all_related or any(in_category(article.category_path, p) for p in self.paths)
+
+    def _wanted_by_date(self, article: ArticleUrl, count: bool = True) -> bool:
+        wanted = self.args.since is None or article.published >= self.args.since
+        if not wanted and count:
+            self.crawler.stats.inc_value("alanews/since/skipped")
+        return wanted
+
+    def _article_request(self, url: str, depth: int) -> Request:
+        return Request(url, callback=self.parse_article, meta={"alanews_depth": depth}, priority=1)
+
+    def _skip(self, response, reason: str) -> None:
+        self.logger.warning("Skipped %s (%s, status %s)", response.url, reason, response.status)
+        self.crawler.stats.inc_value(f"alanews/{reason}")
