@@ -1,0 +1,264 @@
+"""Read the dates www.alanews.it shows or embeds, and write them as ISO 8601.
+
+The site mixes three conventions (see ALANEWS.md, "Dates"): Italian display
+dates (``11 Dicembre 2025``, relative ``2 ore fa`` / JNews's ``2 ore ago``),
+Yoast ISO timestamps in UTC (``+00:00``) and JNews JSON-LD in Rome local time
+without an offset (``2025-12-11 10:15:00``). Everything is normalised to
+Europe/Rome so that the same instant always gives the same string.
+
+Rules:
+
+* a text with a time gives an aware ``datetime`` in ``ROME``; a text with only
+  a day gives a ``date`` (midnight is never invented);
+* unreadable or impossible text gives ``None``: we never guess;
+* the forms the site really uses are read by precompiled regexes (fast path);
+  only text they do not recognise at all goes to dateparser (slow fallback).
+
+DST: local wall times are attached with zoneinfo, so the offset follows the
+calendar. A wall time that does not exist (``29 Marzo 2026 - 02:30``, in the
+spring-forward gap) keeps zoneinfo's default ``fold=0``, i.e. the offset in
+force before the change (``+01:00``); an ambiguous one (autumn) gets the first
+occurrence (``+02:00``). Instants given with an offset are converted with
+``astimezone`` and so keep the right fold.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from datetime import date, datetime, timedelta, timezone
+
+ROME = zoneinfo.ZoneInfo("Europe/Rome")
+
+MIN_YEAR, MAX_YEAR = 1990, 2100
+# A date field is short; longer text is not a date, and scanning it (or
+# handing it to dateparser) would only risk a false match and cost time.
+MAX_LENGTH = 200
+
+_MONTHS = {
+    "gennaio": 1, "gen": 1,
+    "febbraio": 2, "feb": 2,
+    "marzo": 3, "mar": 3,
+    "aprile": 4, "apr": 4,
+    "maggio": 5, "mag": 5,
+    "giugno": 6, "giu": 6,
+    "luglio": 7, "lug": 7,
+    "agosto": 8, "ago": 8,
+    "settembre": 9, "set": 9, "sett": 9,
+    "ottobre": 10, "ott": 10,
+    "novembre": 11, "nov": 11,
+    "dicembre": 12, "dic": 12,
+}
+
+# Units of "N <unit> fa/ago"; a timedelta unit gives a datetime, a day count
+# gives a date (minute precision is meaningless for "3 giorni fa").
+_TIME_UNITS = {
+    **dict.fromkeys(("secondi", "secondo", "sec", "secs", "second", "seconds"), timedelta(seconds=1)),
+    **dict.fromkeys(("minuti", "minuto", "min", "mins", "minute", "minutes"), timedelta(minutes=1)),
+    **dict.fromkeys(("ore", "ora", "h", "hour", "hours", "hr", "hrs"), timedelta(hours=1)),
+}
+_DAY_UNITS = {
+    **dict.fromkeys(("giorni", "giorno", "gg", "day", "days"), 1),
+    **dict.fromkeys(("settimane", "settimana", "week", "weeks"), 7),
+}
+_DAY_WORDS = {
+    "oggi": 0, "today": 0,
+    "ieri": 1, "yesterday": 1,
+    "l'altro ieri": 2, "l'altroieri": 2, "altro ieri": 2, "altroieri": 2,
+    "day before yesterday": 2,
+}
+_NOW_WORDS = frozenset(("adesso", "ora", "proprio ora", "just now", "now"))
+
+# Dashes, nbsp and typographic apostrophes as the site (and copy-paste) gives them.
+_CLEAN = str.maketrans({
+    "\xa0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ",
+    "\u2019": "'", "\u2018": "'", "\u2013": "-", "\u2014": "-",
+})
+
+# Optional time after a date: "- 10:32", ", 10:32", "alle 10:32", "ore 10.32".
+_TIME = (
+    r"(?:[\s,|@-]*(?:alle\s+)?(?:ore\s+)?"
+    r"(?P<hh>\d{1,2})[:.](?P<mm>\d{2})(?::(?P<ss>\d{2}))?(?!\d))?"
+)
+_ISO_RE = re.compile(
+    r"(?<!\d)(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
+    r"(?:[t ](?P<hh>\d{2}):(?P<mm>\d{2})(?::(?P<ss>\d{2})(?:[.,]\d+)?)?"
+    r"\s*(?P<tz>z|[+-]\d{2}(?::?\d{2})?)?)?(?![\d:])"
+)
+_ITALIAN_RE = re.compile(
+    r"(?<!\d)(?P<d>\d{1,2})(?:[°º]|o(?=\s))?\s*(?P<mon>[a-z]+)\.?\s+(?P<y>\d{4})(?!\d)" + _TIME
+)
+_NUMERIC_RE = re.compile(
+    r"(?<![\d/.-])(?P<d>\d{1,2})(?P<sep>[/.-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4})(?!\d)" + _TIME
+)
+_AGO_RE = re.compile(
+    r"(?<![\w'])(?P<n>\d+|un'|(?:una|uno|un|an|a|one)\s)\s*(?P<unit>[a-z]+)\s+(?:fa|ago)\b"
+)
+_DAY_RE = re.compile(
+    r"(?<![\w'])(?P<word>l'altro ieri|l'altroieri|altro ieri|altroieri|ieri|oggi"
+    r"|day before yesterday|yesterday|today)\b" + _TIME
+)
+# For the fallback: what makes text relative, and what makes a result carry a time.
+_RELATIVE_HINT_RE = re.compile(r"\b(?:fa|ago)\b")
+_HAS_TIME_RE = re.compile(
+    r"(?<![\d./-])\d{1,2}[:.]\d{2}(?![\d./-])|(?:secondi|secondo|sec|minut[ioe]\w*|mins?|ore|ora|hours?|hrs?|seconds?)\s+(?:fa|ago)\b"
+)
+
+
+def parse_date(text: str, now: datetime | None = None) -> datetime | date | None:
+    """Read ``text`` as a Rome datetime (if it has a time), a date, or None.
+
+    ``now`` anchors relative text (``2 ore fa``, ``ieri``); it should be aware
+    (a naive one is taken as Rome time) and defaults to the current time.
+    """
+    if not isinstance(text, str) or len(text) > MAX_LENGTH:
+        return None
+    clean = text.translate(_CLEAN).lower().strip()
+    if not clean:
+        return None
+    for reader in _FAST_READERS:
+        result = reader(clean, now)
+        if result is not _UNRECOGNISED:
+            return result
+    return _fallback(clean, now)
+
+
+def to_iso(value: datetime | date) -> str:
+    """``2025-12-11T10:15:00+01:00`` for a datetime (in Rome), ``2025-12-11`` for a date."""
+    if isinstance(value, datetime):
+        value = value.replace(tzinfo=ROME) if value.tzinfo is None else value.astimezone(ROME)
+        return value.isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def normalise_date(text, now=None) -> str | None:
+    """ISO string for whatever date ``text`` holds, or None when it cannot be read."""
+    value = parse_date(text, now)
+    return None if value is None else to_iso(value)
+
+
+# --- fast path -------------------------------------------------------------
+
+# Returned by a reader that does not know the form, as opposed to None
+# ("recognised but invalid", which must not fall through to a guess).
+_UNRECOGNISED = object()
+
+
+def _build(y: int, m: int, d: int, hh, mm, ss) -> datetime | date | None:
+    """Validated date, or Rome datetime when a time was matched; None if impossible."""
+    if not MIN_YEAR <= y <= MAX_YEAR:
+        return None
+    try:
+        if hh is None:
+            return date(y, m, d)
+        return datetime(y, m, d, int(hh), int(mm), int(ss or 0), tzinfo=ROME)
+    except ValueError:
+        return None
+
+
+def _read_iso(clean: str, now) -> datetime | date | None | object:
+    match = _ISO_RE.search(clean)
+    if match is None:
+        return _UNRECOGNISED
+    value = _build(int(match["y"]), int(match["m"]), int(match["d"]), match["hh"], match["mm"], match["ss"])
+    tz = match["tz"]
+    if value is None or tz is None:
+        return value
+    if tz == "z":
+        offset = timedelta(0)
+    else:
+        digits = tz[1:].replace(":", "")
+        hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+        if hours > 23 or minutes > 59:
+            return None
+        offset = timedelta(hours=hours, minutes=minutes) * (-1 if tz[0] == "-" else 1)
+    # Re-label the wall time with its own offset, then convert: keeps DST fold right.
+    return value.replace(tzinfo=timezone(offset)).astimezone(ROME)
+
+
+def _read_italian(clean: str, now) -> datetime | date | None | object:
+    # First "<day> <word> <year>" whose word is a month: icon or label text may precede it.
+    for match in _ITALIAN_RE.finditer(clean):
+        month = _MONTHS.get(match["mon"])
+        if month is not None:
+            return _build(int(match["y"]), month, int(match["d"]), match["hh"], match["mm"], match["ss"])
+    return _UNRECOGNISED
+
+
+def _read_numeric(clean: str, now) -> datetime | date | None | object:
+    match = _NUMERIC_RE.search(clean)
+    if match is None:
+        return _UNRECOGNISED
+    # Italian order is day first; 11/13/2025 is invalid, not a US date.
+    return _build(int(match["y"]), int(match["m"]), int(match["d"]), match["hh"], match["mm"], match["ss"])
+
+
+def _rome_now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(ROME)
+    return now.replace(tzinfo=ROME) if now.tzinfo is None else now.astimezone(ROME)
+
+
+def _minutes_ago(now: datetime | None, delta: timedelta) -> datetime:
+    """``now - delta`` to the minute; subtracts in UTC because aware arithmetic
+    in one zone is wall-clock arithmetic and would be an hour off across DST."""
+    instant = _rome_now(now).astimezone(timezone.utc) - delta
+    return instant.astimezone(ROME).replace(second=0, microsecond=0)
+
+
+def _read_relative(clean: str, now) -> datetime | date | None | object:
+    if clean in _NOW_WORDS:
+        return _minutes_ago(now, timedelta(0))
+    match = _AGO_RE.search(clean)
+    if match is not None:
+        raw = match["n"].strip()
+        count = int(raw) if raw.isdigit() else 1
+        unit = match["unit"]
+        if unit in _TIME_UNITS:
+            return _minutes_ago(now, _TIME_UNITS[unit] * count)
+        if unit in _DAY_UNITS:
+            return _rome_now(now).date() - timedelta(days=_DAY_UNITS[unit] * count)
+        return _UNRECOGNISED  # e.g. "2 mesi fa": left to dateparser
+    match = _DAY_RE.search(clean)
+    if match is None:
+        return _UNRECOGNISED
+    day = _rome_now(now).date() - timedelta(days=_DAY_WORDS[match["word"]])
+    return _build(day.year, day.month, day.day, match["hh"], match["mm"], match["ss"])
+
+
+_FAST_READERS = (_read_iso, _read_italian, _read_numeric, _read_relative)
+
+
+# --- fallback --------------------------------------------------------------
+
+def _fallback(clean: str, now: datetime | None) -> datetime | date | None:
+    """Ask dateparser about text the fast path does not know.
+
+    A fresh parser per call is needed because RELATIVE_BASE is a setting;
+    building one is cheap (the costly locale data is cached by dateparser
+    after first use), so no parser is kept at module level. dateparser is
+    imported here so the fast path never pays for it.
+    """
+    try:
+        import dateparser
+
+        relative = _RELATIVE_HINT_RE.search(clean) is not None
+        settings = {
+            "RELATIVE_BASE": _rome_now(now).replace(tzinfo=None),
+            "TIMEZONE": "Europe/Rome",
+            "RETURN_AS_TIMEZONE_AWARE": False,
+            "PREFER_DATES_FROM": "past",
+            "DATE_ORDER": "DMY",
+        }
+        if not relative:
+            # Absolute text must name day, month and year: no filled-in guesses.
+            settings["REQUIRE_PARTS"] = ["day", "month", "year"]
+            settings["STRICT_PARSING"] = True
+        parsed = dateparser.parse(clean, languages=["it", "en"], settings=settings)
+    except Exception:  # dateparser has many internal failure modes; all mean "unreadable"
+        return None
+    if parsed is None or not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        return None
+    if _HAS_TIME_RE.search(clean) is None:
+        return parsed.date()
+    return parsed.replace(second=0 if relative else parsed.second, microsecond=0, tzinfo=ROME)
