@@ -58,13 +58,20 @@ class CategorySpider(scrapy.Spider):
         main = self._articles(page.main_links(), response)
         if not main:
             self._skip(response, "listing/empty")
+        main_urls = {url for url, _ in main}
         for url, article in {**dict(self._articles(page.hero_links(), response)), **dict(main)}.items():
             if self._wanted_by_date(article):
-                yield self._article_request(url, depth=0)
+                yield self._article_request(url, depth=0, main_list=url in main_urls)
         next_url = page.next_page()
+        if not next_url:
+            response.meta["alanews_archive_end"] = True
         more_pages = self.args.max_pages is None or number < self.args.max_pages
         if next_url and main and more_pages and any(self._wanted_by_date(a, count=False) for _, a in main):
-            yield Request(next_url, callback=self.parse_listing, meta={**response.meta, "alanews_page": number + 1})
+            yield Request(next_url, callback=self.parse_listing, meta={
+                "alanews_category": response.meta.get("alanews_category"),
+                "alanews_page": number + 1,
+                "alanews_next_page": True,
+            })
 
     def parse_article(self, response):
         if not isinstance(response, TextResponse):
@@ -105,8 +112,10 @@ class CategorySpider(scrapy.Spider):
             self.crawler.stats.inc_value("alanews/since/skipped")
         return wanted
 
-    def _article_request(self, url: str, depth: int) -> Request:
-        return Request(url, callback=self.parse_article, meta={"alanews_depth": depth}, priority=1)
+    def _article_request(self, url: str, depth: int, main_list: bool = False) -> Request:
+        """An article is known to deltafetch by its canonical URL, whatever link led to it."""
+        meta = {"alanews_depth": depth, "alanews_main_list": main_list, "deltafetch_key": url}
+        return Request(url, callback=self.parse_article, meta=meta, priority=1)
 
     def _skip(self, response, reason: str) -> None:
         self.logger.warning("Skipped %s (%s, status %s)", response.url, reason, response.status)

@@ -1,0 +1,41 @@
+"""Offline demo: serve the replica on loopback and crawl it with a real `scrapy crawl`.
+
+    python -m replica.demo esteri -O esteri.jsonl [--articles 300] [more scrapy crawl options]
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def main(argv: list[str]) -> int:
+    articles = "300"
+    if "--articles" in argv:
+        at = argv.index("--articles")
+        articles = argv[at + 1]
+        del argv[at:at + 2]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "replica", "--port", "0", "--articles", articles],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        line = server.stdout.readline()
+        if not line.startswith("REPLICA_URL "):
+            print(f"replica did not start: {line!r}", file=sys.stderr)
+            return 1
+        base_url = line.split()[1]
+        print(f"Replica of www.alanews.it serving {articles} articles at {base_url}", file=sys.stderr)
+        return subprocess.call([
+            sys.executable, "-m", "scrapy", "crawl", *argv,
+            "-s", f"ALANEWS_BASE_URL={base_url}",
+            "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+        ])
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
