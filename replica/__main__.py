@@ -1,0 +1,40 @@
+"""python -m replica --port 0 --articles 300 --seed 1 [--host 127.0.0.1] [--prerender] [--verbose]"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from .server import make_server
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m replica", description="Local replica of www.alanews.it")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--articles", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--prerender", action="store_true", help="render every page at start")
+    ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    args = ap.parse_args(argv)
+
+    server, replica = make_server(args.host, args.port, args.articles, args.seed,
+                                  verbose=args.verbose, prerender=args.prerender)
+
+    def stop(signum, frame):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    sys.stdout.write(f"REPLICA_URL {replica.base_url}\n")
+    sys.stdout.flush()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""HTTP server for the replica (loopback, stdlib only)."""
+from __future__ import annotations
+
+import json
+import re
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from . import render
+from .model import CATEGORIES, Site, expected_item
+
+_CAT_RE = re.compile(r"^/category/(?P<path>[a-z0-9\-]+(?:/[a-z0-9\-]+)*?)(?:/page/(?P<page>\d+))?/?$")
+_ART_RE = re.compile(r"^/\d{4}/\d{2}/\d{2}/[a-z0-9\-/]+$")
+
+
+class Replica:
+    """Site + renderer + cache + stats, shared by all handler threads."""
+
+    def __init__(self, site: Site, base_url: str = ""):
+        self.site = site
+        self.base_url = base_url.rstrip("/")
+        self.lock = threading.RLock()
+        self.cache: dict[tuple, bytes | None] = {}
+        self.stats_lock = threading.Lock()
+        self.reset_stats()
+
+    # ---- stats
+    def reset_stats(self) -> None:
+        with getattr(self, "stats_lock", threading.Lock()):
+            self.kinds = {"robots": 0, "listing": 0, "article": 0, "other": 0}
+            self.paths: dict[str, int] = {}
+            self.statuses: dict[str, int] = {}
+            self.total = 0
+
+    def count(self, kind: str, path: str, status: int) -> None:
+        with self.stats_lock:
+            self.total += 1
+            self.kinds[kind] = self.kinds.get(kind, 0) + 1
+            self.paths[path] = self.paths.get(path, 0) + 1
+            self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
+
+    def stats(self) -> dict:
+        with self.stats_lock:
+            return {"total": self.total, "by_kind": dict(self.kinds), "by_path": dict(self.paths),
+                    "by_status": dict(self.statuses)}
+
+    # ---- rendering (cached)
+    def _cached(self, key: tuple, fn):
+        key = (self.site.version,) + key
+        with self.lock:
+            if key in self.cache:
+                return self.cache[key]
+        val = fn()
+        data = val.encode("utf-8") if isinstance(val, str) else None
+        with self.lock:
+            self.cache[key] = data
+        return data
+
+    def article_page(self, path: str) -> bytes | None:
+        with self.lock:
+            a = self.site.by_path.get(path)
+        if a is None:
+            return None
+        return self._cached(("a", path), lambda: render.render_article(self.site, a, self.base_url))
+
+    def listing_page(self, cat: str, page: int) -> bytes | None:
+        return self._cached(("l", cat, page), lambda: render.render_listing(self.site, cat, page, self.base_url))
+
+    def home(self) -> bytes:
+        return self._cached(("h",), lambda: render.render_home(self.site, self.base_url))
+
+    def prerender(self) -> int:
+        n = 0
+        for a in list(self.site.articles):
+            self.article_page(a.path)
+            n += 1
+        for p in CATEGORIES:
+            for k in range(1, self.site.pages(p, render.PER_PAGE) + 1):
+                self.listing_page(p, k)
+                n += 1
+        self.home()
+        return n
+
+    def publish(self, k: int):
+        with self.lock:
+            new = self.site.publish(k)
+            self.cache.clear()
+        return new
+
+    def truth_jsonl(self, articles=None) -> bytes:
+        arts = self.site.articles if articles is None else articles
+        return "".join(json.dumps(expected_item(a, self.base_url), ensure_ascii=False) + "\n"
+                       for a in arts).encode("utf-8")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "Apache"
+
+    def version_string(self):
+        return "Apache"
+    replica: Replica = None  # set on the subclass
+    verbose = False
+
+    def log_message(self, format, *args):  # noqa: A002
+        if self.verbose:
+            sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
+
+    # ---- helpers
+    def _send(self, status: int, body: bytes, ctype: str = "text/html; charset=UTF-8",
+              headers: dict | None = None, head_only: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        if ctype.startswith("text/html"):
+            self.send_header("Link", f'<{self.replica.base_url}/wp-json/>; rel="https://api.w.org/"')
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if not head_only:
+            self.wfile.write(body)
+
+    def _redirect(self, location: str, head_only: bool) -> None:
+        self._send(301, b"", headers={"Location": location, "X-Redirect-By": "WordPress"}, head_only=head_only)
+
+    def _not_found(self, head_only: bool) -> None:
+        body = self.replica._cached(("404",), lambda: render.render_404(self.replica.base_url))
+        self._send(404, body, head_only=head_only)
+
+    # ---- verbs
+    def do_HEAD(self):
+        self._serve(head_only=True)
+
+    def do_GET(self):
+        self._serve(head_only=False)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        u = urlsplit(self.path)
+        q = parse_qs(u.query)
+        r = self.replica
+        if u.path == "/__replica__/publish":
+            k = int((q.get("count") or ["1"])[0])
+            new = r.publish(k)
+            self._send(200, r.truth_jsonl(new), "application/x-ndjson; charset=UTF-8")
+        elif u.path == "/__replica__/stats/reset":
+            r.reset_stats()
+            self._send(200, b'{"ok": true}', "application/json")
+        else:
+            self._send(405, b"Method Not Allowed", "text/plain; charset=UTF-8")
+
+    def _control(self, u, head_only: bool) -> None:
+        r = self.replica
+        q = parse_qs(u.query)
+        if u.path == "/__replica__/truth.jsonl":
+            self._send(200, r.truth_jsonl(), "application/x-ndjson; charset=UTF-8", head_only=head_only)
+        elif u.path == "/__replica__/archive.json":
+            path = (q.get("path") or [""])[0].strip("/")
+            if path not in CATEGORIES:
+                self._send(404, b"[]", "application/json", head_only=head_only)
+                return
+            urls = [a.url(r.base_url) for a in r.site.archive(path)]
+            self._send(200, json.dumps(urls).encode(), "application/json", head_only=head_only)
+        elif u.path == "/__replica__/stats":
+            self._send(200, json.dumps(r.stats()).encode(), "application/json", head_only=head_only)
+        else:
+            self._send(404, b"unknown control endpoint", "text/plain; charset=UTF-8", head_only=head_only)
+
+    def _serve(self, head_only: bool) -> None:
+        u = urlsplit(self.path)
+        path = u.path
+        r = self.replica
+        if path.startswith("/__replica__/"):
+            self._control(u, head_only)
+            return
+        base = r.base_url
+        if path == "/robots.txt":
+            r.count("robots", path, 200)
+            self._send(200, render.render_robots(base).encode(), "text/plain; charset=UTF-8", head_only=head_only)
+            return
+        if path == "/":
+            r.count("other", path, 200)
+            self._send(200, r.home(), head_only=head_only)
+            return
+        m = _CAT_RE.match(path)
+        if m and m.group("path") in CATEGORIES:
+            cat, page = m.group("path"), int(m.group("page") or 1)
+            if m.group("page") is not None and page == 1:
+                r.count("listing", path, 301)
+                self._redirect(render.listing_url(base, cat, 1), head_only)
+                return
+            if not path.endswith("/"):
+                r.count("listing", path, 301)
+                self._redirect(render.listing_url(base, cat, page), head_only)
+                return
+            body = r.listing_page(cat, page) if page >= 1 else None
+            if body is None:
+                r.count("listing", path, 404)
+                self._not_found(head_only)
+                return
+            r.count("listing", path, 200)
+            self._send(200, body, head_only=head_only)
+            return
+        if _ART_RE.match(path):
+            canon = path if path.endswith("/") else path + "/"
+            body = r.article_page(canon)
+            if body is not None:
+                if canon != path:
+                    r.count("article", path, 301)
+                    self._redirect(base + canon, head_only)
+                    return
+                r.count("article", path, 200)
+                self._send(200, body, head_only=head_only)
+                return
+        r.count("other", path, 404)
+        self._not_found(head_only)
+
+
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    verbose = False
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)) and not self.verbose:
+            return
+        super().handle_error(request, client_address)
+
+
+def make_server(host: str = "127.0.0.1", port: int = 0, n_articles: int = 300, seed: int = 1,
+                verbose: bool = False, prerender: bool = False) -> tuple[ThreadingHTTPServer, Replica]:
+    """Bind a server (port 0 = free port). Returns (server, replica); call server.serve_forever()."""
+    site = Site(n_articles, seed)
+    replica = Replica(site)
+    handler = type("ReplicaHandler", (Handler,), {"replica": replica, "verbose": verbose})
+    server = QuietServer((host, port), handler)
+    server.verbose = verbose
+    h, p = server.server_address[:2]
+    replica.base_url = f"http://{h}:{p}"
+    if prerender:
+        replica.prerender()
+    return server, replica

@@ -1,0 +1,211 @@
+"""Tests of the local replica of www.alanews.it (replica/), not of the crawler."""
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+from parsel import Selector
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from replica.model import CATEGORIES, MONTHS, Site, expected_item  # noqa: E402
+from replica.render import render_article  # noqa: E402
+
+N = 60
+ROME = ZoneInfo("Europe/Rome")
+
+
+@pytest.fixture(scope="module")
+def replica_url():
+    proc = subprocess.Popen([sys.executable, "-m", "replica", "--port", "0", "--articles", str(N)],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("REPLICA_URL http://127.0.0.1:"), line
+        yield line.split(" ", 1)[1]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def fetch(url: str, method: str = "GET") -> tuple[int, bytes, dict]:
+    req = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read(), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), dict(e.headers)
+
+
+def test_article_page(replica_url):
+    site = Site(N, 1)
+    a = next(x for x in site.articles if not x.no_yoast)
+    status, body, headers = fetch(replica_url + a.path)
+    assert status == 200
+    assert headers["Content-Type"] == "text/html; charset=UTF-8"
+    assert 100_000 <= len(body) <= 200_000
+    html = body.decode("utf-8")
+    assert f'<link rel="canonical" href="{replica_url}{a.path}" />' in html
+    assert 'class="yoast-schema-graph"' in html
+    assert f"postid-{a.post_id}" in html
+    assert '<html lang="it-IT">' in html
+    assert "venerdì 20 Novembre 2026" in html
+
+
+def test_routes(replica_url):
+    site = Site(N, 1)
+    a = site.articles[3]
+    assert fetch(replica_url + a.path + "?utm_source=x")[0] == 200
+    wrong = a.path.replace(f"/{a.published.year}/", f"/{a.published.year - 1}/", 1)
+    assert fetch(replica_url + wrong)[0] == 404
+    assert fetch(replica_url + "/robots.txt")[1].decode().startswith("# START YOAST BLOCK")
+    pages = site.pages("cronaca")
+    assert fetch(f"{replica_url}/category/cronaca/page/{pages}/")[0] == 200
+    assert fetch(f"{replica_url}/category/cronaca/page/{pages + 1}/")[0] == 404
+    assert fetch(f"{replica_url}/category/nope/")[0] == 404
+    # keep-alive: two requests on one connection, redirects not followed
+    u = urlsplit(replica_url)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+    c.request("GET", a.path.rstrip("/"))
+    r = c.getresponse()
+    r.read()
+    assert r.status == 301 and r.getheader("Location") == replica_url + a.path
+    c.request("GET", "/category/cronaca/page/1/")
+    r = c.getresponse()
+    r.read()
+    assert r.status == 301 and r.getheader("Location") == replica_url + "/category/cronaca/"
+    c.close()
+
+
+def test_hero_same_on_every_page(replica_url):
+    site = Site(N, 1)
+    path = next(p for p in CATEGORIES if site.pages(p) >= 2)
+    h1 = Selector(text=fetch(f"{replica_url}/category/{path}/")[1].decode())
+    h2 = Selector(text=fetch(f"{replica_url}/category/{path}/page/2/")[1].decode())
+    hero = ".jnews_category_hero_container h2.jeg_post_title a::attr(href)"
+    assert h1.css(hero).getall() == h2.css(hero).getall()
+    assert len(h1.css(hero).getall()) == 4
+    assert h1.css(".jeg_pagination a.page_nav.next")
+    assert not h2.css(".jeg_pagination a.page_nav.next") or site.pages(path) > 2
+    listed = []
+    for k in range(1, site.pages(path) + 1):
+        s = Selector(text=fetch(f"{replica_url}/category/{path}/" + (f"page/{k}/" if k > 1 else ""))[1].decode())
+        listed += s.css(".jnews_category_content_wrapper article.jeg_pl_lg_2 h3.jeg_post_title a::attr(href)").getall()
+    assert listed == [a.url(replica_url) for a in site.archive(path)]
+    single = next(p for p in CATEGORIES if site.pages(p) == 1)
+    s = Selector(text=fetch(f"{replica_url}/category/{single}/")[1].decode())
+    assert not s.css(".jeg_pagination")
+
+
+def test_control_endpoints(replica_url):
+    site = Site(N, 1)
+    status, body, _ = fetch(replica_url + "/__replica__/truth.jsonl")
+    truth = [json.loads(x) for x in body.decode("utf-8").splitlines()]
+    assert truth == [expected_item(a, replica_url) for a in site.articles]
+    urls = json.loads(fetch(replica_url + "/__replica__/archive.json?path=esteri")[1])
+    assert urls == [a.url(replica_url) for a in site.archive("esteri")]
+    fetch(replica_url + "/__replica__/stats/reset", "POST")
+    fetch(replica_url + "/robots.txt")
+    fetch(replica_url + site.articles[0].path)
+    fetch(replica_url + "/category/esteri/")
+    stats = json.loads(fetch(replica_url + "/__replica__/stats")[1])
+    assert stats["by_kind"] == {"robots": 1, "listing": 1, "article": 1, "other": 0}
+    assert stats["by_path"]["/category/esteri/"] == 1
+
+
+def test_publish(replica_url):
+    status, body, _ = fetch(replica_url + "/__replica__/publish?count=3", "POST")
+    new = [json.loads(x) for x in body.decode("utf-8").splitlines()]
+    assert status == 200 and len(new) == 3
+    truth = [json.loads(x) for x in fetch(replica_url + "/__replica__/truth.jsonl")[1].decode().splitlines()]
+    assert truth[:3] == new and len(truth) == N + 3
+    assert new[-1]["published"] > truth[3]["published"][:10]
+    assert fetch(new[0]["url"])[0] == 200
+
+
+def test_variant_flags_coverage():
+    required = ["no_structured", "no_yoast", "no_meta", "no_jnews_ld", "no_subtitle", "no_author",
+                "no_image", "image_no_caption", "no_tags", "date_std", "date_lower", "date_ordinal",
+                "date_time", "shows_modified", "video_iframe", "video_video", "video_no_text",
+                "related_utm", "related_respond", "related_utm+respond", "cross_listed",
+                "combo_nosd_modified_time", "dst_edge", "day_one"]
+    for n, least in ((300, 3), (60, 1)):
+        c = Site(n, 1).flag_counts()
+        for f in required:
+            assert c.get(f, 0) >= least, (n, f, c.get(f, 0))
+    site = Site(300, 1)
+    assert site.pages("esteri") >= 3
+    assert all(site.archive(p) for p in CATEGORIES)
+    stamps = [a.published.timestamp() for a in site.articles]
+    assert stamps == sorted(stamps, reverse=True) and len(set(stamps)) == len(stamps)
+    assert Site(300, 1).flag_counts() == site.flag_counts()  # deterministic
+
+
+# ---- the truth is derivable from the page by an ideal extractor -----------------
+_MON = {m.lower(): i + 1 for i, m in enumerate(MONTHS)}
+
+
+def _ideal_extract(html: str) -> dict:
+    s = Selector(text=html)
+    url = s.css("link[rel=canonical]::attr(href)").get()
+    pub = mod = None
+    y = s.css("script.yoast-schema-graph::text").get()
+    if y:
+        art = next(g for g in json.loads(y)["@graph"] if g["@type"] == "NewsArticle")
+        pub, mod = (datetime.fromisoformat(art[k]).astimezone(ROME).isoformat()
+                    for k in ("datePublished", "dateModified"))
+    elif s.css('meta[property="article:published_time"]'):
+        pub, mod = (datetime.fromisoformat(s.css(f'meta[property="article:{k}_time"]::attr(content)').get())
+                    .astimezone(ROME).isoformat() for k in ("published", "modified"))
+    else:
+        for j in s.xpath("//script[@type='application/ld+json' and not(@class)]/text()").getall():
+            o = json.loads(j)
+            if o.get("@type") == "NewsArticle":
+                pub, mod = (datetime.strptime(o[k], "%Y-%m-%d %H:%M:%S").replace(tzinfo=ROME).isoformat()
+                            for k in ("datePublished", "dateModified"))
+    if pub is None:
+        m = re.match(r"(\d+)°?\s+(\w+)\s+(\d{4})(?:\s*-\s*(\d\d):(\d\d))?", s.css(".jeg_meta_date a::text").get().strip())
+        d, mo, yr = int(m[1]), _MON[m[2].lower()], int(m[3])
+        vis = (datetime(yr, mo, d, int(m[4]), int(m[5]), tzinfo=ROME).isoformat() if m[4]
+               else f"{yr:04d}-{mo:02d}-{d:02d}")
+        udate = "-".join(urlsplit(url).path.split("/")[1:4])
+        pub, mod = (vis, None) if vis[:10] == udate else (udate, vis)
+    blocks = ["".join(x.css("::text").getall()).strip() for x in s.css(".content-inner > p, .content-inner > h2")]
+    rel = s.css(".jnews_related_post_container h3.jeg_post_title a::attr(href)").getall()
+    return {
+        "url": url, "title": s.css("h1.jeg_post_title::text").get(),
+        "subtitle": s.css("h2.jeg_post_subtitle::text").get(), "author": s.css(".jeg_meta_author a::text").get(),
+        "published": pub, "modified": mod, "category": s.css(".jeg_meta_category a::text").get(),
+        "category_path": "/".join(urlsplit(url).path.strip("/").split("/")[3:-1]),
+        "tags": s.css(".jeg_post_tags a[rel=tag]::text").getall(),
+        "body": "\n\n".join(b for b in blocks if b) or None,
+        "image_url": s.css(".jeg_featured a::attr(href)").get(),
+        "image_caption": s.css(".jeg_featured .wp-caption-text::text").get(),
+        "video_url": s.css(".content-inner iframe::attr(src), .content-inner video source::attr(src)").get(),
+        "related_urls": [urlunsplit(urlsplit(u)._replace(query="", fragment="")) for u in rel],
+        "post_id": int(re.search(r"postid-(\d+)", s.css("body::attr(class)").get())[1]),
+        "language": s.css("html::attr(lang)").get()[:2],
+    }
+
+
+def test_truth_matches_markup():
+    base = "http://127.0.0.1:8000"
+    site = Site(N, 2)
+    site.publish(2)
+    for a in site.articles:
+        assert _ideal_extract(render_article(site, a, base)) == expected_item(a, base), a.flags()
