@@ -19,7 +19,7 @@ class DataDirFeeds:
         if settings.getdict("FEEDS") or settings.getpriority("FEEDS") > SETTINGS_PRIORITIES["project"]:
             return
         data_dir = Path(settings.get("ALANEWS_DATA_DIR")).expanduser().resolve()
-        uri = (data_dir / "feeds" / "%(name)s" / "%(time)s.jsonl").as_uri()
-        settings.set("FEEDS", {uri: {"format": "jsonlines"}}, priority="addon")
+        path = str(data_dir / "feeds" / "%(name)s" / "%(time)s.jsonl")
+        settings.set("FEEDS", {path: {"format": "jsonlines"}}, priority="addon")
 
 

@@ -100,7 +100,7 @@ _DATETIME = re.compile(r"datetime\.datetime\([^)]*\)")
 
 def _stats_from_log(log: str) -> dict:
     """The stats dict Scrapy dumps at the end of a crawl."""
-    match = re.search(r"Dumping Scrapy stats:\n(\{.*?\n\})", log, re.S)
+    match = re.search(r"Dumping Scrapy stats:\n(\{.*?\})\n(?:\d{4}-|\Z)", log, re.S)
     if not match:
         return {}
     return ast.literal_eval(_DATETIME.sub("None", match.group(1)))

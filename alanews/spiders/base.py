@@ -27,6 +27,8 @@ class CategorySpider(scrapy.Spider):
 
     def __init__(self, *args, **kwargs):
         self.args = SpiderArguments.from_kwargs(kwargs)
+        self._depths: dict[str, int] = {}  # smallest related depth each article was reached at
+        self._unfollowed: dict[str, list] = {}  # related posts of articles parsed at the depth limit
         super().__init__(*args, **kwargs)
 
     @classmethod
@@ -61,7 +63,7 @@ class CategorySpider(scrapy.Spider):
         main_urls = {url for url, _ in main}
         for url, article in {**dict(self._articles(page.hero_links(), response)), **dict(main)}.items():
             if self._wanted_by_date(article):
-                yield self._article_request(url, depth=0, main_list=url in main_urls)
+                yield from self._article_requests(url, depth=0, main_list=url in main_urls)
         next_url = page.next_page()
         if not next_url:
             response.meta["alanews_archive_end"] = True
@@ -79,15 +81,13 @@ class CategorySpider(scrapy.Spider):
             return
         page = ArticlePage(response, self.base_url)
         yield page.to_item(self.crawler.stats)
-        depth = response.meta.get("alanews_depth", 0)
-        if depth >= self.args.related_depth:
-            return
-        for url, article in self._articles(page.related_urls(), response):
-            if not self._follows(article):
-                self.crawler.stats.inc_value("alanews/related/other_category")
-            elif self._wanted_by_date(article):
-                self.crawler.stats.inc_value("alanews/related/followed")
-                yield self._article_request(url, depth=depth + 1)
+        url = response.meta.get("deltafetch_key", response.url)
+        related = self._articles(page.related_urls(), response)
+        depth = self._depths.get(url, response.meta.get("alanews_depth", 0))
+        if depth < self.args.related_depth:
+            yield from self._follow_related(related, depth)
+        elif depth > 0:
+            self._unfollowed[url] = related
 
     # --- navigation rules ------------------------------------------------------
 
@@ -112,10 +112,28 @@ class CategorySpider(scrapy.Spider):
             self.crawler.stats.inc_value("alanews/since/skipped")
         return wanted
 
-    def _article_request(self, url: str, depth: int, main_list: bool = False) -> Request:
-        """An article is known to deltafetch by its canonical URL, whatever link led to it."""
+    def _follow_related(self, related: list[tuple[str, ArticleUrl]], depth: int):
+        for url, article in related:
+            if not self._follows(article):
+                self.crawler.stats.inc_value("alanews/related/other_category")
+            elif self._wanted_by_date(article):
+                self.crawler.stats.inc_value("alanews/related/followed")
+                yield from self._article_requests(url, depth=depth + 1)
+
+    def _article_requests(self, url: str, depth: int, main_list: bool = False):
+        """Request an article (the dupefilter drops repeats) at the smallest depth it is reached at.
+
+        A post first reached through Related Posts and later listed in an archive
+        is closer than it looked: its related posts, left unfollowed, are followed now.
+        """
+        previous = self._depths.get(url)
+        if previous is None or depth < previous:
+            self._depths[url] = depth
+            if url in self._unfollowed and depth < self.args.related_depth:
+                yield from self._follow_related(self._unfollowed.pop(url), depth)
+        # an article is known to deltafetch by its canonical URL, whatever link led to it
         meta = {"alanews_depth": depth, "alanews_main_list": main_list, "deltafetch_key": url}
-        return Request(url, callback=self.parse_article, meta=meta, priority=1)
+        yield Request(url, callback=self.parse_article, meta=meta, priority=1)
 
     def _skip(self, response, reason: str) -> None:
         self.logger.warning("Skipped %s (%s, status %s)", response.url, reason, response.status)
