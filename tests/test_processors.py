@@ -1,0 +1,72 @@
+"""Pure parts: canonical URLs, permalinks, text cleaning, duplicates."""
+
+import pytest
+from scrapy.exceptions import DropItem
+
+from alanews.items import Article
+from alanews.pipelines import DuplicatesPipeline
+from alanews.processors import canonical_url, clean_text, post_id
+from alanews.site import category_url, normalise_base_url, parse_article_url
+
+BASE = "https://www.alanews.it"
+
+
+@pytest.mark.parametrize("href, expected", [
+    ("/2026/09/12/esteri/slug/?utm_source=x&utm_medium=y#respond", f"{BASE}/2026/09/12/esteri/slug/"),
+    ("https://WWW.alanews.it/2026/09/12/esteri/slug", f"{BASE}/2026/09/12/esteri/slug/"),
+    ("/?p=123&utm_campaign=z", f"{BASE}/?p=123"),
+    ("/wp-content/uploads/2026/09/foto.jpg", f"{BASE}/wp-content/uploads/2026/09/foto.jpg"),
+    ("javascript:void(0)", None),
+    ("mailto:redazione@alanews.it", None),
+    ("", None),
+])
+def test_canonical_url(href, expected):
+    assert canonical_url(href, BASE + "/category/esteri/") == expected
+
+
+@pytest.mark.parametrize("url, expected", [
+    (f"{BASE}/2026/09/12/politica/meloni-a-tutto-campo/", ("2026-09-12", "politica", "meloni-a-tutto-campo")),
+    (f"{BASE}/2026/09/22/cronaca/video/rabbino-aggredito/", ("2026-09-22", "cronaca/video", "rabbino-aggredito")),
+    (f"{BASE}/category/esteri/page/2/", None),
+    (f"{BASE}/2026/02/30/esteri/slug/", None),
+    ("https://other.example/2026/09/12/esteri/slug/", None),
+    ("http://www.alanews.it/2026/09/12/esteri/slug/", None),  # another scheme is another site
+])
+def test_parse_article_url(url, expected):
+    found = parse_article_url(BASE, url)
+    assert (found and (found.published.isoformat(), found.category_path, found.slug)) == expected
+
+
+def test_base_url_and_category_urls():
+    assert normalise_base_url("http://127.0.0.1:8123/") == "http://127.0.0.1:8123"
+    assert category_url(BASE, "sport/calcio", 3) == f"{BASE}/category/sport/calcio/page/3/"
+    with pytest.raises(ValueError, match="ALANEWS_BASE_URL"):
+        normalise_base_url("www.alanews.it")
+
+
+def test_clean_text_and_post_id():
+    assert clean_text("  Russia,&nbsp;Lavrov:\n &#8220;Tra&#8221; ") == "Russia, Lavrov: “Tra”"
+    assert clean_text(" \u00a0 ") is None
+    assert [post_id(v) for v in ("postid-48213", f"{BASE}/?p=48213", "post-7", "none")] == [48213, 48213, 7, None]
+
+
+def test_duplicates_dropped_by_url_or_post_id():
+    pipeline = DuplicatesPipeline(_Stats())
+    first = Article(url=f"{BASE}/2026/01/01/esteri/a/", post_id=1)
+    pipeline.process_item(first)
+    with pytest.raises(DropItem):
+        pipeline.process_item(Article(url=f"{BASE}/2026/01/01/esteri/a/", post_id=None))
+    with pytest.raises(DropItem):
+        pipeline.process_item(Article(url=f"{BASE}/2026/01/02/esteri/a-renamed/", post_id=1))
+    assert pipeline.process_item(Article(url=f"{BASE}/2026/01/01/esteri/b/", post_id=2))
+    assert pipeline.stats.values == {"alanews/duplicates/dropped": 2}
+
+
+class _Stats:
+    """Counts like Scrapy's stats collector, without a crawler."""
+
+    def __init__(self):
+        self.values = {}
+
+    def inc_value(self, key, count=1):
+        self.values[key] = self.values.get(key, 0) + count
