@@ -169,3 +169,11 @@ def test_offline_demo_command_from_the_readme(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = out.read_text("utf-8").splitlines()
     assert len(lines) > 20
+
+
+@pytest.mark.parametrize("argument", ["name=../../escaped", "allowed_domains=evil.example", "maxpages=2"])
+def test_unknown_spider_argument_is_refused_before_any_file_is_written(replica, tmp_path, argument):
+    crawl = run_crawl("esteri", replica.url, tmp_path, argument, feed=False)
+    assert crawl.returncode != 0
+    assert f"unknown spider argument '{argument.split('=')[0]}'" in crawl.log
+    assert not (tmp_path / "data").exists() and not (tmp_path.parent / "escaped").exists()

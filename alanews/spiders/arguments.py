@@ -40,6 +40,12 @@ ARGUMENTS = {
     "related_depth": ("Related Posts hops followed from each article; 0 disables", _non_negative_int, 1),
 }
 
+# Arguments read by other components, left on the spider as Scrapy does.
+PASSED_THROUGH = {
+    "deltafetch_reset": "1 forgets the incremental state and crawls everything again",
+    "_job": "the job id Scrapyd passes to every run",
+}
+
 
 @dataclass(frozen=True)
 class SpiderArguments:
@@ -49,7 +55,15 @@ class SpiderArguments:
 
     @classmethod
     def from_kwargs(cls, kwargs: dict) -> SpiderArguments:
-        """Take our arguments out of ``kwargs``; a bad value raises ValueError naming it."""
+        """Take our arguments out of ``kwargs``; a bad or unknown one raises ValueError naming it.
+
+        Scrapy sets every other ``-a`` as a spider attribute, so an unchecked
+        ``-a name=../x`` would rename the spider and move its feed and state files.
+        """
+        unknown = sorted(set(kwargs) - set(ARGUMENTS) - set(PASSED_THROUGH))
+        if unknown:
+            known = ", ".join([*ARGUMENTS, *PASSED_THROUGH])
+            raise ValueError(f"unknown spider argument {unknown[0]!r}; known arguments: {known}")
         values = {}
         for name, (_, parse, default) in ARGUMENTS.items():
             raw = kwargs.pop(name, None)
