@@ -8,16 +8,20 @@ input processors clean each candidate and drop the unusable ones, and
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from urllib.parse import urljoin
 
 from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 
-from alanews.dates import normalise_date
+from alanews.dates import ROME, normalise_date
 from alanews.items import Article
 from alanews.processors import canonical_url, clean_text, join_blocks, post_id
 
 logger = logging.getLogger(__name__)
+
+# A date later than the fetch by more than this is a typo or a clock error, not news.
+FUTURE_TOLERANCE = timedelta(days=1)
 
 LIST_FIELDS = ("tags", "related_urls")
 
@@ -32,13 +36,19 @@ def _absolute(value, loader_context):
 
 
 def _date(value, loader_context):
-    """An ISO date, or None with a warning and a stat when the text cannot be read."""
-    iso = normalise_date(value, loader_context["now"])
+    """An ISO date, or None with a warning and a stat when the text cannot be read or is in the future."""
+    now = loader_context["now"]
+    iso = normalise_date(value, now)
+    problem = None
     if iso is None and clean_text(value):
-        logger.warning("Unreadable date %r on %s", value, loader_context["base_url"])
-        stats = loader_context.get("stats")
+        problem = "unreadable"
+    elif iso is not None and iso[:10] > (now + FUTURE_TOLERANCE).astimezone(ROME).date().isoformat():
+        problem, iso = "future", None
+    if problem:
+        logger.warning("%s date %r on %s", problem.capitalize(), value, loader_context["base_url"])
+        stats = loader_context.get("stats_collector")
         if stats is not None:
-            stats.inc_value("alanews/date/unreadable")
+            stats.inc_value(f"alanews/date/{problem}")
     return iso
 
 

@@ -479,6 +479,8 @@ class Site:
         if shows_modified:
             modified = published.astimezone(UTC) + timedelta(
                 days=r.randint(1, 6), hours=r.randint(0, 5), minutes=r.randint(0, 59))
+            if modified > END:  # never edited after the site's "today"
+                shows_modified, modified = False, published
         elif i % 4 == 1:
             # edited the same day, a few minutes later (not visible)
             modified = published.astimezone(UTC) + timedelta(minutes=r.randint(3, 50))
@@ -572,6 +574,8 @@ class Site:
         for a in new:
             a.related_paths = [self.by_id[p].path for p in a.related]
         self.articles = sorted(self.by_id.values(), key=lambda a: -a.published.timestamp())
+        # post id -> index in ``articles`` (list.index compares dataclasses field by field: O(n) each)
+        self.position = {a.post_id: i for i, a in enumerate(self.articles)}
         self.version += 1
 
     # ---------------------------------------------------------- queries

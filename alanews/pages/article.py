@@ -7,6 +7,7 @@ so a wrong guess about one source degrades one field, never the item.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from functools import cached_property
 
@@ -17,6 +18,8 @@ from alanews.loaders import ArticleLoader
 from alanews.pages.structured import JsonLd
 from alanews.processors import canonical_url
 from alanews.site import CATEGORY_NAME_BY_PATH, ArticleUrl, parse_article_url
+
+logger = logging.getLogger(__name__)
 
 # Blocks inside the content that are not article text.
 _NOT_BODY = (
@@ -73,9 +76,13 @@ class ArticlePage:
         return text, (parse_date(text, self.now) if text else None)
 
     def _visible_date_is_published(self) -> bool:
+        """True unless the byline shows another day than the permalink (then it is the modified date).
+
+        An unreadable byline date counts as the published one, so the loader reports it.
+        """
         text, parsed = self.visible_date
-        if parsed is None or self.permalink is None:
-            return parsed is not None
+        if not text or parsed is None or self.permalink is None:
+            return bool(text)
         return getattr(parsed, "date", lambda: parsed)() == self.permalink.published
 
     # --- fields ----------------------------------------------------------------
@@ -204,7 +211,11 @@ class ArticlePage:
     )
 
     def to_item(self, stats=None):
-        loader = ArticleLoader(base_url=self.response.url, now=self.now, stats=stats)
+        if self.jsonld.invalid_blocks:
+            logger.warning("Ignored %d broken JSON-LD block(s) on %s", self.jsonld.invalid_blocks, self.response.url)
+            if stats is not None:
+                stats.inc_value("alanews/jsonld/invalid", self.jsonld.invalid_blocks)
+        loader = ArticleLoader(base_url=self.response.url, now=self.now, stats_collector=stats)
         for name in self.FIELDS:
             loader.add_value(name, getattr(self, name)())
         loader.add_value("scraped_at", self.now.astimezone(timezone.utc).isoformat(timespec="seconds"))

@@ -79,6 +79,9 @@ class CategorySpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._skip(response, "article/not_html")
             return
+        if not response.body.strip():
+            self._skip(response, "article/empty")
+            return
         page = ArticlePage(response, self.base_url)
         yield page.to_item(self.crawler.stats)
         url = response.meta.get("deltafetch_key", response.url)

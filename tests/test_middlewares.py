@@ -1,0 +1,79 @@
+"""Downloader middlewares and date sanity on hand-made responses."""
+
+from datetime import datetime, timezone
+
+import pytest
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Request
+
+from alanews.middlewares import CharsetMiddleware, SameSiteMiddleware
+from alanews.pages.article import ArticlePage
+
+TEXT = "<html><head><meta charset='{}'></head><body><h1 class='jeg_post_title'>È città più</h1></body></html>"
+
+
+class Stats:
+    def __init__(self):
+        self.values = {}
+
+    def inc_value(self, key, count=1):
+        self.values[key] = self.values.get(key, 0) + count
+
+
+@pytest.mark.parametrize("declared, sent", [("iso-8859-1", "utf-8"), ("utf-8", "latin-1"), ("windows-1252", "utf-8")])
+def test_wrong_declared_charset_is_read_right(declared, sent):
+    stats = Stats()
+    response = HtmlResponse("https://www.alanews.it/x/", body=TEXT.format(declared).encode(sent),
+                            headers={"Content-Type": f"text/html; charset={declared}"})
+    fixed = CharsetMiddleware(stats).process_response(None, response)
+    assert "È città più" in fixed.text
+    assert stats.values == {"alanews/charset/fixed": 1}
+
+
+@pytest.mark.parametrize("declared, sent", [("utf-8", "utf-8"), ("iso-8859-1", "latin-1")])
+def test_right_charset_is_left_alone(declared, sent):
+    response = HtmlResponse("https://www.alanews.it/x/", body=TEXT.format(declared).encode(sent))
+    assert CharsetMiddleware(Stats()).process_response(None, response) is response
+
+
+@pytest.mark.parametrize("url, kept", [
+    ("https://www.alanews.it/2026/01/01/esteri/a/", True),
+    ("https://www.alanews.it/robots.txt", True),
+    ("http://www.alanews.it/2026/01/01/esteri/a/", False),
+    ("https://cdn.alanews.it/x.jpg", False),
+    ("https://evil.example/", False),
+])
+def test_same_site_middleware(url, kept):
+    stats = Stats()
+    middleware = SameSiteMiddleware("https://www.alanews.it", stats)
+    if kept:
+        assert middleware.process_request(Request(url)) is None
+    else:
+        with pytest.raises(IgnoreRequest):
+            middleware.process_request(Request(url))
+        assert stats.values == {"alanews/offsite/dropped": 1}
+
+
+def test_future_and_impossible_dates_fall_back_with_a_stat():
+    html = """<html><head>
+    <meta property="article:published_time" content="2031-01-01T09:00:00+00:00"></head><body>
+    <div class="entry-header"><h1 class="jeg_post_title">T</h1><div class="jeg_meta_date"><a>31 Febbraio 2026</a></div></div>
+    </body></html>"""
+    url = "https://www.alanews.it/2026/02/20/esteri/t/"
+    stats = Stats()
+    page = ArticlePage(HtmlResponse(url, body=html.encode()), "https://www.alanews.it",
+                       now=datetime(2026, 2, 21, 10, 0, tzinfo=timezone.utc))
+    item = page.to_item(stats)
+    assert item["published"] == "2026-02-20"
+    assert stats.values == {"alanews/date/future": 1, "alanews/date/unreadable": 1}
+
+
+def test_broken_json_ld_is_counted_and_the_rest_still_read():
+    html = """<html><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": </script>
+    <meta property="article:published_time" content="2026-02-20T09:00:00+00:00"></head><body>
+    <h1 class="jeg_post_title">Titolo</h1></body></html>"""
+    stats = Stats()
+    item = ArticlePage(HtmlResponse("https://www.alanews.it/2026/02/20/esteri/t/", body=html.encode()),
+                       "https://www.alanews.it").to_item(stats)
+    assert (item["title"], item["published"]) == ("Titolo", "2026-02-20T10:00:00+01:00")
+    assert stats.values == {"alanews/jsonld/invalid": 1}
