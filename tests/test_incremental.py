@@ -1,0 +1,387 @@
+"""Incremental recrawls (alanews.incremental): real `scrapy crawl` runs sharing one state.
+
+Each test has its own replica (they publish articles) and one ALANEWS_DATA_DIR shared by
+its runs; every run writes its feed in its own work directory.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from scrapy import signals
+
+from conftest import FAST, ROOT, Crawl, _stats_from_log, run_crawl
+
+SPIDER = "esteri"
+PER_PAGE = 10
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+def crawl(replica, data_dir: Path, workdir: Path, *args: str, settings: dict | None = None, **kw) -> Crawl:
+    """A `scrapy crawl esteri` run whose state lives in ``data_dir``; asserts it finished."""
+    result = run_crawl(SPIDER, replica.url, workdir, *args,
+                       settings={"ALANEWS_DATA_DIR": str(data_dir), **(settings or {})}, **kw)
+    assert result.returncode == 0, result.log[-3000:]
+    assert "Traceback" not in result.log, result.log[-3000:]
+    return result
+
+
+def urls(items: list[dict]) -> list[str]:
+    return [item["url"] for item in items]
+
+
+def replica_stats(replica) -> dict:
+    return json.loads(replica.get("/__replica__/stats"))
+
+
+def reset_replica_stats(replica) -> None:
+    replica.post("/__replica__/stats/reset")
+
+
+def publish_in_archive(replica, k: int, path: str = SPIDER) -> list[str]:
+    """Publish one article at a time (they land in random categories) until ``k`` new ones
+    are listed in the archive at ``path``; return those, newest first."""
+    before = set(replica.archive(path))
+    for _ in range(40 * k):
+        replica.post("/__replica__/publish?count=1")
+        new = [url for url in replica.archive(path) if url not in before]
+        if len(new) == k:
+            return new
+    raise AssertionError(f"could not publish {k} articles into {path}")
+
+
+class Background:
+    """`scrapy crawl` in a subprocess the test can watch, kill or wait for."""
+
+    def __init__(self, replica, data_dir: Path, workdir: Path, *args: str, settings: dict | None = None,
+                 cwd: Path = ROOT, env: dict | None = None):
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.feed = workdir / f"{SPIDER}.jsonl"
+        self.log_path = workdir / "stderr.log"
+        cmd = [sys.executable, "-m", "scrapy", "crawl", SPIDER, "-O", str(self.feed)]
+        merged = {"ALANEWS_BASE_URL": replica.url, "ALANEWS_DATA_DIR": str(data_dir), **FAST, **(settings or {})}
+        for key, value in merged.items():
+            cmd += ["-s", f"{key}={value}"]
+        for arg in args:
+            cmd += ["-a", arg]
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=self._log,
+                                        env={**os.environ, **(env or {})})
+
+    def lines(self) -> list[str]:
+        if not self.feed.exists():
+            return []
+        return [line for line in self.feed.read_text("utf-8").split("\n") if line]
+
+    def wait_for(self, condition, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert self.process.poll() is None, f"crawl ended first:\n{self.log()[-3000:]}"
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.002)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self._log.close()
+
+    def wait(self, timeout: float = 120) -> int:
+        code = self.process.wait(timeout=timeout)
+        self._log.close()
+        return code
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8")
+
+    def items(self) -> list[dict]:
+        """Every line of the feed must be a whole JSON object, even after a SIGKILL."""
+        return [json.loads(line) for line in self.lines()]
+
+
+class FeedBeforeStore:
+    """Test-only extension: at every write to the deltafetch state, is the item's feed line
+    already in the file (read back through the OS)? Counts ``check/stores`` and
+    ``check/stored_before_written``. ``CHECK_REVERSED_ORDER`` reconnects the FeedExporter's
+    item_scraped handler after ours, to show that the check catches the wrong order."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.feed = Path(crawler.settings["CHECK_FEED"])
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def spider_opened(self):
+        from alanews.incremental import DeltaFetch
+        from scrapy.extensions.feedexport import FeedExporter
+
+        crawler = self.crawler
+        deltafetch = next(m for m in crawler.engine.scraper.spidermw.middlewares if isinstance(m, DeltaFetch))
+        if crawler.settings.getbool("CHECK_REVERSED_ORDER"):
+            exporter = next(e for e in crawler.extensions.middlewares if isinstance(e, FeedExporter))
+            crawler.signals.disconnect(exporter.item_scraped, signal=signals.item_scraped)
+            crawler.signals.connect(exporter.item_scraped, signal=signals.item_scraped)
+        add = deltafetch.store.add
+
+        def checked_add(article, *aliases):
+            crawler.stats.inc_value("check/stores")
+            written = self.feed.read_text("utf-8") if self.feed.exists() else ""
+            if json.dumps(article) not in written:
+                crawler.stats.inc_value("check/stored_before_written")
+            return add(article, *aliases)
+
+        deltafetch.store.add = checked_add
+
+
+# --- tests -------------------------------------------------------------------------------
+
+def test_no_change_recrawl_fetches_one_listing_page_and_no_article(make_replica, tmp_path):
+    replica = make_replica("--articles", "120", "--seed", "11")
+    data = tmp_path / "data"
+    archive = replica.archive(SPIDER)
+    assert len(archive) > 2 * PER_PAGE
+    first = crawl(replica, data, tmp_path / "run1")
+    assert sorted(urls(first.items)) == sorted(archive)
+    assert first.stats["deltafetch/stored"] == len(archive)
+    assert f"deltafetch: 0 articles known in {data.resolve()}/deltafetch/{SPIDER}.sqlite" in first.log
+    assert f"deltafetch: {len(archive)} fetched," in first.log
+
+    reset_replica_stats(replica)
+    second = crawl(replica, data, tmp_path / "run2")
+    assert second.items == []
+    by_kind = replica_stats(replica)["by_kind"]
+    assert by_kind["article"] == 0
+    assert by_kind["robots"] <= 1 and by_kind["listing"] == 1
+    assert second.stats["deltafetch/early_stop"] == 1
+    assert "deltafetch/stored" not in second.stats
+    assert f"deltafetch: {len(archive)} articles known in" in second.log
+    assert f"deltafetch: 0 fetched, {second.stats['deltafetch/skipped']} skipped as known, 0 stored, " \
+           f"{len(archive)} known" in second.log
+    assert "early stop in esteri at page 1" in second.log
+
+
+@pytest.mark.parametrize("k, seed", [(3, 12), (13, 13)])
+def test_recrawl_after_k_new_articles_emits_exactly_them(make_replica, tmp_path, k, seed):
+    replica = make_replica("--articles", "120", "--seed", str(seed))
+    data = tmp_path / "data"
+    old = crawl(replica, data, tmp_path / "run1")
+    assert sorted(urls(old.items)) == sorted(replica.archive(SPIDER))
+    new = publish_in_archive(replica, k)
+    assert replica.archive(SPIDER)[:k] == new  # newest first: they open the archive
+
+    reset_replica_stats(replica)
+    recrawl = crawl(replica, data, tmp_path / "run2")
+    assert sorted(urls(recrawl.items)) == sorted(new)
+    truth = replica.truth()
+    assert all(item["title"] == truth[item["url"]]["title"] for item in recrawl.items)
+    stats = replica_stats(replica)
+    assert stats["by_kind"]["article"] == k
+    # the listing pages that hold them, plus the first one whose main list is all known
+    pages = math.ceil(k / PER_PAGE) + 1
+    assert stats["by_kind"]["listing"] == pages
+    listed = {p for p in stats["by_path"] if p.startswith("/category/")}
+    assert listed == {"/category/esteri/"} | {f"/category/esteri/page/{n}/" for n in range(2, pages + 1)}
+    assert recrawl.stats["deltafetch/early_stop"] == 1
+    assert recrawl.stats["deltafetch/stored"] == k
+
+
+@pytest.mark.parametrize("when", ["early", "mid", "late"])
+def test_sigkill_then_recrawl_loses_no_article(make_replica, tmp_path, when):
+    replica = make_replica("--articles", "120", "--seed", "14")
+    data = tmp_path / "data"
+    archive = set(replica.archive(SPIDER))
+    at = {"early": 1, "mid": len(archive) // 2, "late": len(archive) - 4}[when]
+    killed = Background(replica, data, tmp_path / "run1", settings={"CONCURRENT_REQUESTS_PER_DOMAIN": "4"})
+    killed.wait_for(lambda: len(killed.lines()) >= at)
+    killed.kill()
+    assert killed.process.returncode == -signal.SIGKILL, "the crawl ended before the kill"
+    first = killed.items()  # whole lines only: each item reaches the OS in one write
+    assert len(first) >= at
+
+    second = crawl(replica, data, tmp_path / "run2")
+    assert "deltafetch/early_stop" not in second.stats  # the killed walk was not complete
+    both = urls(first) + urls(second.items)
+    assert set(both) == archive
+    # an article is emitted twice only if the kill fell between its feed line and its key
+    duplicates = len(both) - len(set(both))
+    assert duplicates <= 1
+
+    third = crawl(replica, data, tmp_path / "run3")
+    assert third.items == [] and third.stats["deltafetch/early_stop"] == 1
+
+
+def test_killed_walk_is_walked_again_so_new_articles_on_page_2_are_found(make_replica, tmp_path):
+    replica = make_replica("--articles", "120", "--seed", "15")
+    data = tmp_path / "data"
+    crawl(replica, data, tmp_path / "run1")
+    new = publish_in_archive(replica, 13)  # 10 on page 1, 3 on page 2
+    on_page_1, on_page_2 = new[:PER_PAGE], new[PER_PAGE:]
+
+    # one request at a time, no related posts: page 1's articles are written before page 2 is read
+    killed = Background(replica, data, tmp_path / "run2", "related_depth=0",
+                        settings={"CONCURRENT_REQUESTS": "1"})
+    killed.wait_for(lambda: set(on_page_1) <= {json.loads(line)["url"] for line in killed.lines()})
+    killed.kill()
+    assert killed.process.returncode == -signal.SIGKILL, "the crawl ended before the kill"
+    first = urls(killed.items())
+    assert set(on_page_2) - set(first), "the kill came too late to test anything"
+
+    # page 1 is now all known; a recrawl that trusted it would stop there and miss page 2
+    recrawl = crawl(replica, data, tmp_path / "run3")
+    assert set(first) | set(urls(recrawl.items)) == set(new)
+    assert set(on_page_2) - set(first) <= set(urls(recrawl.items))
+    assert "deltafetch/early_stop" not in recrawl.stats
+
+
+def test_second_concurrent_run_refuses_to_start_and_the_first_completes(make_replica, tmp_path):
+    replica = make_replica("--articles", "120", "--seed", "16")
+    data = tmp_path / "data"
+    archive = replica.archive(SPIDER)
+    slow = {"DOWNLOAD_DELAY": "0.15", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
+    first = Background(replica, data, tmp_path / "run1", settings=slow)
+    first.wait_for(lambda: "deltafetch: 0 articles known" in first.log())
+
+    second = run_crawl(SPIDER, replica.url, tmp_path / "run2", settings={"ALANEWS_DATA_DIR": str(data)})
+    assert first.process.poll() is None, "the runs did not overlap"
+    assert second.returncode != 0
+    lock = data.resolve() / "deltafetch" / f"{SPIDER}.lock"
+    message = f"ERROR: Another crawl of {SPIDER} is running (lock {lock}); not starting"
+    assert second.log.count(message) == 1
+    assert not second.feed.exists()
+    assert "Spider opened" not in second.log
+
+    assert first.wait() == 0, first.log()[-3000:]
+    assert sorted(urls(first.items())) == sorted(archive)
+    third = crawl(replica, data, tmp_path / "run3")
+    assert third.items == []
+
+
+def test_deltafetch_reset(make_replica, tmp_path):
+    replica = make_replica("--articles", "120", "--seed", "17")
+    data = tmp_path / "data"
+    archive = sorted(replica.archive(SPIDER))
+    assert sorted(urls(crawl(replica, data, tmp_path / "run1").items)) == archive
+    assert crawl(replica, data, tmp_path / "run2", "deltafetch_reset=0").items == []
+    reset = crawl(replica, data, tmp_path / "run3", "deltafetch_reset=1")
+    assert sorted(urls(reset.items)) == archive
+    assert "deltafetch: state reset, full crawl" in reset.log
+    by_setting = crawl(replica, data, tmp_path / "run5", settings={"DELTAFETCH_RESET": "True"})
+    assert sorted(urls(by_setting.items)) == archive
+
+
+def test_deltafetch_works_outside_the_project_directory(make_replica, tmp_path):
+    replica = make_replica("--articles", "60", "--seed", "18")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {"SCRAPY_SETTINGS_MODULE": "alanews.settings", "PYTHONPATH": str(ROOT)}
+    archive = sorted(replica.archive(SPIDER))
+    logs = []
+    for run in ("run1", "run2"):
+        # relative ALANEWS_DATA_DIR: resolved against the working directory, like Scrapyd's
+        job = Background(replica, Path("data"), tmp_path / run, cwd=elsewhere, env=env)
+        assert job.wait() == 0, job.log()[-3000:]
+        logs.append((job.items(), _stats_from_log(job.log()), job.log()))
+    (items1, stats1, log1), (items2, stats2, log2) = logs
+    assert sorted(urls(items1)) == archive and stats1["deltafetch/stored"] == len(archive)
+    assert f"deltafetch: 0 articles known in {elsewhere.resolve()}/data/deltafetch/{SPIDER}.sqlite" in log1
+    assert (elsewhere / "data" / "deltafetch" / f"{SPIDER}.sqlite").exists()
+    assert items2 == [] and stats2["deltafetch/early_stop"] == 1
+
+
+def test_key_is_stored_only_after_the_feed_line_reached_the_os(make_replica, tmp_path):
+    replica = make_replica("--articles", "60", "--seed", "19")
+    env = {"PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}"}
+
+    def checked(run: str, **settings) -> dict:
+        workdir = tmp_path / run
+        result = crawl(replica, tmp_path / run / "data", workdir, env=env, settings={
+            "EXTENSIONS": json.dumps({f"{__name__}.FeedBeforeStore": 0}),
+            "CHECK_FEED": str(workdir / f"{SPIDER}.jsonl"), **settings})
+        assert result.stats["check/stores"] >= len(result.items) > 0
+        return result.stats
+
+    assert "check/stored_before_written" not in checked("ours")
+    # the check catches the wrong order (our handler before the FeedExporter's) ...
+    assert checked("reversed", CHECK_REVERSED_ORDER="True")["check/stored_before_written"] > 0
+    # ... and Scrapy's own buffered file storage
+    stock = json.dumps({"": "scrapy.extensions.feedexport.FileFeedStorage",
+                        "file": "scrapy.extensions.feedexport.FileFeedStorage"})
+    assert checked("buffered", FEED_STORAGES=stock)["check/stored_before_written"] > 0
+
+
+def test_middleware_sync_and_async_outputs_agree(tmp_path):
+    """Scrapy 2.19 calls process_spider_output_async; the sync method must filter alike."""
+    import asyncio
+
+    from collections import Counter
+
+    from scrapy.http import HtmlResponse, Request
+
+    from alanews.incremental import DeltaFetch
+
+    class Stats(Counter):
+        def inc_value(self, key, count=1):
+            self[key] += count
+
+    mw = DeltaFetch(tmp_path / "state", stats=Stats())
+    mw._lock("esteri")
+    mw.store.add("http://x/known/")
+    mw.previously_complete = {"esteri"}
+
+    def listing_output(*main: str, unfiltered: bool = False):
+        article = {"alanews_main_list": True, **({"deltafetch_enabled": False} if unfiltered else {})}
+        yield Request("http://x/hero/", meta={"deltafetch_key": "http://x/known/", "alanews_main_list": False})
+        yield Request("http://x/category/esteri/page/2/", meta={"alanews_next_page": True})
+        for url in main:
+            yield Request(url, meta={"deltafetch_key": url, **article})
+        yield Request("http://x/other-listing/")
+
+    async def collect(agen):
+        return [r async for r in agen]
+
+    async def as_async(iterable):
+        for r in iterable:
+            yield r
+
+    def both(*main, **kw):
+        response = HtmlResponse("http://x/category/esteri/", body=b"", request=Request(
+            "http://x/category/esteri/", meta={"alanews_category": "esteri", "alanews_page": 1}))
+        sync = [r.url for r in mw.process_spider_output(response, listing_output(*main, **kw))]
+        async_ = [r.url for r in asyncio.run(collect(
+            mw.process_spider_output_async(response, as_async(listing_output(*main, **kw)))))]
+        assert sync == async_
+        return sync
+
+    # a new main-list article: the known hero is dropped, the next page comes last
+    assert both("http://x/known/", "http://x/new/") == [
+        "http://x/new/", "http://x/other-listing/", "http://x/category/esteri/page/2/"]
+    # every main-list article known, previous walk complete: early stop
+    assert both("http://x/known/") == ["http://x/other-listing/"]
+    # deltafetch_enabled=False: fetched although known, but it still counts as known
+    assert both("http://x/known/", unfiltered=True) == ["http://x/known/", "http://x/other-listing/"]
+    # previous walk incomplete: no early stop
+    mw.previously_complete = set()
+    assert both("http://x/known/") == ["http://x/other-listing/", "http://x/category/esteri/page/2/"]
+    assert mw.walked == {"esteri"}
+    mw.store.close()
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("1", True), ("true", True), ("Yes", True), ("0", False), ("false", False), ("", False), (None, False)])
+def test_deltafetch_reset_values(value, expected):
+    from alanews.incremental import as_bool
+
+    assert as_bool(value, "deltafetch_reset") is expected
+    with pytest.raises(ValueError, match="deltafetch_reset"):
+        as_bool("maybe", "deltafetch_reset")
