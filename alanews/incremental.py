@@ -165,7 +165,9 @@ class _ListingOutput:
                 self.mw.main_keys.setdefault(self.category, set()).add(key)
         if known and result.meta.get("deltafetch_enabled", True):
             logger.debug("deltafetch: ignoring known %s", result)
-            self.mw.stats.inc_value("deltafetch/skipped")
+            # an article written earlier in this run is a repeat link, not one skipped as known
+            repeat = key in self.mw.stored_this_run
+            self.mw.stats.inc_value("deltafetch/repeated" if repeat else "deltafetch/skipped")
             return False
         return True
 
@@ -192,7 +194,8 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
     Settings: ``DELTAFETCH_ENABLED``, ``DELTAFETCH_DIR`` (default
     ``<ALANEWS_DATA_DIR>/deltafetch``), ``DELTAFETCH_RESET``. Spider argument:
     ``deltafetch_reset``. Request meta: ``deltafetch_key``, ``deltafetch_enabled``.
-    Stats: ``deltafetch/fetched``, ``deltafetch/skipped``, ``deltafetch/stored``,
+    Stats: ``deltafetch/fetched``, ``deltafetch/skipped`` (known before this run),
+    ``deltafetch/repeated`` (links to articles this run already wrote), ``deltafetch/stored``,
     ``deltafetch/early_stop``.
 
     Walk completeness: at open every walk of the spider is marked incomplete (committed);
@@ -209,6 +212,7 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         self.previously_complete: set[str] = set()
         self.walked: set[str] = set()  # categories whose walk reached the end or stopped early
         self.main_keys: dict[str, set[str]] = {}  # category -> main-list keys seen this run
+        self.stored_this_run: set[str] = set()  # request keys of the articles written by this run
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -283,6 +287,7 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         post_id = adapter.get("post_id")
         request_key = response.meta.get("deltafetch_key") if response is not None else None
         self.store.add(url, f"post:{post_id}" if post_id is not None else None, request_key)
+        self.stored_this_run.update(k for k in (url, request_key) if k)
         self.stats.inc_value("deltafetch/stored")
 
     def item_dropped(self, item, response, exception, spider):
