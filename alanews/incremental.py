@@ -158,15 +158,15 @@ class _ListingOutput:
         if not key:
             return True
         known = key in self.mw.store
+        # an article written earlier in this run is a repeat link, not one skipped as known
+        repeat = known and key in self.mw.stored_this_run
         if result.meta.get("alanews_main_list"):
             self.main_total += 1
-            self.main_known += known
+            self.main_known += known and not repeat  # only what earlier runs wrote ends a walk
             if self.category:
                 self.mw.main_keys.setdefault(self.category, set()).add(key)
         if known and result.meta.get("deltafetch_enabled", True):
             logger.debug("deltafetch: ignoring known %s", result)
-            # an article written earlier in this run is a repeat link, not one skipped as known
-            repeat = key in self.mw.stored_this_run
             self.mw.stats.inc_value("deltafetch/repeated" if repeat else "deltafetch/skipped")
             return False
         return True

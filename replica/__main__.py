@@ -1,4 +1,5 @@
-"""python -m replica --port 0 --articles 300 --seed 1 [--host 127.0.0.1] [--prerender] [--verbose]"""
+"""python -m replica --port 0 --articles 300 --seed 1 [--host 127.0.0.1] [--prerender] [--verbose]
+                     [--theme jnews|drifted] [--drifted-every K]"""
 from __future__ import annotations
 
 import argparse
@@ -17,10 +18,23 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--prerender", action="store_true", help="render every page at start")
     ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    ap.add_argument("--theme", choices=("jnews", "drifted"), default="jnews",
+                    help="drifted: article pages after a theme update (title and date classes renamed, "
+                         "structured data and social meta gone)")
+    ap.add_argument("--drifted-every", type=int, default=1, metavar="K",
+                    help="with --theme drifted, only posts whose id is a multiple of K (default 1: all)")
+    ap.add_argument("--hostile", action="store_true",
+                    help="the site plus bad pages and links (replica/hostile.py); --port N may reuse a port")
     args = ap.parse_args(argv)
+    if args.drifted_every < 1:
+        ap.error("--drifted-every must be a positive integer")
 
     server, replica = make_server(args.host, args.port, args.articles, args.seed,
-                                  verbose=args.verbose, prerender=args.prerender)
+                                  verbose=args.verbose, prerender=args.prerender,
+                                  theme=args.theme, drifted_every=args.drifted_every)
+    if args.hostile:
+        from .hostile import Hostile
+        replica.hostile = Hostile(replica)
 
     def stop(signum, frame):
         threading.Thread(target=server.shutdown, daemon=True).start()

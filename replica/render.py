@@ -5,6 +5,7 @@ import hashlib
 import html
 import json
 import random
+import re
 from datetime import timezone
 from functools import lru_cache
 
@@ -605,7 +606,7 @@ def render_article(site: Site, a: Article, base_url: str) -> str:
              f'<div class="jeg_share_float_container"></div></div>\n'
              f'<div class="content-inner ">' + "\n".join(content) + f'\n{tags}\n</div>\n</div>')
     # ---- prev / next (site-wide chronology)
-    idx = site.articles.index(a)
+    idx = site.position[a.post_id]
     newer = site.articles[idx - 1] if idx > 0 else None
     older = site.articles[idx + 1] if idx + 1 < len(site.articles) else None
     pn = ['<div class="jnews_prev_next_container"><div class="jeg_prevnext_post">']
@@ -802,3 +803,29 @@ def render_robots(base_url: str) -> str:
     return ("# START YOAST BLOCK\n# ---------------------------\nUser-agent: *\nDisallow: /wp-admin/\n"
             "Allow: /wp-admin/admin-ajax.php\n\n"
             f"Sitemap: {base}/sitemap_index.xml\n# ---------------------------\n# END YOAST BLOCK\n")
+
+
+# ------------------------------------------------------------ layout drift (python -m replica --theme drifted)
+# An article page after a theme update that also dropped the SEO plugin's head output:
+# the single-post title and byline-date classes renamed, the standfirst's class renamed,
+# no JSON-LD (Yoast's or the theme's), no og:/article:/twitter: meta, no meta description
+# or author. The byline author, tags, featured image, content and Related Posts keep
+# their markup, and archives are unchanged: navigation works, some fields silently go.
+_DRIFT_DROPPED = re.compile(
+    r"<script type=[\"']application/ld\+json[\"'][^>]*>.*?</script>\n?"
+    r"|<meta (?:property|name)=\"(?:og|article|twitter):[^\"]*\" content=\"[^\"]*\" />\n?"
+    r"|<meta name=\"(?:description|author)\" content=\"[^\"]*\" />\n?",
+    re.S,
+)
+_DRIFT_RENAMED = {
+    '<h1 class="jeg_post_title">': '<h1 class="jeg_post_headline">',
+    'class="jeg_post_subtitle"': 'class="jeg_post_standfirst"',
+    "jeg_meta_date": "jeg_meta_time",
+}
+
+
+def drift_article(page: str) -> str:
+    page = _DRIFT_DROPPED.sub("", page)
+    for old, new in _DRIFT_RENAMED.items():
+        page = page.replace(old, new)
+    return page

@@ -18,6 +18,10 @@ _ART_RE = re.compile(r"^/\d{4}/\d{2}/\d{2}/[a-z0-9\-/]+$")
 class Replica:
     """Site + renderer + cache + stats, shared by all handler threads."""
 
+    theme = "jnews"  # "drifted": article pages after a theme update (render.drift_article)
+    drifted_every = 1  # with "drifted", only posts whose id is a multiple of it (a partial roll-out)
+    hostile = None  # --hostile: a replica.hostile.Hostile, serving bad pages beside the site
+
     def __init__(self, site: Site, base_url: str = ""):
         self.site = site
         self.base_url = base_url.rstrip("/")
@@ -63,7 +67,11 @@ class Replica:
             a = self.site.by_path.get(path)
         if a is None:
             return None
-        return self._cached(("a", path), lambda: render.render_article(self.site, a, self.base_url))
+        return self._cached(("a", path), lambda: self._themed(a, render.render_article(self.site, a, self.base_url)))
+
+    def _themed(self, a, html: str) -> str:
+        drifted = self.theme == "drifted" and a.post_id % self.drifted_every == 0
+        return render.drift_article(html) if drifted else html
 
     def listing_page(self, cat: str, page: int) -> bytes | None:
         return self._cached(("l", cat, page), lambda: render.render_listing(self.site, cat, page, self.base_url))
@@ -174,6 +182,8 @@ class Handler(BaseHTTPRequestHandler):
         u = urlsplit(self.path)
         path = u.path
         r = self.replica
+        if r.hostile is not None and r.hostile.serve(self, u, head_only):
+            return
         if path.startswith("/__replica__/"):
             self._control(u, head_only)
             return
@@ -233,10 +243,12 @@ class QuietServer(ThreadingHTTPServer):
 
 
 def make_server(host: str = "127.0.0.1", port: int = 0, n_articles: int = 300, seed: int = 1,
-                verbose: bool = False, prerender: bool = False) -> tuple[ThreadingHTTPServer, Replica]:
+                verbose: bool = False, prerender: bool = False, theme: str = "jnews",
+                drifted_every: int = 1) -> tuple[ThreadingHTTPServer, Replica]:
     """Bind a server (port 0 = free port). Returns (server, replica); call server.serve_forever()."""
     site = Site(n_articles, seed)
     replica = Replica(site)
+    replica.theme, replica.drifted_every = theme, drifted_every
     handler = type("ReplicaHandler", (Handler,), {"replica": replica, "verbose": verbose})
     server = QuietServer((host, port), handler)
     server.verbose = verbose

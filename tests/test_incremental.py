@@ -371,6 +371,10 @@ def test_middleware_sync_and_async_outputs_agree(tmp_path):
     assert both("http://x/known/") == ["http://x/other-listing/"]
     # deltafetch_enabled=False: fetched although known, but it still counts as known
     assert both("http://x/known/", unfiltered=True) == ["http://x/known/", "http://x/other-listing/"]
+    # known only because this run wrote it (reached through a related link first): no early stop
+    mw.store.add("http://x/written-this-run/")
+    mw.stored_this_run.add("http://x/written-this-run/")
+    assert both("http://x/written-this-run/") == ["http://x/other-listing/", "http://x/category/esteri/page/2/"]
     # previous walk incomplete: no early stop
     mw.previously_complete = set()
     assert both("http://x/known/") == ["http://x/other-listing/", "http://x/category/esteri/page/2/"]

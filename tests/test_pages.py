@@ -72,3 +72,14 @@ def test_listing_page_without_the_theme_block_still_finds_posts():
     page = ListingPage(HtmlResponse(url="https://www.alanews.it/category/esteri/", body=html))
     assert page.main_links() == ["/2026/01/01/esteri/one/"]
     assert page.next_page() is None
+
+
+@pytest.mark.parametrize("name", ["replica-video-iframe", "replica-video-without-text"])
+def test_video_url_is_found_in_the_content_without_og_video(name):
+    spec = json.loads((FIXTURES / f"{name}.json").read_text("utf-8"))
+    html = (FIXTURES / f"{name}.html").read_text("utf-8")
+    html = "\n".join(line for line in html.splitlines() if 'property="og:video' not in line)
+    assert "og:video" not in html
+    page = ArticlePage(HtmlResponse(url=spec["fetched_url"], body=html.encode(), encoding="utf-8"),
+                       "https://www.alanews.it")
+    assert page.to_item()["video_url"] == spec["expected"]["video_url"] is not None

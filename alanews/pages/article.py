@@ -33,6 +33,7 @@ _BODY_XPATH = (
     f"[not(ancestor-or-self::*[{_NOT_BODY_XPATH}])]"
     "[not(ancestor::p or ancestor::li or ancestor::blockquote)]"
 )
+_TEXT_XPATH = ".//text()[not(ancestor::script or ancestor::style)]"
 
 
 class ArticlePage:
@@ -156,7 +157,8 @@ class ArticlePage:
     def body(self) -> list[str]:
         # paragraphs and sub-headings of the content, without ads, boxes, tags and scripts
         content = self.response.css(".entry-content .content-inner") or self.response.css(".entry-content")
-        return [block.xpath("string()").get() for block in content[:1].xpath(_BODY_XPATH)]
+        # text nodes, not string(): a script inside an unclosed <p> is not body text
+        return ["".join(block.xpath(_TEXT_XPATH).getall()) for block in content[:1].xpath(_BODY_XPATH)]
 
     def image_url(self) -> list[str]:
         # JSON-LD primary image, og:image, the featured image's link, its lazy-load source
@@ -178,7 +180,7 @@ class ArticlePage:
         # og:video, then an iframe or <video> in the content (never inside an ad)
         content = self.response.css(".entry-content")
         players = content.xpath(
-            f".//*[self::iframe or self::video or self::source][not(ancestor::*[{_NOT_BODY_XPATH}])]"
+            ".//*[self::iframe or self::video or self::source][not(ancestor::*[contains(@class, 'jeg_ad')])]"
             "/@*[name()='src' or name()='data-src']"
         ).getall()
         return self._meta("og:video") + self._meta("og:video:url") + players

@@ -8,7 +8,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.http import Request, TextResponse
+from scrapy.exceptions import (
+    DownloadCancelledError, DownloadConnectionRefusedError, DownloadFailedError, DownloadTimeoutError,
+    IgnoreRequest, ResponseDataLossError,
+)
+from scrapy.http import HtmlResponse, Request
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectError, ConnectionDone, ConnectionLost
+from twisted.internet.error import TimeoutError as TxTimeoutError
 
 from alanews.pages.article import ArticlePage
 from alanews.pages.listing import ListingPage
@@ -17,6 +24,35 @@ from alanews.site import (
     CATEGORY_BY_SPIDER, ArticleUrl, category_url, in_category, normalise_base_url, parse_article_url,
 )
 from alanews.spiders.arguments import SpiderArguments
+
+# What an IgnoreRequest's message says -> the kind in alanews/failed/<kind>
+_IGNORED = (("robots.txt", "robots"), ("max redirections", "redirects"), ("redirect loop", "redirect_loop"),
+            ("off-site", "offsite"), ("DOWNLOAD_MAXSIZE", "too_large"))
+_HTML_TYPES = (b"", b"text/html", b"application/xhtml+xml")
+
+
+def failure_kind(failure) -> str:
+    """A short name for why a request brought no page: http_404, timeout, too_large, robots, ..."""
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        return f"http_{exc.response.status}"
+    if isinstance(exc, IgnoreRequest):
+        return next((kind for needle, kind in _IGNORED if needle in str(exc)), "ignored")
+    if isinstance(exc, (DownloadTimeoutError, TxTimeoutError)):
+        return "timeout"
+    if isinstance(exc, DownloadCancelledError):
+        # "Expected to receive N bytes ... max size", or no message: cut while streaming past max size
+        return "too_large" if "max size" in str(exc) or not str(exc) else "cancelled"
+    if isinstance(exc, (DownloadConnectionRefusedError, DownloadFailedError, ResponseDataLossError,
+                        ConnectError, ConnectionDone, ConnectionLost)):
+        return "connection"
+    return type(exc).__name__
+
+
+def is_html(response) -> bool:
+    """An HTML page: what Scrapy made of it, and what the server said it is (a PDF can look like text)."""
+    mime = response.headers.get("Content-Type", b"").split(b";")[0].strip().lower()
+    return isinstance(response, HtmlResponse) and mime in _HTML_TYPES
 
 
 class CategorySpider(scrapy.Spider):
@@ -29,6 +65,7 @@ class CategorySpider(scrapy.Spider):
         self.args = SpiderArguments.from_kwargs(kwargs)
         self._depths: dict[str, int] = {}  # smallest related depth each article was reached at
         self._unfollowed: dict[str, list] = {}  # related posts of articles parsed at the depth limit
+        self._listings: set[str] = set()  # listing pages requested (pagination loops)
         super().__init__(*args, **kwargs)
 
     @classmethod
@@ -44,14 +81,16 @@ class CategorySpider(scrapy.Spider):
 
     async def start(self):
         for path in self.paths:
+            self._listings.add(category_url(self.base_url, path))
             yield Request(
                 category_url(self.base_url, path),
                 callback=self.parse_listing,
+                errback=self._failed,
                 meta={"alanews_category": path, "alanews_page": 1},
             )
 
     def parse_listing(self, response):
-        if not isinstance(response, TextResponse):
+        if not is_html(response):
             self._skip(response, "listing/not_html")
             return
         page = ListingPage(response)
@@ -69,19 +108,29 @@ class CategorySpider(scrapy.Spider):
             response.meta["alanews_archive_end"] = True
         more_pages = self.args.max_pages is None or number < self.args.max_pages
         if next_url and main and more_pages and any(self._wanted_by_date(a, count=False) for _, a in main):
-            yield Request(next_url, callback=self.parse_listing, meta={
+            if canonical_url(next_url) in self._listings:
+                self.crawler.stats.inc_value("alanews/listing/loop")
+                self.logger.warning("Pagination loop: %s points back to %s, already walked", response.url, next_url)
+                response.meta["alanews_archive_end"] = True
+                return
+            self._listings.add(canonical_url(next_url))
+            yield Request(next_url, callback=self.parse_listing, errback=self._failed, meta={
                 "alanews_category": response.meta.get("alanews_category"),
                 "alanews_page": number + 1,
                 "alanews_next_page": True,
             })
 
     def parse_article(self, response):
-        if not isinstance(response, TextResponse):
+        if not is_html(response):
             self._skip(response, "article/not_html")
             return
         if not response.body.strip():
             self._skip(response, "article/empty")
             return
+        if b"</html" not in response.body[-4096:].lower():
+            self.crawler.stats.inc_value("alanews/article/truncated")
+            self.logger.warning("Truncated page %s: no </html> at its end; fields after the cut are missing",
+                                response.url)
         page = ArticlePage(response, self.base_url)
         yield page.to_item(self.crawler.stats)
         url = response.meta.get("deltafetch_key", response.url)
@@ -102,7 +151,10 @@ class CategorySpider(scrapy.Spider):
             article = parse_article_url(self.base_url, url) if url else None
             if article is None:
                 self.crawler.stats.inc_value("alanews/links/not_article")
+                self.logger.info("Ignored link %r on %s: not an article of %s", href, response.url, self.base_url)
             else:
+                if url != href:
+                    self.crawler.stats.inc_value("alanews/links/canonicalised")  # relative, utm_*, #fragment
                 found.setdefault(url, article)
         return list(found.items())
 
@@ -136,7 +188,20 @@ class CategorySpider(scrapy.Spider):
                 yield from self._follow_related(self._unfollowed.pop(url), depth)
         # an article is known to deltafetch by its canonical URL, whatever link led to it
         meta = {"alanews_depth": depth, "alanews_main_list": main_list, "deltafetch_key": url}
-        yield Request(url, callback=self.parse_article, meta=meta, priority=1)
+        yield Request(url, callback=self.parse_article, errback=self._failed, meta=meta, priority=1)
+
+    def _failed(self, failure):
+        """A request that brought no page: one WARNING line and the stat alanews/failed/<kind>.
+
+        Handles every failure (HTTP errors, timeouts, size limits, robots.txt, off-site or
+        looping redirects): nothing reaches the log as a traceback or a spider exception.
+        """
+        request = failure.request
+        kind = failure_kind(failure)
+        message = f"HTTP {failure.value.response.status}" if kind.startswith("http_") else failure.getErrorMessage()
+        first = request.meta.get("redirect_urls", [request.url])[0]
+        self.crawler.stats.inc_value(f"alanews/failed/{kind}")
+        self.logger.warning("Failed %s (failed/%s): %s", first, kind, message)
 
     def _skip(self, response, reason: str) -> None:
         self.logger.warning("Skipped %s (%s, status %s)", response.url, reason, response.status)

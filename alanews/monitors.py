@@ -1,0 +1,221 @@
+"""Monitors at the end of every run: a crawl that fails loudly when the site changes.
+
+Spidermon runs :class:`RunMonitors` when the spider closes (``SPIDERMON_SPIDER_CLOSE_MONITORS``):
+
+* **Item count** — articles written plus articles skipped as already known (``deltafetch/skipped``)
+  reach ``ALANEWS_MONITOR_MIN_ITEMS``: a quiet incremental run writes nothing and is fine;
+* **Finish reason** — Spidermon's ``FinishReasonMonitor`` (``SPIDERMON_EXPECTED_FINISH_REASONS``);
+* **Error count** — Spidermon's ``ErrorCountMonitor``: ERROR log lines ≤ ``SPIDERMON_MAX_ERRORS``;
+* **Item validation** — items that failed the JSON Schema (not written, see alanews.validation)
+  are at most ``ALANEWS_MONITOR_MAX_INVALID`` of the items checked, and never fewer than
+  ``ALANEWS_MONITOR_MAX_INVALID_ITEMS`` are tolerated;
+* **Field coverage/<field>** — one monitor per ``ALANEWS_COVERAGE_RULES`` entry: the share of
+  items holding the field (``alanews/coverage/<field>``, counted before validation) reaches
+  the rule, judged once at least ``ALANEWS_COVERAGE_MIN_ITEMS`` items were extracted.
+
+:class:`Verdict` (an action run once the monitors finished) logs one ERROR line per failed
+monitor, naming it and saying why (field, coverage, threshold), one INFO line for the rest,
+and sets the stats ``alanews/monitors/passed|failed|skipped``. ``scrapy crawl`` (our command,
+alanews/commands/crawl.py) exits with :data:`EXIT_MONITORS_FAILED` when any failed.
+
+:class:`Monitors` is Spidermon's extension with a quiet runner: Spidermon's own report logs
+a multi-line block with a traceback per failure, which is what the single lines replace.
+Spidermon's stats-history collector is not used (it fails under Scrapyd, spidermon #200).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.exceptions import NotConfigured
+from spidermon import Action, MonitorRunner, MonitorSuite, monitors
+from spidermon import settings as spidermon_settings
+from spidermon.contrib.scrapy.extensions import Spidermon
+from spidermon.contrib.scrapy.monitors import ErrorCountMonitor, FinishReasonMonitor
+from spidermon.contrib.scrapy.monitors.base import BaseScrapyMonitor
+
+logger = logging.getLogger(__name__)
+
+#: exit status of ``scrapy crawl`` when a monitor failed (1 is Scrapy's own: the crawl could not run)
+EXIT_MONITORS_FAILED = 3
+
+_FIELD_ERRORS = "spidermon/validation/fields/errors/"
+#: coverage fields that are not item fields (alanews.validation.field_values)
+DERIVED_FIELDS = {"published_time": "published with a time of day, not the date alone"}
+
+
+def _pct(ratio: float) -> str:
+    return f"{ratio:.1%}"
+
+
+@monitors.name("Item count")
+class ItemCountMonitor(BaseScrapyMonitor):
+    """Articles written plus skipped as already known reach ALANEWS_MONITOR_MIN_ITEMS."""
+
+    def test_item_count(self):
+        minimum = self.crawler.settings.getint("ALANEWS_MONITOR_MIN_ITEMS", 1)
+        written = self.stats.get("item_scraped_count", 0)
+        known = self.stats.get("deltafetch/skipped", 0)
+        extracted = self.stats.get("alanews/fields/items", 0)
+        invalid = self.stats.get("spidermon/validation/items/errors", 0)
+        self.assertGreaterEqual(written + known, minimum, msg=(
+            f"{written} articles written ({extracted} extracted, {invalid} invalid) and "
+            f"{known} skipped as known; at least {minimum} expected"))
+
+
+@monitors.name("Finish reason")
+class FinishReason(FinishReasonMonitor):
+    pass
+
+
+@monitors.name("Error count")
+class ErrorCount(ErrorCountMonitor):
+    """ERROR log lines stay within SPIDERMON_MAX_ERRORS (skipped when there is none)."""
+
+    def test_stat_monitor(self):
+        if self.stat_name not in self.stats:
+            self.skipTest("no ERROR line")
+        errors = self.stats.get(self.stat_name)
+        allowed = self._get_threshold_value()
+        self.assertLessEqual(errors, allowed, msg=f"{errors} ERROR log lines, at most {allowed:g} allowed")
+
+
+@monitors.name("Item validation")
+class ValidationMonitor(BaseScrapyMonitor):
+    """Invalid items (not written) stay within ALANEWS_MONITOR_MAX_INVALID of the items checked."""
+
+    def test_invalid_items(self):
+        settings = self.crawler.settings
+        checked = self.stats.get("spidermon/validation/items", 0)
+        invalid = self.stats.get("spidermon/validation/items/errors", 0)
+        ratio = settings.getfloat("ALANEWS_MONITOR_MAX_INVALID", 0.02)
+        allowed = max(settings.getint("ALANEWS_MONITOR_MAX_INVALID_ITEMS", 1), int(ratio * checked))
+        if invalid <= allowed:
+            return
+        self.fail(
+            f"{invalid} of {checked} items invalid, not written ({_pct(invalid / checked)}; "
+            f"at most {allowed} allowed): {self._failing_fields()}")
+
+    def _failing_fields(self) -> str:
+        """``title missing on 62 (title coverage 0.0%), published regex not matched on 2``, most first."""
+        counts: dict[tuple[str, str], int] = {}
+        for key, value in self.stats.items():
+            if key.startswith(_FIELD_ERRORS) and key.count("/") == 5:
+                error, field = key[len(_FIELD_ERRORS):].split("/")
+                counts[(field, error)] = value
+        parts = []
+        for (field, error), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            if error == "missing_required_field":
+                coverage = self.stats.get(f"alanews/coverage/{field}")
+                shown = f" ({field} coverage {_pct(coverage)})" if coverage is not None else ""
+                parts.append(f"{field} missing on {n}{shown}")
+            else:
+                parts.append(f"{field} {error.replace('_', ' ')} on {n}")
+        return ", ".join(parts) or "no field errors recorded"
+
+
+class _FieldCoverage(BaseScrapyMonitor):
+    field: str = ""
+    minimum: float = 0.0
+
+    def test_coverage(self):
+        field, minimum = self.field, self.minimum
+        items = self.stats.get("alanews/fields/items", 0)
+        judged_from = self.crawler.settings.getint("ALANEWS_COVERAGE_MIN_ITEMS", 20)
+        if items < judged_from:
+            self.skipTest(f"{items} items extracted; coverage is judged from {judged_from}")
+        count = self.stats.get(f"alanews/fields/{field}", 0)
+        coverage = count / items
+        meaning = f" ({DERIVED_FIELDS[field]})" if field in DERIVED_FIELDS else ""
+        self.assertGreaterEqual(coverage, minimum, msg=(
+            f"{field} coverage {_pct(coverage)} ({count} of {items} items), at least {minimum:.0%} expected{meaning}"))
+
+
+def coverage_monitors(rules: dict) -> list[type]:
+    """One monitor per field of ``ALANEWS_COVERAGE_RULES``: its own line in the verdict."""
+    made = []
+    for field, minimum in rules.items():
+        cls = type(f"FieldCoverage_{field}", (_FieldCoverage,), {"field": field, "minimum": float(minimum)})
+        made.append(monitors.name(f"Field coverage/{field}")(cls))
+    return made
+
+
+def verdict(result) -> dict:
+    """``{"passed": [names], "failed": [{"monitor", "reason"}], "skipped": [{"monitor", "reason"}]}``."""
+    out = {"passed": [], "failed": [], "skipped": []}
+    for item in result.monitor_results:
+        name = item.item.monitor_name
+        if item.status in spidermon_settings.MONITOR.STATUSES.ERROR:
+            reason = getattr(item, "reason", None) or (item.error or "").strip().splitlines()[-1:]
+            reason = reason if isinstance(reason, str) else " ".join(reason)
+            out["failed"].append({"monitor": name, "reason": " ".join(reason.split())})
+        elif item.status == spidermon_settings.MONITOR.STATUS.SKIPPED:
+            out["skipped"].append({"monitor": name, "reason": getattr(item, "reason", "") or ""})
+        else:
+            out["passed"].append(name)
+    return out
+
+
+class Verdict(Action):
+    """One ERROR line per failed monitor, one INFO line for the rest; stats for the exit status."""
+
+    def run_action(self):
+        found = verdict(self.result)
+        stats = self.data.crawler.stats
+        for key in ("passed", "failed", "skipped"):
+            stats.set_value(f"alanews/monitors/{key}", len(found[key]))
+        for failure in found["failed"]:
+            logger.error("Monitor failed: %s: %s", failure["monitor"], failure["reason"])
+        by_reason: dict[str, list[str]] = {}
+        for skipped in found["skipped"]:
+            by_reason.setdefault(skipped["reason"], []).append(skipped["monitor"])
+        for reason, names in by_reason.items():
+            logger.info("Monitors skipped (%s): %s", reason, ", ".join(names))
+        logger.info("Monitors: %d passed, %d failed, %d skipped%s", len(found["passed"]), len(found["failed"]),
+                    len(found["skipped"]), "" if found["failed"] else " — data quality OK")
+
+
+class RunMonitors(MonitorSuite):
+    """The end-of-run monitors; the coverage monitors come from ALANEWS_COVERAGE_RULES."""
+
+    monitors = [ItemCountMonitor, FinishReason, ErrorCount, ValidationMonitor]
+    monitors_finished_actions = [Verdict]
+
+    def __init__(self, *args, crawler=None, **kwargs):
+        super().__init__(*args, crawler=crawler, **kwargs)
+        if crawler is not None:
+            self.add_monitors(coverage_monitors(crawler.settings.getdict("ALANEWS_COVERAGE_RULES")))
+
+
+class Monitors(Spidermon):
+    """Spidermon's extension, its runner quiet (the Verdict action reports); results kept for the summary.
+
+    Enabled by ``ALANEWS_MONITORS``, which ``scrapy crawl`` (and so a Scrapyd job) sets: other
+    commands (``parse``, ``shell``, ``check``) produce no data run to judge. A script running a
+    crawl through ``CrawlerProcess`` sets it itself.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("ALANEWS_MONITORS"):
+            raise NotConfigured  # quietly: only `scrapy crawl` sets ALANEWS_MONITORS
+        return super().from_crawler(crawler)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.results: list = []
+
+    def _run_suites(self, spider, suites):
+        data = self._generate_data_for_spider(spider)
+        for suite in suites:
+            self.results.append(MonitorRunner().run(suite, **data))
+
+    def verdict(self) -> dict | None:
+        """The last run's verdict, merged over its suites; None before any ran."""
+        if not self.results:
+            return None
+        merged = {"passed": [], "failed": [], "skipped": []}
+        for result in self.results:
+            for key, values in verdict(result).items():
+                merged[key] += values
+        return merged

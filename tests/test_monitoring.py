@@ -1,0 +1,166 @@
+"""Data quality: schema validation, field coverage, end-of-run monitors, exit status, run summary.
+
+Real `scrapy crawl` processes against the replica: the normal one (no false alarm), the
+drifted theme (`--theme drifted`: the monitors fail, loudly, naming the fields), a partial
+roll-out of it (`--drifted-every 10`: those articles lack a title, are dropped and counted,
+the rest is written), a site that is down, a run closed early.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import Counter
+
+import pytest
+
+from conftest import ROOT, run_crawl
+
+sys.path.insert(0, str(ROOT))
+
+from alanews.monitors import EXIT_MONITORS_FAILED  # noqa: E402
+from alanews.validation import ArticleValidationPipeline  # noqa: E402
+from replica.model import Site, expected_item  # noqa: E402
+
+FAILED = re.compile(r"\[alanews\.monitors\] ERROR: Monitor failed: (?P<monitor>[^:]+): (?P<reason>.*)")
+INVALID = re.compile(r"WARNING: Invalid article, not written: (?P<url>\S+): (?P<fields>.*)")
+
+
+def error_lines(log: str) -> list[str]:
+    return [line for line in log.splitlines() if "] ERROR: " in line]
+
+
+def failed_monitors(log: str) -> dict[str, str]:
+    return {m["monitor"]: m["reason"] for m in map(FAILED.search, log.splitlines()) if m}
+
+
+def summary_beside(feed) -> dict:
+    return json.loads(feed.with_name(feed.stem + ".summary.json").read_text("utf-8"))
+
+
+# --- the schema ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def validator():
+    return ArticleValidationPipeline._load_jsonschema_validator("alanews.validation.ARTICLE_SCHEMA")
+
+
+def test_schema_accepts_every_article_of_the_replica_and_names_what_is_wrong(validator):
+    truth = [dict(expected_item(a, "https://www.alanews.it"), scraped_at="2026-11-20T09:30:00+00:00")
+             for a in Site(300, 1).articles]
+    assert [errors for ok, errors in map(validator.validate, truth) if not ok] == []
+    video_without_text = next(item for item in truth if item["video_url"] and item["body"] is None)
+    text = next(item for item in truth if item["video_url"] is None)
+
+    def errors(item, **changes):
+        return validator.validate({**item, **changes})[1]
+
+    assert errors(text, title=None) == {"title": ["Missing required field"]}
+    assert errors(text, body=None) == {"body": ["Missing required field"]}
+    assert errors(video_without_text, body=None) == {}
+    assert errors(text, published="2026-11-20T10:15:00Z") == {"published": ["Regex not matched"]}
+    assert errors(text, category_path=None, url=None) == {
+        "category_path": ["Missing required field"], "url": ["Missing required field"]}
+    assert list(errors(text, extra=1)) == [""]  # additionalProperties: an unexpected field
+
+
+# --- the normal replica: no false alarm ------------------------------------------------------
+
+@pytest.mark.parametrize("spider", ["alanews", "esteri"])
+def test_normal_replica_passes_every_monitor(replica, tmp_path, spider):
+    crawl = run_crawl(spider, replica.url, tmp_path)
+    assert crawl.returncode == 0, crawl.log[-3000:]
+    assert error_lines(crawl.log) == []
+    stats = crawl.stats
+    assert stats["alanews/monitors/failed"] == 0 and stats["alanews/monitors/passed"] >= 17
+    assert "spidermon/validation/items/errors" not in stats
+    assert stats["spidermon/validation/items"] == stats["item_scraped_count"] == len(crawl.items) > 20
+    # the replica's normal variation is there, and within the thresholds
+    for field in ("subtitle", "author", "image_url", "image_caption", "tags", "published_time", "modified"):
+        assert 0.7 < stats[f"alanews/coverage/{field}"] < 1, field
+    assert 0 < stats["alanews/coverage/video_url"] and stats["alanews/coverage/body"] < 1  # videos without text
+    # the run summary beside the feed
+    summary = summary_beside(crawl.feed)
+    assert summary["spider"] == spider and summary["finish_reason"] == "finished"
+    assert summary["categories"] == dict(Counter(item["category_path"] for item in crawl.items))
+    assert summary["articles"]["written"] == summary["articles"]["extracted"] == len(crawl.items)
+    assert summary["articles"]["invalid"] == 0 and summary["validation_failures"] == {}
+    assert summary["coverage"]["subtitle"] == stats["alanews/coverage/subtitle"]
+    assert summary["monitors"]["failed"] == []
+    assert "Run summary: %d written" % len(crawl.items) in crawl.log
+
+
+# --- layout drift: the monitors fail, loudly ------------------------------------------------
+
+def test_drifted_theme_fails_the_run_with_one_error_line_per_broken_field(make_replica, tmp_path):
+    drifted = make_replica("--articles", "300", "--seed", "1", "--theme", "drifted")
+    crawl = run_crawl("esteri", drifted.url, tmp_path, feed=False)  # the default feed, under the data dir
+    assert crawl.returncode == EXIT_MONITORS_FAILED, crawl.log[-3000:]
+    failed = failed_monitors(crawl.log)
+    # title and date classes renamed, structured data gone; author, tags, image still read
+    assert set(failed) == {"Item count", "Item validation", "Field coverage/title", "Field coverage/subtitle",
+                           "Field coverage/modified", "Field coverage/published_time"}
+    assert len(error_lines(crawl.log)) == len(failed) == crawl.stats["alanews/monitors/failed"]
+    extracted = crawl.stats["alanews/fields/items"]
+    assert extracted > 50
+    for field in ("title", "subtitle", "modified", "published_time"):
+        assert failed[f"Field coverage/{field}"].startswith(f"{field} coverage 0.0% (0 of {extracted} items)")
+    assert f"title missing on {extracted} (title coverage 0.0%)" in failed["Item validation"]
+    assert failed["Item count"].startswith(f"0 articles written ({extracted} extracted, {extracted} invalid)")
+
+    feeds = list((tmp_path / "data" / "feeds" / "esteri").glob("*.jsonl"))
+    assert len(feeds) == 1 and feeds[0].read_text() == ""
+    summary = summary_beside(feeds[0])
+    assert summary["articles"]["written"] == 0 and summary["articles"]["invalid"] == extracted
+    assert summary["validation_failures"]["title"] == {"missing_required_field": extracted}
+    assert summary["coverage"]["title"] == 0 and summary["coverage"]["author"] > 0.7
+    assert {f["monitor"] for f in summary["monitors"]["failed"]} == set(failed)
+
+
+def test_articles_missing_a_required_field_are_not_written_but_counted_and_the_run_goes_on(
+        make_replica, tmp_path):
+    partial = make_replica("--articles", "300", "--seed", "1", "--theme", "drifted", "--drifted-every", "10")
+    truth = partial.truth()
+    drifted = {url for url, item in truth.items() if item["post_id"] % 10 == 0}
+    crawl = run_crawl("esteri", partial.url, tmp_path)
+    invalid = {m["url"]: m["fields"] for m in map(INVALID.search, crawl.log.splitlines()) if m}
+    written = {item["url"] for item in crawl.items}
+    assert invalid and set(invalid) <= drifted
+    assert set(invalid.values()) <= {"title (Missing required field)",
+                                     "body (Missing required field); title (Missing required field)"}
+    assert written.isdisjoint(drifted)
+    assert written | set(invalid) == set(partial.archive("esteri"))  # nothing else lost
+    assert all(item["title"] == truth[item["url"]]["title"] for item in crawl.items)
+    stats = crawl.stats
+    assert stats["finish_reason"] == "finished"
+    assert stats["spidermon/validation/items/dropped"] == stats["spidermon/validation/items/errors"] == len(invalid)
+    assert stats["spidermon/validation/fields/errors/missing_required_field/title"] == len(invalid)
+    assert stats["alanews/fields/items"] == len(written) + len(invalid)
+    # ~10% of the articles invalid is more than normal variation: the run says so
+    assert crawl.returncode == EXIT_MONITORS_FAILED
+    assert f"title missing on {len(invalid)}" in failed_monitors(crawl.log)["Item validation"]
+    summary = summary_beside(crawl.feed)
+    assert summary["articles"]["invalid"] == len(invalid) and summary["articles"]["written"] == len(written)
+    assert summary["categories"] == dict(Counter(item["category_path"] for item in crawl.items))
+
+
+# --- other monitors ----------------------------------------------------------------------------
+
+def test_a_site_that_is_down_fails_error_and_item_count(make_replica, tmp_path):
+    gone = make_replica("--articles", "10")
+    gone.stop()
+    crawl = run_crawl("esteri", gone.url, tmp_path, settings={"RETRY_TIMES": "0"})
+    assert crawl.returncode == EXIT_MONITORS_FAILED
+    failed = failed_monitors(crawl.log)
+    assert set(failed) == {"Item count", "Error count"}
+    assert re.fullmatch(r"\d+ ERROR log lines, at most 0 allowed", failed["Error count"])
+    assert summary_beside(crawl.feed)["articles"]["written"] == 0
+
+
+def test_a_run_closed_early_fails_the_finish_reason(replica, tmp_path):
+    crawl = run_crawl("esteri", replica.url, tmp_path, "related_depth=0", settings={"CLOSESPIDER_ITEMCOUNT": "3"})
+    assert crawl.returncode == EXIT_MONITORS_FAILED
+    failed = failed_monitors(crawl.log)
+    assert list(failed) == ["Finish reason"]
+    assert "closespider_itemcount" in failed["Finish reason"]
