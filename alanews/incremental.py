@@ -40,6 +40,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request
 
+from alanews.errors import NotStarting
+
 logger = logging.getLogger(__name__)
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -130,7 +132,7 @@ class KeyStore:
         self.conn.close()
 
 
-class SpiderLocked(RuntimeError):
+class SpiderLocked(NotStarting):
     """Another crawl of the same spider holds the state's lock."""
 
 
@@ -245,9 +247,7 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock_file.close()
-            message = f"Another crawl of {name} is running (lock {path}); not starting"
-            logger.error(message)
-            raise SpiderLocked(message) from None
+            raise SpiderLocked(f"Another crawl of {name} is running (lock {path}); not starting") from None
         self.lock_file = lock_file
         self.store = KeyStore(self.dir / f"{name}.sqlite")
 

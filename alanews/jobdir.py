@@ -11,10 +11,12 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from alanews.errors import NotStarting
+
 logger = logging.getLogger(__name__)
 
 
-class JobDirInUse(RuntimeError):
+class JobDirInUse(NotStarting):
     """Another crawl holds the JOBDIR's lock."""
 
 
@@ -61,9 +63,7 @@ class JobDirGuard:
             fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self.file.close()
-            message = f"Another crawl is using JOBDIR {self.jobdir} (lock {path}); not starting"
-            logger.error(message)
-            raise JobDirInUse(message) from None
+            raise JobDirInUse(f"Another crawl is using JOBDIR {self.jobdir} (lock {path}); not starting") from None
         self.file.seek(0)
         if self.file.read().strip() == "running":
             for name in ("requests.seen", "requests.queue"):

@@ -257,8 +257,8 @@ def test_second_concurrent_run_refuses_to_start_and_the_first_completes(make_rep
     assert first.process.poll() is None, "the runs did not overlap"
     assert second.returncode != 0
     lock = data.resolve() / "deltafetch" / f"{SPIDER}.lock"
-    message = f"ERROR: Another crawl of {SPIDER} is running (lock {lock}); not starting"
-    assert second.log.count(message) == 1
+    message = f"ERROR: Not started: Another crawl of {SPIDER} is running (lock {lock}); not starting"
+    assert second.log.count(message) == 1 and "Traceback" not in second.log
     assert not second.feed.exists()
     assert "Spider opened" not in second.log
 

@@ -399,7 +399,7 @@ def test_two_schedules_of_one_spider_at_once_never_crawl_together(scrapyd, deplo
     ran = [job for job in jobs if "Spider closed (finished)" in job.log]
     assert len(refused) == 1 and len(ran) == 1, [job.log[-2000:] for job in jobs]
     refused, ran = refused[0], ran[0]
-    assert re.search(rf"\[alanews\.incremental\] ERROR: {LOCK_REFUSED} \(lock {data_dir}/deltafetch/esteri\.lock\)",
+    assert re.search(rf"\[alanews\.commands\.crawl\] ERROR: Not started: {LOCK_REFUSED} \(lock {data_dir}/deltafetch/esteri\.lock\)",
                      refused.log)
     assert "Spider opened" not in refused.log and refused.feed is None  # refused before any feed or state
     assert re.search(rf"Process died: exitstatus=1 project='alanews' spider='esteri' job='{refused.id}'",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from alanews.errors import SpiderArgumentError
+
 
 def _positive_int(name: str, value: str) -> int:
     try:
@@ -12,7 +14,7 @@ def _positive_int(name: str, value: str) -> int:
     except ValueError:
         number = 0
     if number < 1:
-        raise ValueError(f"spider argument {name} must be a positive integer, got {value!r}")
+        raise SpiderArgumentError(f"spider argument {name} must be a positive integer, got {value!r}")
     return number
 
 
@@ -22,7 +24,7 @@ def _non_negative_int(name: str, value: str) -> int:
     except ValueError:
         number = -1
     if number < 0:
-        raise ValueError(f"spider argument {name} must be 0 or a positive integer, got {value!r}")
+        raise SpiderArgumentError(f"spider argument {name} must be 0 or a positive integer, got {value!r}")
     return number
 
 
@@ -30,7 +32,8 @@ def _iso_date(name: str, value: str) -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValueError(f"spider argument {name} must be an ISO date like 2026-09-01, got {value!r}") from None
+        raise SpiderArgumentError(
+            f"spider argument {name} must be an ISO date like 2026-09-01, got {value!r}") from None
 
 
 # name: (description shown to users, parser, default)
@@ -55,7 +58,7 @@ class SpiderArguments:
 
     @classmethod
     def from_kwargs(cls, kwargs: dict) -> SpiderArguments:
-        """Take our arguments out of ``kwargs``; a bad or unknown one raises ValueError naming it.
+        """Take our arguments out of ``kwargs``; a bad or unknown one raises SpiderArgumentError naming it.
 
         Scrapy sets every other ``-a`` as a spider attribute, so an unchecked
         ``-a name=../x`` would rename the spider and move its feed and state files.
@@ -63,7 +66,7 @@ class SpiderArguments:
         unknown = sorted(set(kwargs) - set(ARGUMENTS) - set(PASSED_THROUGH))
         if unknown:
             known = ", ".join([*ARGUMENTS, *PASSED_THROUGH])
-            raise ValueError(f"unknown spider argument {unknown[0]!r}; known arguments: {known}")
+            raise SpiderArgumentError(f"unknown spider argument {unknown[0]!r}; known arguments: {known}")
         values = {}
         for name, (_, parse, default) in ARGUMENTS.items():
             raw = kwargs.pop(name, None)
