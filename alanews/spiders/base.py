@@ -186,6 +186,11 @@ class CategorySpider(scrapy.Spider):
             self._depths[url] = depth
             if url in self._unfollowed and depth < self.args.related_depth:
                 yield from self._follow_related(self._unfollowed.pop(url), depth)
+        if previous is not None and depth > 0:
+            # a related link to an article already requested: the dupefilter would drop the
+            # Request, but only after building it, the spider middlewares and a fingerprint
+            # (~6 of every article's 6 related links, once the crawl is under way)
+            return
         # an article is known to deltafetch by its canonical URL, whatever link led to it
         meta = {"alanews_depth": depth, "alanews_main_list": main_list, "deltafetch_key": url}
         yield Request(url, callback=self.parse_article, errback=self._failed, meta=meta, priority=1)

@@ -1,0 +1,206 @@
+"""Shared helpers: the replica as a subprocess, /proc readings, Scrapy stats, the report table."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# --- the replica ---------------------------------------------------------------------------
+
+class ReplicaProcess:
+    """``python -m replica`` in a subprocess; :meth:`ready` waits for its URL (after pre-rendering)."""
+
+    def __init__(self, articles: int, seed: int, prerender: bool = True):
+        args = ["--port", "0", "--articles", str(articles), "--seed", str(seed)]
+        if prerender:
+            args.append("--prerender")
+        self.articles = articles
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen([sys.executable, "-m", "replica", *args], cwd=ROOT,
+                                        stdout=subprocess.PIPE, text=True)
+        self.url: str | None = None
+        self.startup_seconds: float | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def ready(self) -> ReplicaProcess:
+        if self.url is None:
+            line = self.process.stdout.readline()
+            if not line.startswith("REPLICA_URL "):
+                self.stop()
+                raise RuntimeError(f"replica did not start: {line!r}")
+            self.url = line.split()[1].rstrip("/")
+            self.startup_seconds = time.perf_counter() - self.started
+        return self
+
+    def get(self, path: str) -> bytes:
+        with urllib.request.urlopen(self.url + path, timeout=120) as response:
+            return response.read()
+
+    def post(self, path: str) -> bytes:
+        request = urllib.request.Request(self.url + path, data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.read()
+
+    def truth(self) -> dict[str, dict]:
+        lines = self.get("/__replica__/truth.jsonl").decode("utf-8").splitlines()
+        return {item["url"]: item for item in map(json.loads, filter(None, lines))}
+
+    def stats(self) -> dict:
+        return json.loads(self.get("/__replica__/stats"))
+
+    def reset_stats(self) -> None:
+        self.post("/__replica__/stats/reset")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+# --- /proc -----------------------------------------------------------------------------------
+
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU seconds of a live process (/proc/<pid>/stat, fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        fields = f.read().rsplit(b")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def system_busy_seconds() -> float:
+    """CPU seconds all cores spent not idle since boot (/proc/stat)."""
+    with open("/proc/stat", "rb") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values[:8]) - idle) / CLOCK_TICKS
+
+
+def self_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def memory(pid: int) -> tuple[int, int] | None:
+    """(VmRSS, VmHWM) of a live process from /proc/<pid>/status, in bytes; None once it is gone.
+
+    VmHWM is the peak RSS of the process's own address space since its exec. (The kernel's
+    ru_maxrss from wait4 is not used for peaks: exec folds the parent's peak RSS into the child's,
+    so a child of this big benchmark process would report the benchmark's own peak.)
+    """
+    rss = hwm = None
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmRSS:"):
+                    rss = int(line.split()[1]) * 1024
+                elif line.startswith(b"VmHWM:"):
+                    hwm = int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        return None
+    return None if rss is None or hwm is None else (rss, hwm)
+
+
+@dataclass
+class Finished:
+    """A child process reaped with wait4: its exit code and kernel resource usage."""
+
+    returncode: int
+    wall: float
+    user: float
+    system: float
+    maxrss: int  # bytes; see memory() for why peaks are read from VmHWM instead
+
+    @property
+    def cpu(self) -> float:
+        return self.user + self.system
+
+
+def reap(process: subprocess.Popen, started: float) -> Finished:
+    """Wait for ``process`` with os.wait4, which gives the child's own rusage (CPU, peak RSS)."""
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return Finished(process.returncode, wall, usage.ru_utime, usage.ru_stime, usage.ru_maxrss * 1024)
+
+
+# --- scrapy ----------------------------------------------------------------------------------
+
+_DATETIME = re.compile(r"datetime\.datetime\([^)]*\)")
+
+
+def scrapy_stats(log: str) -> dict:
+    """The stats dict Scrapy dumps at the end of a crawl (datetimes dropped)."""
+    match = re.search(r"Dumping Scrapy stats:\n(\{.*?\})\n(?:\d{4}-|\Z)", log, re.S)
+    if not match:
+        return {}
+    return ast.literal_eval(_DATETIME.sub("None", match.group(1)))
+
+
+def scrapy_command(*args: str, settings: dict) -> list[str]:
+    cmd = [sys.executable, "-m", "scrapy", *args]
+    for key, value in settings.items():
+        cmd += ["-s", f"{key}={value}"]
+    return cmd
+
+
+def project_setting(name: str):
+    """A setting of alanews/settings.py as the project defines it, or None."""
+    from alanews import settings
+
+    return getattr(settings, name, None)
+
+
+def incremental_available() -> bool:
+    return (ROOT / "alanews" / "incremental.py").exists() and project_setting("DELTAFETCH_ENABLED") is not None
+
+
+# --- the report ------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    section: str
+    metric: str
+    ours: str
+    reference: str = ""
+    figure: str = ""
+    target: str = ""
+    verdict: str = ""  # PASS / MISS / "" (information)
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+
+    def add(self, *args, **kwargs) -> None:
+        self.rows.append(Row(*args, **kwargs))
+
+    def render(self) -> str:
+        head = Row("section", "metric", "ours", "reference", "figure", "target", "verdict")
+        rows = [head, *self.rows]
+        cols = ["section", "metric", "ours", "reference", "figure", "target", "verdict"]
+        widths = {c: max(len(getattr(r, c)) for r in rows) for c in cols}
+        lines = []
+        for i, r in enumerate(rows):
+            lines.append(" | ".join(getattr(r, c).ljust(widths[c]) for c in cols).rstrip())
+            if i == 0:
+                lines.append("-+-".join("-" * widths[c] for c in cols))
+        return "\n".join(lines)
+
