@@ -43,21 +43,8 @@ class SameSiteMiddleware:
             raise IgnoreRequest(f"off-site request {request.url}")
 
 
-def _codec(name: str) -> str:
-    return codecs.lookup(name).name
-
-
-_SINGLE_BYTE = {_codec(n) for n in ("cp1252", "latin-1", "iso8859-15")}
-
-
-class CharsetMiddleware:
-    """Re-reads a page whose declared charset does not match its bytes.
-
-    WordPress sites get this wrong after migrations: UTF-8 bytes declared as
-    Latin-1 turn "è" into "Ã¨", and Latin-1 bytes declared as UTF-8 into "\ufffd".
-    UTF-8 is the only common charset in which random high bytes rarely decode,
-    so bytes that decode as UTF-8 are UTF-8.
-    """
+class _Counting:
+    """A middleware that needs nothing from the crawler but its stats."""
 
     def __init__(self, stats):
         self.stats = stats
@@ -65,6 +52,23 @@ class CharsetMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler.stats)
+
+
+def _codec(name: str) -> str:
+    return codecs.lookup(name).name
+
+
+_SINGLE_BYTE = {_codec(n) for n in ("cp1252", "latin-1", "iso8859-15")}
+
+
+class CharsetMiddleware(_Counting):
+    """Re-reads a page whose declared charset does not match its bytes.
+
+    WordPress sites get this wrong after migrations: UTF-8 bytes declared as
+    Latin-1 turn "è" into "Ã¨", and Latin-1 bytes declared as UTF-8 into "\ufffd".
+    UTF-8 is the only common charset in which random high bytes rarely decode,
+    so bytes that decode as UTF-8 are UTF-8.
+    """
 
     def process_response(self, request, response, spider=None):
         if not isinstance(response, HtmlResponse) or not response.body:
@@ -137,7 +141,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return result
 
 
-class RedirectLoopMiddleware:
+class RedirectLoopMiddleware(_Counting):
     """Stops a redirect that leads back to a URL of its own chain, and says so.
 
     Scrapy's dupefilter silently drops the repeated request (A -> B -> A); this
@@ -145,13 +149,6 @@ class RedirectLoopMiddleware:
     logs a WARNING with the chain, counts ``alanews/redirect/loop`` and ignores the
     request. Chains that never repeat stop at ``REDIRECT_MAX_TIMES``.
     """
-
-    def __init__(self, stats):
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler.stats)
 
     def process_response(self, request, response, spider=None):
         location = response.headers.get("Location")

@@ -64,7 +64,7 @@ class CategorySpider(scrapy.Spider):
     def __init__(self, *args, **kwargs):
         self.args = SpiderArguments.from_kwargs(kwargs)
         self._depths: dict[str, int] = {}  # smallest related depth each article was reached at
-        self._unfollowed: dict[str, list] = {}  # related posts of articles parsed at the depth limit
+        self._unfollowed: dict[str, list[str]] = {}  # related posts of articles parsed at the depth limit
         self._listings: set[str] = set()  # listing pages requested (pagination loops)
         super().__init__(*args, **kwargs)
 
@@ -139,7 +139,7 @@ class CategorySpider(scrapy.Spider):
         if depth < self.args.related_depth:
             yield from self._follow_related(related, depth)
         elif depth > 0:
-            self._unfollowed[url] = related
+            self._unfollowed[url] = [related_url for related_url, _ in related]  # URLs only: memory
 
     # --- navigation rules ------------------------------------------------------
 
@@ -185,7 +185,8 @@ class CategorySpider(scrapy.Spider):
         if previous is None or depth < previous:
             self._depths[url] = depth
             if url in self._unfollowed and depth < self.args.related_depth:
-                yield from self._follow_related(self._unfollowed.pop(url), depth)
+                related = [(u, parse_article_url(self.base_url, u)) for u in self._unfollowed.pop(url)]
+                yield from self._follow_related(related, depth)
         if previous is not None and depth > 0:
             # a related link to an article already requested: the dupefilter would drop the
             # Request, but only after building it, the spider middlewares and a fingerprint
