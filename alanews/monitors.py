@@ -34,12 +34,13 @@ from spidermon.contrib.scrapy.extensions import Spidermon
 from spidermon.contrib.scrapy.monitors import ErrorCountMonitor, FinishReasonMonitor
 from spidermon.contrib.scrapy.monitors.base import BaseScrapyMonitor
 
+from alanews.validation import field_errors
+
 logger = logging.getLogger(__name__)
 
 #: exit status of ``scrapy crawl`` when a monitor failed (1 is Scrapy's own: the crawl could not run)
 EXIT_MONITORS_FAILED = 3
 
-_FIELD_ERRORS = "spidermon/validation/fields/errors/"
 #: coverage fields that are not item fields (alanews.validation.field_values)
 DERIVED_FIELDS = {"published_time": "published with a time of day, not the date alone"}
 
@@ -98,13 +99,8 @@ class ValidationMonitor(BaseScrapyMonitor):
 
     def _failing_fields(self) -> str:
         """``title missing on 62 (title coverage 0.0%), published regex not matched on 2``, most first."""
-        counts: dict[tuple[str, str], int] = {}
-        for key, value in self.stats.items():
-            if key.startswith(_FIELD_ERRORS) and key.count("/") == 5:
-                error, field = key[len(_FIELD_ERRORS):].split("/")
-                counts[(field, error)] = value
         parts = []
-        for (field, error), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        for (field, error), n in sorted(field_errors(self.stats).items(), key=lambda kv: (-kv[1], kv[0])):
             if error == "missing_required_field":
                 coverage = self.stats.get(f"alanews/coverage/{field}")
                 shown = f" ({field} coverage {_pct(coverage)})" if coverage is not None else ""

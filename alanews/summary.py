@@ -26,11 +26,9 @@ from scrapy.extensions.feedexport import FeedExporter
 from w3lib.url import file_uri_to_path
 
 from alanews.monitors import Monitors
-from alanews.validation import COVERAGE_FIELDS
+from alanews.validation import COVERAGE_FIELDS, field_errors
 
 logger = logging.getLogger(__name__)
-
-_FIELD_ERRORS = "spidermon/validation/fields/errors/"
 
 
 def summary_path(feed_uri: str) -> Path | None:
@@ -75,10 +73,8 @@ class RunSummary:
         stats = self.crawler.stats.get_stats()
         get = stats.get
         validation: dict[str, dict[str, int]] = {}
-        for key, value in stats.items():
-            if key.startswith(_FIELD_ERRORS) and key.count("/") == 5:
-                error, field = key[len(_FIELD_ERRORS):].split("/")
-                validation.setdefault(field, {})[error] = value
+        for (field, error), count in field_errors(stats).items():
+            validation.setdefault(field, {})[error] = count
         monitors = self.crawler.get_extension(Monitors)
         verdict = monitors.verdict() if monitors is not None else None
         return {
@@ -89,8 +85,7 @@ class RunSummary:
             "feeds": self.feed_uris(),
             "articles": {
                 "extracted": get("alanews/fields/items", 0),
-                "written": get("item_scraped_count", 0),
-                "new": get("item_scraped_count", 0),
+                "written": get("item_scraped_count", 0),  # new: deltafetch skips the known ones
                 "skipped_as_known": get("deltafetch/skipped", 0),
                 "invalid": get("spidermon/validation/items/errors", 0),
                 "duplicates": get("alanews/duplicates/dropped", 0),

@@ -44,6 +44,19 @@ ARTICLE_SCHEMA: dict = json.loads(
 COVERAGE_FIELDS = (*Article.fields, "published_time")
 
 
+_FIELD_ERRORS = "spidermon/validation/fields/errors/"
+
+
+def field_errors(stats: dict) -> dict[tuple[str, str], int]:
+    """Validation failures by (field, error), from Spidermon's ``…/fields/errors/<error>/<field>`` stats."""
+    found = {}
+    for key, value in stats.items():
+        if key.startswith(_FIELD_ERRORS) and key.count("/") == 5:
+            error, field = key[len(_FIELD_ERRORS):].split("/")
+            found[(field, error)] = value
+    return found
+
+
 def present(value) -> bool:
     return value is not None and value != "" and value != [] and value != {}
 
