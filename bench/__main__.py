@@ -24,7 +24,8 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
-from bench.common import ReplicaProcess, Report
+from bench.common import Report
+from replica.harness import ReplicaProcess
 
 
 def _version(name: str) -> str:
@@ -83,7 +84,7 @@ def main(argv=None) -> int:
     try:
         # The big replica pre-renders (~30 s, another process) while section 2 runs; section 1
         # runs after section 3, on a machine the pre-rendering no longer shares.
-        big = ReplicaProcess(args.articles, args.seed, prerender=True) if 3 in sections else None
+        big = ReplicaProcess("--articles", str(args.articles), "--seed", str(args.seed), "--prerender") if 3 in sections else None
         if big:
             replicas.append(big)
 
@@ -147,7 +148,7 @@ def main(argv=None) -> int:
             from bench import incremental
 
             t = time.perf_counter()
-            small = ReplicaProcess(args.incr_articles, args.seed + 1, prerender=True).ready()
+            small = ReplicaProcess("--articles", str(args.incr_articles), "--seed", str(args.seed + 1), "--prerender").ready()
             replicas.append(small)
             results[4] = incremental.run(report, small, workdir / "incremental", args.k, args.concurrency)
             small.stop()

@@ -1,79 +1,16 @@
-"""Shared helpers: the replica as a subprocess, /proc readings, Scrapy stats, the report table."""
+"""Shared helpers: /proc readings, the report table; the replica and Scrapy stats come from replica.harness."""
 
 from __future__ import annotations
 
-import ast
-import json
 import os
-import re
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from replica.harness import ROOT
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-# --- the replica ---------------------------------------------------------------------------
-
-class ReplicaProcess:
-    """``python -m replica`` in a subprocess; :meth:`ready` waits for its URL (after pre-rendering)."""
-
-    def __init__(self, articles: int, seed: int, prerender: bool = True):
-        args = ["--port", "0", "--articles", str(articles), "--seed", str(seed)]
-        if prerender:
-            args.append("--prerender")
-        self.articles = articles
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen([sys.executable, "-m", "replica", *args], cwd=ROOT,
-                                        stdout=subprocess.PIPE, text=True)
-        self.url: str | None = None
-        self.startup_seconds: float | None = None
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def ready(self) -> ReplicaProcess:
-        if self.url is None:
-            line = self.process.stdout.readline()
-            if not line.startswith("REPLICA_URL "):
-                self.stop()
-                raise RuntimeError(f"replica did not start: {line!r}")
-            self.url = line.split()[1].rstrip("/")
-            self.startup_seconds = time.perf_counter() - self.started
-        return self
-
-    def get(self, path: str) -> bytes:
-        with urllib.request.urlopen(self.url + path, timeout=120) as response:
-            return response.read()
-
-    def post(self, path: str) -> bytes:
-        request = urllib.request.Request(self.url + path, data=b"", method="POST")
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.read()
-
-    def truth(self) -> dict[str, dict]:
-        lines = self.get("/__replica__/truth.jsonl").decode("utf-8").splitlines()
-        return {item["url"]: item for item in map(json.loads, filter(None, lines))}
-
-    def stats(self) -> dict:
-        return json.loads(self.get("/__replica__/stats"))
-
-    def reset_stats(self) -> None:
-        self.post("/__replica__/stats/reset")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 # --- /proc -----------------------------------------------------------------------------------
@@ -142,17 +79,6 @@ def reap(process: subprocess.Popen, started: float) -> Finished:
 
 
 # --- scrapy ----------------------------------------------------------------------------------
-
-_DATETIME = re.compile(r"datetime\.datetime\([^)]*\)")
-
-
-def scrapy_stats(log: str) -> dict:
-    """The stats dict Scrapy dumps at the end of a crawl (datetimes dropped)."""
-    match = re.search(r"Dumping Scrapy stats:\n(\{.*?\})\n(?:\d{4}-|\Z)", log, re.S)
-    if not match:
-        return {}
-    return ast.literal_eval(_DATETIME.sub("None", match.group(1)))
-
 
 def scrapy_command(*args: str, settings: dict) -> list[str]:
     cmd = [sys.executable, "-m", "scrapy", *args]

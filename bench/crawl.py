@@ -17,8 +17,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.common import (ROOT, Finished, cpu_seconds, incremental_available, memory, reap,
-                          scrapy_command, scrapy_stats, self_cpu_seconds, system_busy_seconds)
+from bench.common import (Finished, cpu_seconds, incremental_available, memory, reap,
+                          scrapy_command, self_cpu_seconds, system_busy_seconds)
+from replica.harness import ROOT, scrapy_stats
 
 SAMPLE_INTERVAL = 0.05  # seconds between /proc samples of the crawl process
 

@@ -12,7 +12,8 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-from bench.common import ROOT, incremental_available, scrapy_command, scrapy_stats
+from bench.common import incremental_available, scrapy_command
+from replica.harness import ROOT, scrapy_stats
 from bench.crawl import crawl_settings
 
 
@@ -49,6 +50,7 @@ def run(report, replica, workdir: Path, k: int, concurrency: int) -> dict | None
     settings["DELTAFETCH_ENABLED"] = "True"
     categories = len(CATEGORIES)
 
+    articles = len(replica.truth())
     full = _crawl(replica, workdir, "full", settings)
     same = _crawl(replica, workdir, "no-change", settings)
     replica.post(f"/__replica__/publish?count={k}")
@@ -71,5 +73,5 @@ def run(report, replica, workdir: Path, k: int, concurrency: int) -> dict | None
                           "listing_by_category": _listing_pages_by_category(stats), "items": run_["items"],
                           "scrapy": run_["scrapy"]}
     report.add(sec, "full crawl that built the state", f"{full['replica']['total']} requests",
-               f"{replica.articles} articles", f"{full['items']} items")
+               f"{articles} articles", f"{full['items']} items")
     return results

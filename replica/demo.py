@@ -8,6 +8,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from replica.harness import ReplicaProcess
+
 
 def main(argv: list[str]) -> int:
     articles = "300"
@@ -15,27 +17,22 @@ def main(argv: list[str]) -> int:
         at = argv.index("--articles")
         articles = argv[at + 1]
         del argv[at:at + 2]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "replica", "--port", "0", "--articles", articles],
-        stdout=subprocess.PIPE, text=True,
-    )
+    server = ReplicaProcess("--articles", articles)
     try:
-        line = server.stdout.readline()
-        if not line.startswith("REPLICA_URL "):
-            print(f"replica did not start: {line!r}", file=sys.stderr)
+        try:
+            server.ready()
+        except RuntimeError as error:
+            print(error, file=sys.stderr)
             return 1
-        base_url = line.split()[1]
-        print(f"Replica of www.alanews.it serving {articles} articles at {base_url}", file=sys.stderr)
+        print(f"Replica of www.alanews.it serving {articles} articles at {server.url}", file=sys.stderr)
         return subprocess.call([
             sys.executable, "-m", "scrapy", "crawl", *argv,
-            "-s", f"ALANEWS_BASE_URL={base_url}",
+            "-s", f"ALANEWS_BASE_URL={server.url}",
             "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
         ])
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-
+        server.stop()
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

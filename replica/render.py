@@ -244,9 +244,13 @@ def sidebar(site: Site, base: str) -> str:
             f'</div></div></div>')
 
 
-def footer(base: str) -> str:
-    copy = (f'{t(COPYRIGHT)}<a href="{base}/condizioni-duso/">condizioni d&#8217;uso</a> e la nostra '
+def _copyright(base: str) -> str:
+    return (f'{t(COPYRIGHT)}<a href="{base}/condizioni-duso/">condizioni d&#8217;uso</a> e la nostra '
             f'<a href="{base}/privacy-policy/">politica sulla privacy &amp; cookies</a>.')
+
+
+def footer(base: str) -> str:
+    copy = _copyright(base)
     return (f'<div class="footer-holder" id="footer" data-id="footer">\n<div class="jeg_footer jeg_footer_1 dark">\n'
             f'<div class="jeg_footer_container jeg_container">\n<div class="jeg_footer_content">\n<div class="container">\n'
             f'<div class="row">\n<div class="jeg_footer_primary clearfix">\n<div class="col-md-12 footer_column">\n'
@@ -268,8 +272,7 @@ def mobile_drawer(base: str) -> str:
             f'<a href="https://www.facebook.com/alanews.it" target=\'_blank\' rel=\'external noopener nofollow\' class="jeg_facebook"><i class="fa fa-facebook"></i> </a>'
             f'<a href="https://twitter.com/alanews" target=\'_blank\' rel=\'external noopener nofollow\' class="jeg_twitter"><i class="fa fa-twitter"></i> </a>'
             f'<a href="https://www.youtube.com/user/alanewsvideo" target=\'_blank\' rel=\'external noopener nofollow\' class="jeg_youtube"><i class="fa fa-youtube-play"></i> </a>'
-            f'</div><div class="jeg_aside_item jeg_aside_copyright">\n<p>{t(COPYRIGHT)}<a href="{base}/condizioni-duso/">condizioni d&#8217;uso</a> e la nostra '
-            f'<a href="{base}/privacy-policy/">politica sulla privacy &amp; cookies</a>.</p>\n</div></div>\n</div>\n</div>\n</div>')
+            f'</div><div class="jeg_aside_item jeg_aside_copyright">\n<p>{_copyright(base)}</p>\n</div></div>\n</div>\n</div>\n</div>')
 
 
 def login_popup(base: str) -> str:

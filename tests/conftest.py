@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import os
-import re
+import signal
 import subprocess
 import sys
-import urllib.request
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from replica.harness import ROOT, ReplicaProcess, scrapy_stats
+
 REPLICA_ARTICLES = 300
 # Politeness off and parallelism up: the replica is ours and on loopback.
 FAST = {
@@ -25,43 +25,9 @@ FAST = {
 }
 
 
-class Replica:
-    """A running `python -m replica` subprocess and its control endpoints."""
-
-    def __init__(self, *args: str):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "replica", "--port", "0", *args],
-            cwd=ROOT, stdout=subprocess.PIPE, text=True,
-        )
-        line = self.process.stdout.readline()
-        if not line.startswith("REPLICA_URL "):
-            self.stop()
-            raise RuntimeError(f"replica did not start: {line!r}")
-        self.url = line.split()[1].rstrip("/")
-
-    def get(self, path: str) -> bytes:
-        with urllib.request.urlopen(self.url + path, timeout=30) as response:
-            return response.read()
-
-    def post(self, path: str) -> bytes:
-        request = urllib.request.Request(self.url + path, data=b"", method="POST")
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.read()
-
-    def truth(self) -> dict[str, dict]:
-        """Expected item of every article, by canonical URL."""
-        lines = self.get("/__replica__/truth.jsonl").decode("utf-8").splitlines()
-        return {item["url"]: item for item in map(json.loads, filter(None, lines))}
-
-    def archive(self, path: str) -> list[str]:
-        return json.loads(self.get(f"/__replica__/archive.json?path={path}"))
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+def Replica(*args: str) -> ReplicaProcess:
+    """A started replica, its URL known."""
+    return ReplicaProcess(*args).ready()
 
 
 @pytest.fixture(scope="session")
@@ -95,15 +61,18 @@ class Crawl:
     cmd: list[str] = field(default_factory=list)
 
 
-_DATETIME = re.compile(r"datetime\.datetime\([^)]*\)")
-
-
-def _stats_from_log(log: str) -> dict:
-    """The stats dict Scrapy dumps at the end of a crawl."""
-    match = re.search(r"Dumping Scrapy stats:\n(\{.*?\})\n(?:\d{4}-|\Z)", log, re.S)
-    if not match:
-        return {}
-    return ast.literal_eval(_DATETIME.sub("None", match.group(1)))
+def crawl_command(spider: str, base_url: str, data_dir: Path, feed: Path | None, *args: str,
+                  settings: dict | None = None) -> list[str]:
+    """`scrapy crawl` against a replica: politeness off, state in ``data_dir``, feed to ``feed``."""
+    cmd = [sys.executable, "-m", "scrapy", "crawl", spider]
+    if feed is not None:
+        cmd += ["-O", str(feed)]
+    for key, value in {"ALANEWS_BASE_URL": base_url, "ALANEWS_DATA_DIR": str(data_dir),
+                       **FAST, **(settings or {})}.items():
+        cmd += ["-s", f"{key}={value}"]
+    for arg in args:
+        cmd += ["-a", arg]
+    return cmd
 
 
 def run_crawl(spider: str, base_url: str, workdir: Path, *args: str, settings: dict | None = None,
@@ -111,17 +80,65 @@ def run_crawl(spider: str, base_url: str, workdir: Path, *args: str, settings: d
     """Run `scrapy crawl` in a real process; return its feed items, stats and log."""
     workdir.mkdir(parents=True, exist_ok=True)
     out = workdir / f"{spider}.jsonl"
-    cmd = [sys.executable, "-m", "scrapy", "crawl", spider]
-    if feed:
-        cmd += ["-O", str(out)]
-    for key, value in {"ALANEWS_BASE_URL": base_url, "ALANEWS_DATA_DIR": str(workdir / "data"),
-                       **FAST, **(settings or {})}.items():
-        cmd += ["-s", f"{key}={value}"]
-    for arg in args:
-        cmd += ["-a", arg]
+    cmd = crawl_command(spider, base_url, workdir / "data", out if feed else None, *args, settings=settings)
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
     items = []
     if feed and out.exists():
         items = [json.loads(line) for line in out.read_text("utf-8").splitlines() if line.strip()]
-    return Crawl(proc.returncode, items, _stats_from_log(proc.stderr), proc.stderr, out, cmd)
+    return Crawl(proc.returncode, items, scrapy_stats(proc.stderr), proc.stderr, out, cmd)
+
+
+class BackgroundCrawl:
+    """`scrapy crawl` in a subprocess the test can watch, signal, kill or wait for."""
+
+    def __init__(self, spider: str, base_url: str, workdir: Path, data_dir: Path, *args: str,
+                 settings: dict | None = None, cwd: Path = ROOT, env: dict | None = None,
+                 wait_timeout: float = 120):
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.feed = workdir / f"{spider}.jsonl"
+        self.log_path = workdir / "stderr.log"
+        self.wait_timeout = wait_timeout
+        cmd = crawl_command(spider, base_url, data_dir, self.feed, *args, settings=settings)
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=self._log,
+                                        env={**os.environ, **(env or {})})
+
+    def lines(self, complete: bool = False) -> list[str]:
+        data = self.feed.read_bytes() if self.feed.exists() else b""
+        if complete:  # the crawl may be writing the last line right now
+            data = data[:data.rfind(b"\n") + 1]
+        return [line for line in data.decode("utf-8").split("\n") if line]
+
+    def wait_for(self, condition, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert self.process.poll() is None, f"crawl ended first:\n{self.log()[-3000:]}"
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.002)
+
+    def wait_for_items(self, count: int, timeout: float = 60) -> None:
+        self.wait_for(lambda: len(self.lines(complete=True)) >= count, timeout)
+
+    def signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self._log.close()
+
+    def wait(self, timeout: float | None = None) -> int:
+        code = self.process.wait(timeout=timeout or self.wait_timeout)
+        self._log.close()
+        return code
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8")
+
+    def stats(self) -> dict:
+        return scrapy_stats(self.log())
+
+    def items(self) -> list[dict]:
+        """Every line of the feed must be a whole JSON object, even after a SIGKILL."""
+        return [json.loads(line) for line in self.lines()]

@@ -10,15 +10,12 @@ import json
 import math
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from scrapy import signals
 
-from conftest import FAST, ROOT, Crawl, _stats_from_log, run_crawl
+from conftest import ROOT, BackgroundCrawl, Crawl, run_crawl
 
 SPIDER = "esteri"
 PER_PAGE = 10
@@ -39,14 +36,6 @@ def urls(items: list[dict]) -> list[str]:
     return [item["url"] for item in items]
 
 
-def replica_stats(replica) -> dict:
-    return json.loads(replica.get("/__replica__/stats"))
-
-
-def reset_replica_stats(replica) -> None:
-    replica.post("/__replica__/stats/reset")
-
-
 def publish_in_archive(replica, k: int, path: str = SPIDER) -> list[str]:
     """Publish one article at a time (they land in random categories) until ``k`` new ones
     are listed in the archive at ``path``; return those, newest first."""
@@ -59,52 +48,8 @@ def publish_in_archive(replica, k: int, path: str = SPIDER) -> list[str]:
     raise AssertionError(f"could not publish {k} articles into {path}")
 
 
-class Background:
-    """`scrapy crawl` in a subprocess the test can watch, kill or wait for."""
-
-    def __init__(self, replica, data_dir: Path, workdir: Path, *args: str, settings: dict | None = None,
-                 cwd: Path = ROOT, env: dict | None = None):
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.feed = workdir / f"{SPIDER}.jsonl"
-        self.log_path = workdir / "stderr.log"
-        cmd = [sys.executable, "-m", "scrapy", "crawl", SPIDER, "-O", str(self.feed)]
-        merged = {"ALANEWS_BASE_URL": replica.url, "ALANEWS_DATA_DIR": str(data_dir), **FAST, **(settings or {})}
-        for key, value in merged.items():
-            cmd += ["-s", f"{key}={value}"]
-        for arg in args:
-            cmd += ["-a", arg]
-        self._log = self.log_path.open("w")
-        self.process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=self._log,
-                                        env={**os.environ, **(env or {})})
-
-    def lines(self) -> list[str]:
-        if not self.feed.exists():
-            return []
-        return [line for line in self.feed.read_text("utf-8").split("\n") if line]
-
-    def wait_for(self, condition, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            assert self.process.poll() is None, f"crawl ended first:\n{self.log()[-3000:]}"
-            assert time.monotonic() < deadline, "timed out"
-            time.sleep(0.002)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-        self._log.close()
-
-    def wait(self, timeout: float = 120) -> int:
-        code = self.process.wait(timeout=timeout)
-        self._log.close()
-        return code
-
-    def log(self) -> str:
-        return self.log_path.read_text("utf-8")
-
-    def items(self) -> list[dict]:
-        """Every line of the feed must be a whole JSON object, even after a SIGKILL."""
-        return [json.loads(line) for line in self.lines()]
+def Background(replica, data_dir: Path, workdir: Path, *args: str, **kw) -> BackgroundCrawl:
+    return BackgroundCrawl(SPIDER, replica.url, workdir, data_dir, *args, **kw)
 
 
 class FeedBeforeStore:
@@ -158,10 +103,10 @@ def test_no_change_recrawl_fetches_one_listing_page_and_no_article(make_replica,
     assert f"deltafetch: {len(archive)} fetched, 0 skipped as known," in first.log
     assert first.stats["deltafetch/repeated"] > 0  # related links to articles this run wrote
 
-    reset_replica_stats(replica)
+    replica.reset_stats()
     second = crawl(replica, data, tmp_path / "run2")
     assert second.items == []
-    by_kind = replica_stats(replica)["by_kind"]
+    by_kind = replica.stats()["by_kind"]
     assert by_kind["article"] == 0
     assert by_kind["robots"] <= 1 and by_kind["listing"] == 1
     assert second.stats["deltafetch/early_stop"] == 1
@@ -181,12 +126,12 @@ def test_recrawl_after_k_new_articles_emits_exactly_them(make_replica, tmp_path,
     new = publish_in_archive(replica, k)
     assert replica.archive(SPIDER)[:k] == new  # newest first: they open the archive
 
-    reset_replica_stats(replica)
+    replica.reset_stats()
     recrawl = crawl(replica, data, tmp_path / "run2")
     assert sorted(urls(recrawl.items)) == sorted(new)
     truth = replica.truth()
     assert all(item["title"] == truth[item["url"]]["title"] for item in recrawl.items)
-    stats = replica_stats(replica)
+    stats = replica.stats()
     assert stats["by_kind"]["article"] == k
     # the listing pages that hold them, plus the first one whose main list is all known
     pages = math.ceil(k / PER_PAGE) + 1
@@ -292,7 +237,7 @@ def test_deltafetch_works_outside_the_project_directory(make_replica, tmp_path):
         # relative ALANEWS_DATA_DIR: resolved against the working directory, like Scrapyd's
         job = Background(replica, Path("data"), tmp_path / run, cwd=elsewhere, env=env)
         assert job.wait() == 0, job.log()[-3000:]
-        logs.append((job.items(), _stats_from_log(job.log()), job.log()))
+        logs.append((job.items(), job.stats(), job.log()))
     (items1, stats1, log1), (items2, stats2, log2) = logs
     assert sorted(urls(items1)) == archive and stats1["deltafetch/stored"] == len(archive)
     assert f"deltafetch: 0 articles known in {elsewhere.resolve()}/data/deltafetch/{SPIDER}.sqlite" in log1

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import re
 import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import FAST, ROOT, Crawl, Replica, _stats_from_log, run_crawl
+from conftest import BackgroundCrawl, Crawl, Replica, run_crawl
 from test_crawl import assert_items_match_truth
 
 MAXSIZE = 1024 * 1024
@@ -66,7 +64,7 @@ def run(tmp_path_factory) -> HostileRun:
         elapsed = time.monotonic() - start
         hostile = json.loads(replica.get("/__replica__/hostile.json"))
         yield HostileRun(replica, crawl, replica.truth(), hostile["cases"], hostile,
-                         json.loads(replica.get("/__replica__/stats")), elapsed)
+                         replica.stats(), elapsed)
     finally:
         replica.stop()
 
@@ -248,51 +246,10 @@ def test_robots_txt_disallowed_path_is_never_requested(run):
 
 # --- faults ------------------------------------------------------------------------------------
 
-class Background:
-    """`scrapy crawl alanews` in a subprocess the test can signal, kill or wait for."""
-
-    def __init__(self, base_url: str, workdir: Path, settings: dict | None = None):
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.feed = workdir / "alanews.jsonl"
-        self.log_path = workdir / "stderr.log"
-        cmd = [sys.executable, "-m", "scrapy", "crawl", "alanews", "-O", str(self.feed)]
-        merged = {"ALANEWS_BASE_URL": base_url, "ALANEWS_DATA_DIR": str(workdir.parent / "data"),
-                  **FAST, **SLOW, **(settings or {})}
-        for key, value in merged.items():
-            cmd += ["-s", f"{key}={value}"]
-        self._log = self.log_path.open("w")
-        self.process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self._log)
-
-    def lines(self, complete: bool = False) -> list[str]:
-        data = self.feed.read_bytes() if self.feed.exists() else b""
-        if complete:  # the crawl may be writing the last line right now
-            data = data[:data.rfind(b"\n") + 1]
-        return [line for line in data.decode("utf-8").split("\n") if line]
-
-    def wait_for_items(self, count: int, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.lines(complete=True)) < count:
-            assert self.process.poll() is None, f"crawl ended first:\n{self.log()[-3000:]}"
-            assert time.monotonic() < deadline, "timed out"
-            time.sleep(0.005)
-
-    def signal(self, signum: int) -> None:
-        self.process.send_signal(signum)
-
-    def wait(self, timeout: float = 90) -> int:
-        code = self.process.wait(timeout=timeout)
-        self._log.close()
-        return code
-
-    def log(self) -> str:
-        return self.log_path.read_text("utf-8")
-
-    def stats(self) -> dict:
-        return _stats_from_log(self.log())
-
-    def items(self) -> list[dict]:
-        """Every line must be a whole JSON object (json.loads raises otherwise)."""
-        return [json.loads(line) for line in self.lines()]
+def Background(base_url: str, workdir: Path, settings: dict | None = None) -> BackgroundCrawl:
+    """`scrapy crawl alanews`, slowed down so that a test can act mid-crawl."""
+    return BackgroundCrawl("alanews", base_url, workdir, workdir.parent / "data",
+                           settings={**SLOW, **(settings or {})}, wait_timeout=90)
 
 
 def urls(items: list[dict]) -> list[str]:
@@ -315,7 +272,7 @@ def test_replica_killed_and_restarted_mid_crawl_loses_nothing(tmp_path):
         assert stats["retry/count"] >= 1 and "retry/max_reached" not in stats
         assert re.search(r"Retrying \S+ in 1 s \(retry 1 of 3\): .*(Refused|Lost|Done|Failed)", job.log())
         assert not [key for key in stats if key.startswith(("spider_exceptions", "alanews/failed"))]
-        assert json.loads(replica.get("/__replica__/stats"))["total"] > 0  # the new one served the rest
+        assert replica.stats()["total"] > 0  # the new one served the rest
         assert_items_match_truth(job.items(), replica.truth(), set(replica.truth()))
     finally:
         replica.stop()

@@ -28,7 +28,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, _stats_from_log
+from conftest import ROOT
+
+from replica.harness import scrapy_stats
 from test_crawl import assert_items_match_truth
 
 from alanews.incremental import KeyStore
@@ -161,7 +163,7 @@ class Scrapyd:
             feed = Path(match.group(2))
             items = [json.loads(line) for line in feed.read_text("utf-8").splitlines() if line.strip()]
             assert len(items) == int(match.group(1))
-        return Job(job_id, log, _stats_from_log(log), feed, items)
+        return Job(job_id, log, scrapy_stats(log), feed, items)
 
     def run(self, spider: str, *params: tuple[str, str]) -> Job:
         """Schedule, wait, and check that the crawl finished cleanly."""

@@ -1,0 +1,88 @@
+"""The replica as a subprocess, and what a crawl of it logged: shared by the tests, the
+benchmark and the offline demo."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ReplicaProcess:
+    """``python -m replica --port 0 ARGS`` in a subprocess and its control endpoints.
+
+    :meth:`ready` waits for the server's URL line (after pre-rendering, if asked).
+    """
+
+    def __init__(self, *args: str):
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen([sys.executable, "-m", "replica", "--port", "0", *args],
+                                        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        self.url: str | None = None
+        self.startup_seconds: float | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def ready(self) -> ReplicaProcess:
+        if self.url is None:
+            line = self.process.stdout.readline()
+            if not line.startswith("REPLICA_URL "):
+                self.stop()
+                raise RuntimeError(f"replica did not start: {line!r}")
+            self.url = line.split()[1].rstrip("/")
+            self.startup_seconds = time.perf_counter() - self.started
+        return self
+
+    def get(self, path: str) -> bytes:
+        with urllib.request.urlopen(self.url + path, timeout=120) as response:
+            return response.read()
+
+    def post(self, path: str) -> bytes:
+        request = urllib.request.Request(self.url + path, data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.read()
+
+    def truth(self) -> dict[str, dict]:
+        """Expected item of every article, by canonical URL."""
+        lines = self.get("/__replica__/truth.jsonl").decode("utf-8").splitlines()
+        return {item["url"]: item for item in map(json.loads, filter(None, lines))}
+
+    def archive(self, path: str) -> list[str]:
+        """Canonical URLs of a category archive, newest first."""
+        return json.loads(self.get(f"/__replica__/archive.json?path={path}"))
+
+    def stats(self) -> dict:
+        """Requests served, by kind, path and status."""
+        return json.loads(self.get("/__replica__/stats"))
+
+    def reset_stats(self) -> None:
+        self.post("/__replica__/stats/reset")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+_DATETIME = re.compile(r"datetime\.datetime\([^)]*\)")
+
+
+def scrapy_stats(log: str) -> dict:
+    """The stats dict Scrapy dumps at the end of a crawl (datetimes dropped)."""
+    match = re.search(r"Dumping Scrapy stats:\n(\{.*?\})\n(?:\d{4}-|\Z)", log, re.S)
+    if not match:
+        return {}
+    return ast.literal_eval(_DATETIME.sub("None", match.group(1)))
