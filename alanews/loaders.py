@@ -8,6 +8,7 @@ input processors clean each candidate and drop the unusable ones, and
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from urllib.parse import urljoin
 
@@ -32,7 +33,12 @@ def _canonical(value, loader_context):
 
 def _absolute(value, loader_context):
     value = (value or "").strip()
-    return urljoin(loader_context["base_url"], value) if value else None
+    if not value or _ABSOLUTE.match(value):
+        return value or None
+    return urljoin(loader_context["base_url"], value)
+
+
+_ABSOLUTE = re.compile(r"https?://", re.I)  # urljoin would return these unchanged
 
 
 def _date(value, loader_context):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 _SPACES = re.compile(r"\s+")
@@ -24,8 +25,16 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    if base:
+    if base and not _ABSOLUTE.match(url):
         url = urljoin(base, url)
+    return _canonical_absolute(url)
+
+
+_ABSOLUTE = re.compile(r"https?://", re.I)
+
+
+@lru_cache(maxsize=16384)  # a crawl meets each related link ~7 times; 16k URLs are ~4 MB
+def _canonical_absolute(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None

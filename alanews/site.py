@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 DEFAULT_BASE_URL = "https://www.alanews.it"
@@ -76,6 +77,7 @@ class ArticleUrl:
     slug: str
 
 
+@lru_cache(maxsize=16384)  # every article URL is met ~7 times (listings, related posts)
 def parse_article_url(base_url: str, url: str) -> ArticleUrl | None:
     """Read date, category path and slug from a permalink; None for any other URL."""
     if not is_same_site(base_url, url):

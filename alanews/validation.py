@@ -63,7 +63,7 @@ def present(value) -> bool:
 
 def field_values(item) -> dict:
     """The item's fields and the derived ones, for coverage."""
-    values = ItemAdapter(item).asdict()
+    values = dict(ItemAdapter(item).items())  # shallow: asdict() would copy every list, twice per item
     published = values.get("published")
     values["published_time"] = published if isinstance(published, str) and "T" in published else None
     return values

@@ -8,14 +8,16 @@ so a wrong guess about one source degrades one field, never the item.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timezone
 from functools import cached_property
 
-from parsel import Selector, SelectorList
+from lxml import etree
 from scrapy.http import TextResponse
 
 from alanews.dates import parse_date
 from alanews.loaders import ArticleLoader
+from alanews.pages.markup import STRING, parse_bytes, parse_html, post_region, select, strings
 from alanews.pages.structured import JsonLd
 from alanews.processors import canonical_url
 from alanews.site import CATEGORY_NAME_BY_PATH, ArticleUrl, parse_article_url
@@ -27,17 +29,44 @@ _NOT_BODY = (
     "jeg_ad", "jnews_inline_related_post", "jeg_post_tags", "jeg_share",
     "wp-caption", "jnews_prev_next", "jeg_video_container", "sharedaddy",
 )
-_CONTENT_INNER = "descendant::*[@class and contains(concat(' ', normalize-space(@class), ' '), ' content-inner ')]"
+_CONTENT_INNER = etree.XPath(
+    "descendant::*[@class and contains(concat(' ', normalize-space(@class), ' '), ' content-inner ')]")
 _BODY_TAGS = frozenset(("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote"))
 _INLINE_BLOCKS = frozenset(("p", "li", "blockquote"))
 
 # Every element the fields start from, found in ONE pass over the document: a whole-document
-# scan (CSS ".x" or "//x") costs ~0.3 ms on a 150 KB JNews page, and the fields used ~20 of them.
-# Elements are bucketed by exact class token, as CSS matches them.
-_ANCHOR_CLASSES = frozenset((
+# scan (CSS ".x" or "//x") costs ~0.3 ms on a 150 KB JNews page (libxml2's "//" is slow), and
+# the fields used ~20 of them. Elements are bucketed by exact class token, as CSS matches them.
+_ANCHOR_CLASSES = (
     "entry-header", "jeg_main_content", "jeg_post_title", "jeg_post_subtitle", "jeg_breadcrumbs",
     "jeg_featured", "entry-content", "jnews_related_post_container", "jeg_post_tags",
-))
+)
+# The post region is used only when it holds these; else the whole page is read.
+_POST_PARTS = frozenset(("entry-header", "entry-content"))
+_ANCHOR_TOKENS = re.compile(r"(?<!\S)(" + "|".join(map(re.escape, _ANCHOR_CLASSES)) + r")(?!\S)")
+_HEAD = etree.XPath("/html/head/meta | /html/head/link")
+_BODY_CLASS = etree.XPath("string(/html/body/@class)", smart_strings=False)
+_LANG = etree.XPath("/html/@lang", smart_strings=False)
+_PLAYERS = etree.XPath(
+    ".//*[self::iframe or self::video or self::source][not(ancestor::*[contains(@class, 'jeg_ad')])]"
+    "/@*[name()='src' or name()='data-src']", smart_strings=False)
+
+
+def _find_anchors(root) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for el in root.iter(etree.Element):  # elements only: no comments, no PIs
+        tag = el.tag
+        if tag == "script":
+            if el.get("type") == "application/ld+json":
+                found.setdefault("jsonld", []).append(el)
+            continue
+        if tag == "article" and (el.get("id") or "").startswith("post-"):
+            found.setdefault("post-article", []).append(el)
+        classes = el.get("class")
+        if classes:
+            for token in dict.fromkeys(_ANCHOR_TOKENS.findall(classes)):
+                found.setdefault(token, []).append(el)
+    return found
 
 
 def _not_body(element) -> bool:
@@ -92,32 +121,31 @@ class ArticlePage:
     # --- sources -------------------------------------------------------------
 
     @cached_property
-    def sel(self) -> Selector:
-        # parsel's Selector, not response.selector: Scrapy's keeps a reference to the
-        # response, which caches it, a cycle that keeps every parsed page (~0.8 MB)
-        # alive until the garbage collector's next full pass
-        return Selector(text=self.response.text, type="html", base_url=self.response.url)
+    def _tree(self) -> tuple[etree._Element, dict[str, list], bool]:
+        """The parsed page, its anchors, and whether that is the post region or the whole page.
 
-    @cached_property
-    def anchors(self) -> dict[str, list[Selector]]:
+        The post region (see :func:`post_region`) is used when it holds the post's header and
+        content; otherwise (another theme layout, a page cut short) the whole page is parsed.
+        """
+        region = post_region(self.response)
+        if region is not None:
+            root = parse_bytes(region, self.response.url)
+            anchors = _find_anchors(root)
+            if _POST_PARTS <= anchors.keys():
+                return root, anchors, True
+        root = parse_html(self.response)
+        return root, _find_anchors(root), False
+
+    @property
+    def root(self) -> etree._Element:
+        return self._tree[0]
+
+    @property
+    def anchors(self) -> dict[str, list]:
         """The elements the fields start from, by class token (and "jsonld", "post-article"), in page order."""
-        found: dict[str, list] = {}
-        for el in self.sel.root.iter():
-            tag = el.tag
-            if tag == "script":
-                if el.get("type") == "application/ld+json":
-                    found.setdefault("jsonld", []).append(el)
-                continue
-            if tag == "article" and (el.get("id") or "").startswith("post-"):
-                found.setdefault("post-article", []).append(el)
-            classes = el.get("class")
-            if classes:
-                for token in classes.split():
-                    if token in _ANCHOR_CLASSES:
-                        found.setdefault(token, []).append(el)
-        return {name: [Selector(root=el, type="html") for el in dict.fromkeys(els)] for name, els in found.items()}
+        return self._tree[1]
 
-    def _anchored(self, name: str) -> list[Selector]:
+    def _anchored(self, name: str) -> list:
         return self.anchors.get(name, [])
 
     @cached_property
@@ -125,7 +153,7 @@ class ArticlePage:
         """<head>'s meta content by property/name, and its link href by rel, in page order."""
         meta: dict[str, list[str]] = {}
         links: dict[str, list[str]] = {}
-        for el in self.sel.root.xpath("/html/head/meta | /html/head/link"):
+        for el in _HEAD(self.root):
             if el.tag == "meta":
                 content = el.get("content")
                 if content is None:
@@ -140,19 +168,16 @@ class ArticlePage:
 
     @cached_property
     def jsonld(self) -> JsonLd:
-        scripts = [(s.attrib.get("class", ""), s.xpath("string()").get()) for s in self._anchored("jsonld")]
+        scripts = [(s.get("class", ""), STRING(s)) for s in self._anchored("jsonld")]
         return JsonLd.from_scripts(scripts)
 
     def _meta(self, prop: str) -> list[str]:
         return list(self.head[0].get(prop, ()))
 
-    def _strings(self, selectors) -> list[str]:
-        return [s.xpath("string()").get() for s in selectors]
-
     @cached_property
-    def header(self):
+    def header(self) -> list:
         """The post header (title, byline, date), not the related or sidebar posts."""
-        return SelectorList(self._anchored("entry-header") or self._anchored("jeg_main_content"))
+        return self._anchored("entry-header") or self._anchored("jeg_main_content")
 
     @cached_property
     def permalink(self) -> ArticleUrl | None:
@@ -162,7 +187,7 @@ class ArticlePage:
     @cached_property
     def visible_date(self):
         """The byline date and what it parses to; JNews shows the modified date once edited."""
-        text = next(iter(self.header.css(".jeg_meta_date").xpath("string()").getall()), None)
+        text = next(iter(strings(select(self.header, ".jeg_meta_date"))), None)
         return text, (parse_date(text, self.now) if text else None)
 
     def _visible_date_is_published(self) -> bool:
@@ -187,16 +212,16 @@ class ArticlePage:
 
     def title(self) -> list[str]:
         # JSON-LD headline, the theme's h1, og:title
-        h1 = [s for s in self._anchored("jeg_post_title") if s.root.tag == "h1"]
-        return self.jsonld.values("headline") + self._strings(h1) + self._meta("og:title")
+        h1 = [el for el in self._anchored("jeg_post_title") if el.tag == "h1"]
+        return self.jsonld.values("headline") + strings(h1) + self._meta("og:title")
 
     def subtitle(self) -> list[str]:
         # JNews standfirst; no structured equivalent (og:description is the excerpt)
-        return self._strings(self._anchored("jeg_post_subtitle"))
+        return strings(self._anchored("jeg_post_subtitle"))
 
     def author(self) -> list[str]:
         # JSON-LD author (by @id in Yoast's graph), the byline link
-        return self.jsonld.author_names() + self.header.css(".jeg_meta_author a").xpath("string()").getall()
+        return self.jsonld.author_names() + strings(select(self.header, ".jeg_meta_author a"))
 
     def published(self) -> list[str]:
         # Yoast JSON-LD (UTC), article:published_time, JNews JSON-LD (local),
@@ -226,8 +251,8 @@ class ArticlePage:
         # the breadcrumb's last category, the byline's first category, the site's table
         by_path = CATEGORY_NAME_BY_PATH.get(self.permalink.category_path) if self.permalink else None
         return (
-            self._strings(SelectorList(self._anchored("jeg_breadcrumbs")).css(".breadcrumb_last_link a"))
-            + self.header.css(".jeg_meta_category a").xpath("string()").getall()[:1]
+            strings(select(self._anchored("jeg_breadcrumbs"), ".breadcrumb_last_link a"))
+            + strings(select(self.header, ".jeg_meta_category a"))[:1]
             + ([by_path] if by_path else [])
         )
 
@@ -242,60 +267,54 @@ class ArticlePage:
             keywords = keywords.split(",")
         if isinstance(keywords, list) and keywords:
             return [k for k in keywords if isinstance(k, str)]
-        return SelectorList(self._anchored("jeg_post_tags")).css("a[rel~=tag]").xpath("string()").getall()
+        return strings(select(self._anchored("jeg_post_tags"), "a[rel~=tag]"))
 
     def body(self) -> list[str]:
         # paragraphs and sub-headings of the content, without ads, boxes, tags and scripts
-        entry = SelectorList(self._anchored("entry-content"))
-        content = entry.xpath(_CONTENT_INNER) or entry
+        entry = self._anchored("entry-content")
+        content = [inner for el in entry for inner in _CONTENT_INNER(el)] or entry
         if not content:
             return []
         # text nodes, not string(): a script inside an unclosed <p> is not body text
-        return [_text_of(block) for block in _body_blocks(content[0].root)]
+        return [_text_of(block) for block in _body_blocks(content[0])]
 
     def image_url(self) -> list[str]:
         # JSON-LD primary image, og:image, the featured image's link, its lazy-load source
         image = self.jsonld.primary_image
-        featured = SelectorList(self._anchored("jeg_featured"))
+        featured = self._anchored("jeg_featured")
         return (
             [v for v in (image.get("url"), image.get("contentUrl")) if isinstance(v, str)]
             + self._meta("og:image")
-            + featured.css("a::attr(href)").getall()[:1]
-            + featured.css("img::attr(data-src)").getall()[:1]
+            + select(featured, "a::attr(href)")[:1]
+            + select(featured, "img::attr(data-src)")[:1]
         )
 
     def image_caption(self) -> list[str]:
         # JSON-LD primary image caption, the caption under the featured image
         caption = self.jsonld.primary_image.get("caption")
-        featured = SelectorList(self._anchored("jeg_featured"))
-        return ([caption] if isinstance(caption, str) else []) + self._strings(featured.css(".wp-caption-text"))
+        featured = self._anchored("jeg_featured")
+        return ([caption] if isinstance(caption, str) else []) + strings(select(featured, ".wp-caption-text"))
 
     def video_url(self) -> list[str]:
         # og:video, then an iframe or <video> in the content (never inside an ad)
-        content = SelectorList(self._anchored("entry-content"))
-        players = content.xpath(
-            ".//*[self::iframe or self::video or self::source][not(ancestor::*[contains(@class, 'jeg_ad')])]"
-            "/@*[name()='src' or name()='data-src']"
-        ).getall()
+        players = [src for el in self._anchored("entry-content") for src in _PLAYERS(el)]
         return self._meta("og:video") + self._meta("og:video:url") + players
 
     def related_urls(self) -> list[str]:
         # the "Related Posts" block under the article
-        return SelectorList(self._anchored("jnews_related_post_container")).css(
-            "article .jeg_post_title a::attr(href)"
-        ).getall()
+        return select(self._anchored("jnews_related_post_container"), "article .jeg_post_title a::attr(href)")
 
     def post_id(self) -> list[str]:
         # <body class="postid-N">, the ?p=N shortlink, <article id="post-N">
         return (
-            [c for c in self.sel.xpath("/html/body/@class").get("").split() if c.startswith("postid-")]
+            [c for c in _BODY_CLASS(self.root).split() if c.startswith("postid-")]
             + list(self.head[1].get("shortlink", ()))
-            + [s.root.get("id") for s in self._anchored("post-article")]
+            + [el.get("id") for el in self._anchored("post-article")]
         )
 
     def language(self) -> list[str]:
         # <html lang="it-IT">; the site is Italian
-        lang = self.sel.xpath("/html/@lang").get("it")
+        lang = next(iter(_LANG(self.root)), "it")
         return [lang.split("-")[0].lower() or "it"]
 
     # --- the item ------------------------------------------------------------

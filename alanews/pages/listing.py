@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from parsel import Selector
+from lxml import etree
 from scrapy.http import TextResponse
+
+from alanews.pages.markup import css, parse_html
 
 # Parts of a listing page whose links are not the archive's posts.
 _NOISE = "jeg_sidebar jeg_footer jnews_category_hero_container jeg_navbar jeg_header jeg_megamenu".split()
+_HERO = css(".jnews_category_hero_container article .jeg_post_title a::attr(href)")
+_MAIN = css(".jnews_category_content_wrapper .jeg_posts article .jeg_post_title a::attr(href)")
+_ANY_POST = etree.XPath(
+    "//article[not(ancestor::*[" + " or ".join(f"contains(@class, '{c}')" for c in _NOISE) + "])]"
+    "//*[self::h2 or self::h3]//a/@href", smart_strings=False)
+_NEXT = css(".jeg_pagination a.page_nav.next::attr(href)")
+_HEAD_NEXT = etree.XPath("//head/link[@rel='next']/@href", smart_strings=False)
 
 
 class ListingPage:
@@ -16,30 +25,19 @@ class ListingPage:
         self.response = response
 
     @cached_property
-    def sel(self) -> Selector:
-        # not response.selector: Scrapy's Selector and the response reference each other,
-        # so a parsed page would wait for the garbage collector's next full pass
-        return Selector(text=self.response.text, type="html", base_url=self.response.url)
+    def root(self) -> etree._Element:
+        return parse_html(self.response)
 
     def hero_links(self) -> list[str]:
         # JNews category hero: the 4 newest posts, repeated on every page
-        return self.sel.css(".jnews_category_hero_container article .jeg_post_title a::attr(href)").getall()
+        return _HERO(self.root)
 
     def main_links(self) -> list[str]:
         # the archive's own list of posts; if the theme's block is gone, any post
         # link inside an <article> outside the hero, menus, sidebar and footer
-        links = self.sel.css(
-            ".jnews_category_content_wrapper .jeg_posts article .jeg_post_title a::attr(href)"
-        ).getall()
-        if links:
-            return links
-        noise = " or ".join(f"contains(@class, '{c}')" for c in _NOISE)
-        return self.sel.xpath(
-            f"//article[not(ancestor::*[{noise}])]//*[self::h2 or self::h3]//a/@href"
-        ).getall()
+        return _MAIN(self.root) or _ANY_POST(self.root)
 
     def next_page(self) -> str | None:
         # JNews pagination's "Next", then <link rel="next"> in the head
-        href = self.sel.css(".jeg_pagination a.page_nav.next::attr(href)").get() or \
-            self.sel.xpath("//head/link[@rel='next']/@href").get()
+        href = next(iter(_NEXT(self.root)), None) or next(iter(_HEAD_NEXT(self.root)), None)
         return self.response.urljoin(href) if href else None

@@ -146,6 +146,7 @@ class CategorySpider(scrapy.Spider):
     def _articles(self, hrefs, response) -> list[tuple[str, ArticleUrl]]:
         """Canonical permalinks among ``hrefs``; other links are counted and dropped."""
         found = {}
+        canonicalised = 0
         for href in hrefs:
             url = canonical_url(href, response.url)
             article = parse_article_url(self.base_url, url) if url else None
@@ -153,9 +154,10 @@ class CategorySpider(scrapy.Spider):
                 self.crawler.stats.inc_value("alanews/links/not_article")
                 self.logger.info("Ignored link %r on %s: not an article of %s", href, response.url, self.base_url)
             else:
-                if url != href:
-                    self.crawler.stats.inc_value("alanews/links/canonicalised")  # relative, utm_*, #fragment
+                canonicalised += url != href  # relative, utm_*, #fragment
                 found.setdefault(url, article)
+        if canonicalised:
+            self.crawler.stats.inc_value("alanews/links/canonicalised", canonicalised)
         return list(found.items())
 
     def _follows(self, article: ArticleUrl) -> bool:
@@ -168,12 +170,16 @@ class CategorySpider(scrapy.Spider):
         return wanted
 
     def _follow_related(self, related: list[tuple[str, ArticleUrl]], depth: int):
+        other_category = followed = 0
         for url, article in related:
             if not self._follows(article):
-                self.crawler.stats.inc_value("alanews/related/other_category")
+                other_category += 1
             elif self._wanted_by_date(article):
-                self.crawler.stats.inc_value("alanews/related/followed")
+                followed += 1
                 yield from self._article_requests(url, depth=depth + 1)
+        for name, count in (("other_category", other_category), ("followed", followed)):
+            if count:
+                self.crawler.stats.inc_value(f"alanews/related/{name}", count)
 
     def _article_requests(self, url: str, depth: int, main_list: bool = False):
         """Request an article (the dupefilter drops repeats) at the smallest depth it is reached at.
