@@ -16,9 +16,10 @@ What it changes:
   Recorded: the item's ``url``, ``post:<post_id>``, and the ``deltafetch_key`` of the
   request that produced it (redirects, ``utm_*`` variants, related links: one article);
 * it has ``process_spider_output_async`` (the stock 2.1.0 stops Scrapy 2.19 crawls);
-* early stop: a listing page whose main-list articles (meta ``alanews_main_list``) are
-  all known does not follow its next page (meta ``alanews_next_page``) — only if the
-  previous walk of that category was complete (see :meth:`KeyStore.complete_walks`);
+* early stop: a listing page whose main list (meta ``alanews_main_list``) ends with an
+  article written by an earlier run does not follow its next page (meta
+  ``alanews_next_page``) — only if the previous walk of that category was complete (see
+  :meth:`KeyStore.complete_walks`); ``DELTAFETCH_EARLY_STOP`` chooses another rule;
 * ``<dir>/<spider>.lock`` (``fcntl.flock``) makes a second concurrent run of the same
   spider refuse to start, with an ERROR line and a non-zero exit of ``scrapy crawl``.
 """
@@ -132,6 +133,10 @@ class KeyStore:
         self.conn.close()
 
 
+#: DELTAFETCH_EARLY_STOP: where a recrawl stops walking a category's archive (see _ListingOutput.finish)
+EARLY_STOP_RULES = ("oldest_known", "all_known", "off")
+
+
 class SpiderLocked(NotStarting):
     """Another crawl of the same spider holds the state's lock."""
 
@@ -143,8 +148,6 @@ class _ListingOutput:
         self.mw = mw
         self.response = response
         self.category = response.meta.get("alanews_category")
-        self.main_total = 0
-        self.main_known = 0
         self.next_pages: list[Request] = []
         if response.meta.get("deltafetch_key"):
             mw.stats.inc_value("deltafetch/fetched")
@@ -157,35 +160,45 @@ class _ListingOutput:
             self.next_pages.append(result)
             return False
         key = result.meta.get("deltafetch_key")
-        if not key:
+        if not key or key not in self.mw.store:
             return True
-        known = key in self.mw.store
-        # an article written earlier in this run is a repeat link, not one skipped as known
-        repeat = known and key in self.mw.stored_this_run
-        if result.meta.get("alanews_main_list"):
-            self.main_total += 1
-            self.main_known += known and not repeat  # only what earlier runs wrote ends a walk
-            if self.category:
-                self.mw.main_keys.setdefault(self.category, set()).add(key)
-        if known and result.meta.get("deltafetch_enabled", True):
-            logger.debug("deltafetch: ignoring known %s", result)
-            self.mw.stats.inc_value("deltafetch/repeated" if repeat else "deltafetch/skipped")
-            return False
-        return True
+        if not result.meta.get("deltafetch_enabled", True):
+            return True
+        logger.debug("deltafetch: ignoring known %s", result)
+        self.mw.stats.inc_value("deltafetch/skipped")
+        return False
+
+    def _known_before(self, key: str) -> bool:
+        """Written by an earlier run: only those end a walk (this run's may sit anywhere)."""
+        return key in self.mw.store and key not in self.mw.stored_this_run
 
     def finish(self) -> list[Request]:
-        """The held next-page requests, unless the walk stops early here."""
+        """The held next-page requests, unless the walk stops early here.
+
+        The walk stops at a page whose main list (meta ``alanews_main_list``, page order,
+        newest first) ends with an article known before this run: every older post was
+        read by the previous walk, which was complete. New posts above it on this page
+        are requested as usual. With ``DELTAFETCH_EARLY_STOP = "all_known"`` the walk goes
+        on until a page where every main-list article is known; ``"off"`` walks every page.
+        """
         meta = self.response.meta
         if meta.get("alanews_archive_end") and self.category:
             self.mw.walked.add(self.category)
+        main = meta.get("alanews_main_list") or []
+        if self.category:
+            self.mw.main_keys.setdefault(self.category, set()).update(main)
         if not self.next_pages:
             return []
-        all_known = self.main_total > 0 and self.main_known == self.main_total
-        if all_known and self.category in self.mw.previously_complete:
+        rule = self.mw.early_stop
+        stop = bool(main) and self.category in self.mw.previously_complete and (
+            (rule == "oldest_known" and self._known_before(main[-1]))
+            or (rule == "all_known" and all(self._known_before(key) for key in main)))
+        if stop:
+            known = sum(self._known_before(key) for key in main)
             self.mw.stats.inc_value("deltafetch/early_stop")
             self.mw.walked.add(self.category)
-            logger.info("deltafetch: early stop in %s at page %s: its %d main-list articles are all known",
-                        self.category, meta.get("alanews_page", 1), self.main_total)
+            logger.info("deltafetch: early stop in %s at page %s (%s): %d of its %d main-list articles "
+                        "were written by earlier runs", self.category, meta.get("alanews_page", 1), rule, known, len(main))
             return []
         return self.next_pages
 
@@ -194,11 +207,11 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
     """scrapy-deltafetch on SQLite, recording only written items, stopping walks early.
 
     Settings: ``DELTAFETCH_ENABLED``, ``DELTAFETCH_DIR`` (default
-    ``<ALANEWS_DATA_DIR>/deltafetch``), ``DELTAFETCH_RESET``. Spider argument:
+    ``<ALANEWS_DATA_DIR>/deltafetch``), ``DELTAFETCH_RESET``, ``DELTAFETCH_EARLY_STOP``. Spider argument:
     ``deltafetch_reset``. Request meta: ``deltafetch_key``, ``deltafetch_enabled``.
-    Stats: ``deltafetch/fetched``, ``deltafetch/skipped`` (known before this run),
-    ``deltafetch/repeated`` (links to articles this run already wrote), ``deltafetch/stored``,
-    ``deltafetch/early_stop``.
+    Stats: ``deltafetch/fetched``, ``deltafetch/skipped`` (requests of known articles),
+    ``deltafetch/stored``, ``deltafetch/early_stop``. (The spider requests an article once per
+    run, so every skipped request is of an article an earlier run wrote.)
 
     Walk completeness: at open every walk of the spider is marked incomplete (committed);
     at a ``finished`` close, a category is marked complete if this run reached its archive
@@ -207,8 +220,11 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
     ``since``-limited run is followed by a full walk.
     """
 
-    def __init__(self, dir, reset=False, stats=None):  # noqa: A002 (stock signature)
+    def __init__(self, dir, reset=False, stats=None, early_stop="oldest_known"):  # noqa: A002 (stock signature)
         super().__init__(dir, reset, stats)
+        if early_stop not in EARLY_STOP_RULES:
+            raise NotStarting(f"DELTAFETCH_EARLY_STOP must be one of {', '.join(EARLY_STOP_RULES)}, got {early_stop!r}")
+        self.early_stop = early_stop
         self.store: KeyStore | None = None
         self.lock_file = None
         self.previously_complete: set[str] = set()
@@ -225,7 +241,8 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         spider = crawler.spider
         reset = as_bool(settings.get("DELTAFETCH_RESET"), "DELTAFETCH_RESET") or as_bool(
             getattr(spider, "deltafetch_reset", None), "deltafetch_reset")
-        mw = cls(Path(state_dir).expanduser().resolve(), reset, crawler.stats)
+        mw = cls(Path(state_dir).expanduser().resolve(), reset, crawler.stats,
+                 settings.get("DELTAFETCH_EARLY_STOP") or "oldest_known")
         # The lock is taken here, while the engine is being built: raising now fails the
         # crawl's bootstrap (non-zero exit) before any feed or state is touched.
         mw._lock(spider.name)

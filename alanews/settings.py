@@ -39,6 +39,12 @@ DELTAFETCH_ENABLED = True
 DELTAFETCH_DIR = None
 # A full crawl that forgets the state (per run: -a deltafetch_reset=1).
 DELTAFETCH_RESET = False
+# Where a recrawl stops walking an archive, if the previous walk was complete:
+# "oldest_known": at the first listing page whose oldest main-list post an earlier run wrote
+# (new posts sit above it; older ones were all read): 1 listing page per category.
+# "all_known": one page later, at the first page whose main-list posts are all known
+# (also finds a post back-dated onto the next page). "off": walk every page, fetch only the new.
+DELTAFETCH_EARLY_STOP = "oldest_known"
 # Feed lines reach the OS as they are exported, before deltafetch records the article.
 FEED_STORAGES = {
     "": "alanews.feeds.FileFeedStorage",

@@ -101,7 +101,8 @@ def test_no_change_recrawl_fetches_one_listing_page_and_no_article(make_replica,
     assert first.stats["deltafetch/stored"] == len(archive)
     assert f"deltafetch: 0 articles known in {data.resolve()}/deltafetch/{SPIDER}.sqlite" in first.log
     assert f"deltafetch: {len(archive)} fetched, 0 skipped as known," in first.log
-    assert first.stats["deltafetch/repeated"] > 0  # related links to articles this run wrote
+    # each article is requested once, however many links lead to it (listings, hero, related)
+    assert "dupefilter/filtered" not in first.stats
 
     replica.reset_stats()
     second = crawl(replica, data, tmp_path / "run2")
@@ -117,28 +118,42 @@ def test_no_change_recrawl_fetches_one_listing_page_and_no_article(make_replica,
     assert "early stop in esteri at page 1" in second.log
 
 
-@pytest.mark.parametrize("k, seed", [(3, 12), (13, 13)])
-def test_recrawl_after_k_new_articles_emits_exactly_them(make_replica, tmp_path, k, seed):
+def _listing_pages_walked(k: int, archive_size: int, rule: str) -> int:
+    """Listing pages a recrawl reads after ``k`` new posts opened an archive of ``archive_size``."""
+    if rule == "oldest_known":  # the pages holding them; one more only when they fill their last page
+        return k // PER_PAGE + 1
+    if rule == "all_known":  # the pages holding them, plus the first one whose main list is all known
+        return math.ceil(k / PER_PAGE) + 1
+    return math.ceil(archive_size / PER_PAGE)  # "off"
+
+
+@pytest.mark.parametrize("k, seed, rule", [
+    (3, 12, "oldest_known"), (13, 13, "oldest_known"), (10, 17, "oldest_known"),
+    (3, 25, "all_known"), (3, 19, "off"),
+])
+def test_recrawl_after_k_new_articles_emits_exactly_them(make_replica, tmp_path, k, seed, rule):
     replica = make_replica("--articles", "120", "--seed", str(seed))
     data = tmp_path / "data"
-    old = crawl(replica, data, tmp_path / "run1")
+    settings = {"DELTAFETCH_EARLY_STOP": rule}
+    old = crawl(replica, data, tmp_path / "run1", settings=settings)
     assert sorted(urls(old.items)) == sorted(replica.archive(SPIDER))
     new = publish_in_archive(replica, k)
     assert replica.archive(SPIDER)[:k] == new  # newest first: they open the archive
 
     replica.reset_stats()
-    recrawl = crawl(replica, data, tmp_path / "run2")
+    recrawl = crawl(replica, data, tmp_path / "run2", settings=settings)
     assert sorted(urls(recrawl.items)) == sorted(new)
     truth = replica.truth()
     assert all(item["title"] == truth[item["url"]]["title"] for item in recrawl.items)
     stats = replica.stats()
     assert stats["by_kind"]["article"] == k
-    # the listing pages that hold them, plus the first one whose main list is all known
-    pages = math.ceil(k / PER_PAGE) + 1
+    total = math.ceil(len(replica.archive(SPIDER)) / PER_PAGE)
+    pages = _listing_pages_walked(k, len(replica.archive(SPIDER)), rule)
+    assert rule == "off" or pages < total, "an archive too short to show an early stop"
     assert stats["by_kind"]["listing"] == pages
     listed = {p for p in stats["by_path"] if p.startswith("/category/")}
     assert listed == {"/category/esteri/"} | {f"/category/esteri/page/{n}/" for n in range(2, pages + 1)}
-    assert recrawl.stats["deltafetch/early_stop"] == 1
+    assert recrawl.stats.get("deltafetch/early_stop", 0) == (rule != "off")
     assert recrawl.stats["deltafetch/stored"] == k
 
 
@@ -266,7 +281,7 @@ def test_key_is_stored_only_after_the_feed_line_reached_the_os(make_replica, tmp
     assert checked("buffered", FEED_STORAGES=stock)["check/stored_before_written"] > 0
 
 
-def test_middleware_sync_and_async_outputs_agree(tmp_path):
+def test_middleware_sync_and_async_outputs_agree_and_apply_the_early_stop_rule(tmp_path):
     """Scrapy 2.19 calls process_spider_output_async; the sync method must filter alike."""
     import asyncio
 
@@ -274,6 +289,7 @@ def test_middleware_sync_and_async_outputs_agree(tmp_path):
 
     from scrapy.http import HtmlResponse, Request
 
+    from alanews.errors import NotStarting
     from alanews.incremental import DeltaFetch
 
     class Stats(Counter):
@@ -286,11 +302,10 @@ def test_middleware_sync_and_async_outputs_agree(tmp_path):
     mw.previously_complete = {"esteri"}
 
     def listing_output(*main: str, unfiltered: bool = False):
-        article = {"alanews_main_list": True, **({"deltafetch_enabled": False} if unfiltered else {})}
-        yield Request("http://x/hero/", meta={"deltafetch_key": "http://x/known/", "alanews_main_list": False})
+        yield Request("http://x/hero/", meta={"deltafetch_key": "http://x/known/"})
         yield Request("http://x/category/esteri/page/2/", meta={"alanews_next_page": True})
         for url in main:
-            yield Request(url, meta={"deltafetch_key": url, **article})
+            yield Request(url, meta={"deltafetch_key": url, **({"deltafetch_enabled": False} if unfiltered else {})})
         yield Request("http://x/other-listing/")
 
     async def collect(agen):
@@ -301,18 +316,21 @@ def test_middleware_sync_and_async_outputs_agree(tmp_path):
             yield r
 
     def both(*main, **kw):
+        """The output's URLs; ``main`` is the page's main list, newest first, as the spider gives it."""
+        meta = {"alanews_category": "esteri", "alanews_page": 1, "alanews_main_list": list(main)}
         response = HtmlResponse("http://x/category/esteri/", body=b"", request=Request(
-            "http://x/category/esteri/", meta={"alanews_category": "esteri", "alanews_page": 1}))
+            "http://x/category/esteri/", meta=meta))
         sync = [r.url for r in mw.process_spider_output(response, listing_output(*main, **kw))]
         async_ = [r.url for r in asyncio.run(collect(
             mw.process_spider_output_async(response, as_async(listing_output(*main, **kw)))))]
         assert sync == async_
         return sync
 
-    # a new main-list article: the known hero is dropped, the next page comes last
+    # "oldest_known" (the default): new posts above the oldest, known one: stop after this page
+    assert both("http://x/new/", "http://x/known/") == ["http://x/new/", "http://x/other-listing/"]
+    # the oldest main-list post is new: the next page may hold more; the known hero is dropped
     assert both("http://x/known/", "http://x/new/") == [
         "http://x/new/", "http://x/other-listing/", "http://x/category/esteri/page/2/"]
-    # every main-list article known, previous walk complete: early stop
     assert both("http://x/known/") == ["http://x/other-listing/"]
     # deltafetch_enabled=False: fetched although known, but it still counts as known
     assert both("http://x/known/", unfiltered=True) == ["http://x/known/", "http://x/other-listing/"]
@@ -320,11 +338,24 @@ def test_middleware_sync_and_async_outputs_agree(tmp_path):
     mw.store.add("http://x/written-this-run/")
     mw.stored_this_run.add("http://x/written-this-run/")
     assert both("http://x/written-this-run/") == ["http://x/other-listing/", "http://x/category/esteri/page/2/"]
-    # previous walk incomplete: no early stop
-    mw.previously_complete = set()
+    # "all_known": one page later, where every main-list post is known
+    mw.early_stop = "all_known"
+    assert both("http://x/new/", "http://x/known/") == [
+        "http://x/new/", "http://x/other-listing/", "http://x/category/esteri/page/2/"]
+    assert both("http://x/known/") == ["http://x/other-listing/"]
+    # "off": every page is walked
+    mw.early_stop = "off"
     assert both("http://x/known/") == ["http://x/other-listing/", "http://x/category/esteri/page/2/"]
+    # previous walk incomplete: no early stop
+    mw.early_stop = "oldest_known"
+    mw.previously_complete = set()
+    assert both("http://x/new/", "http://x/known/") == [
+        "http://x/new/", "http://x/other-listing/", "http://x/category/esteri/page/2/"]
     assert mw.walked == {"esteri"}
+    assert mw.stats["deltafetch/skipped"] > 0 and mw.stats["deltafetch/early_stop"] == 2 * 4  # sync + async
     mw.store.close()
+    with pytest.raises(NotStarting, match="DELTAFETCH_EARLY_STOP must be one of oldest_known, all_known, off"):
+        DeltaFetch(tmp_path / "state", stats=Stats(), early_stop="first_known")
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -99,10 +99,12 @@ class CategorySpider(scrapy.Spider):
         main = self._articles(page.main_links(), response)
         if not main:
             self._skip(response, "listing/empty")
-        main_urls = {url for url, _ in main}
-        for url, article in {**dict(self._articles(page.hero_links(), response)), **dict(main)}.items():
-            if self._wanted_by_date(article):
-                yield from self._article_requests(url, depth=0, main_list=url in main_urls)
+        wanted = {url: article for url, article in {**dict(self._articles(page.hero_links(), response)),
+                                                    **dict(main)}.items() if self._wanted_by_date(article)}
+        # the archive's own list, in page order, for deltafetch's early stop (the hero repeats on every page)
+        response.meta["alanews_main_list"] = [url for url, _ in main if url in wanted]
+        for url in wanted:
+            yield from self._article_requests(url, depth=0)
         next_url = page.next_page()
         if not next_url:
             response.meta["alanews_archive_end"] = True
@@ -181,8 +183,8 @@ class CategorySpider(scrapy.Spider):
             if count:
                 self.crawler.stats.inc_value(f"alanews/related/{name}", count)
 
-    def _article_requests(self, url: str, depth: int, main_list: bool = False):
-        """Request an article (the dupefilter drops repeats) at the smallest depth it is reached at.
+    def _article_requests(self, url: str, depth: int):
+        """Request an article once, and remember the smallest depth it is reached at.
 
         A post first reached through Related Posts and later listed in an archive
         is closer than it looked: its related posts, left unfollowed, are followed now.
@@ -193,13 +195,12 @@ class CategorySpider(scrapy.Spider):
             if url in self._unfollowed and depth < self.args.related_depth:
                 related = [(u, parse_article_url(self.base_url, u)) for u in self._unfollowed.pop(url)]
                 yield from self._follow_related(related, depth)
-        if previous is not None and depth > 0:
-            # a related link to an article already requested: the dupefilter would drop the
-            # Request, but only after building it, the spider middlewares and a fingerprint
-            # (~6 of every article's 6 related links, once the crawl is under way)
+        if previous is not None:
+            # already requested: the dupefilter would drop the Request, but only after building
+            # it, the spider middlewares and a fingerprint (most related links, every hero link)
             return
         # an article is known to deltafetch by its canonical URL, whatever link led to it
-        meta = {"alanews_depth": depth, "alanews_main_list": main_list, "deltafetch_key": url}
+        meta = {"alanews_depth": depth, "deltafetch_key": url}
         yield Request(url, callback=self.parse_article, errback=self._failed, meta=meta, priority=1)
 
     def _failed(self, failure):
