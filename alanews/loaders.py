@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import timedelta
+from typing import ClassVar
 from urllib.parse import urljoin
 
 from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
@@ -78,6 +80,22 @@ class ArticleLoader(ItemLoader):
     related_urls_in = MapCompose(_canonical)
     related_urls_out = Compose(_unique)
     post_id_in = MapCompose(post_id)
+
+    # The processor of a field never changes: looked up once per field, not per value
+    # (itemloaders looks up attributes and the item's field metadata on every add_value).
+    _processors: ClassVar[dict[tuple[type, str, str], Callable]] = {}
+
+    def get_input_processor(self, field_name: str) -> Callable:
+        key = (type(self), field_name, "in")
+        if key not in self._processors:
+            self._processors[key] = super().get_input_processor(field_name)
+        return self._processors[key]
+
+    def get_output_processor(self, field_name: str) -> Callable:
+        key = (type(self), field_name, "out")
+        if key not in self._processors:
+            self._processors[key] = super().get_output_processor(field_name)
+        return self._processors[key]
 
     def load_item(self):
         """Every field present: None, or [] for lists, where the page had nothing."""

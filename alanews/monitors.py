@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 #: exit status of ``scrapy crawl`` when a monitor failed (1 is Scrapy's own: the crawl could not run)
 EXIT_MONITORS_FAILED = 3
 
-#: coverage fields that are not item fields (alanews.validation.field_values)
+#: coverage fields that are not item fields (alanews.validation.derived_values)
 DERIVED_FIELDS = {"published_time": "published with a time of day, not the date alone"}
 
 

@@ -8,23 +8,29 @@ so it works from a Scrapyd egg and from any working directory).
 
 * field coverage counted on every item that reaches it, valid or not, *before* validation
   drops the invalid ones (so a field the site stopped serving shows its real coverage, not
-  100% of the survivors): ``alanews/fields/items``, ``alanews/fields/<field>`` (items where
-  the field is not null/""/[]) and, when the spider closes, ``alanews/coverage/<field>``
-  (ratio 0..1). ``published_time`` is a derived field: ``published`` carries a time of day,
+  100% of the survivors), written to the stats when the spider closes:
+  ``alanews/fields/items``, ``alanews/fields/<field>`` (items where the field is not
+  null/""/[]) and ``alanews/coverage/<field>`` (ratio 0..1). ``published_time`` is a derived field: ``published`` carries a time of day,
   not the date alone (the date alone comes from the permalink when every dated source is gone);
 * a null in a field the schema wants non-null reads "Missing required field" (every key is
   always present in our items, so "missing" is null), as an absent key does;
 * an invalid item is logged on one WARNING line with its URL and failing fields, and dropped
-  quietly (Scrapy's own "Dropped:" line would dump the whole item).
+  quietly (Scrapy's own "Dropped:" line would dump the whole item);
+* speed: the schema is also compiled by fastjsonschema (Python code generated once), which
+  checks a valid item in ~15 µs; jsonschema (~200 µs) runs only on an item that check rejects,
+  to give Spidermon its messages, and its verdict is the one kept. The item is read once, as a
+  shallow dict (Spidermon's ``asdict()`` deep-copies every list).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from importlib import resources
 from typing import ClassVar
 
+import fastjsonschema
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline
@@ -61,12 +67,10 @@ def present(value) -> bool:
     return value is not None and value != "" and value != [] and value != {}
 
 
-def field_values(item) -> dict:
-    """The item's fields and the derived ones, for coverage."""
-    values = dict(ItemAdapter(item).items())  # shallow: asdict() would copy every list, twice per item
+def derived_values(values: dict) -> dict:
+    """The derived coverage fields of an item's ``values``."""
     published = values.get("published")
-    values["published_time"] = published if isinstance(published, str) and "T" in published else None
-    return values
+    return {"published_time": published if isinstance(published, str) and "T" in published else None}
 
 
 class _Translator(JSONSchemaMessageTranslator):
@@ -76,8 +80,26 @@ class _Translator(JSONSchemaMessageTranslator):
     }
 
 
+class CompiledJSONSchemaValidator(JSONSchemaValidator):
+    """Spidermon's JSON Schema validator, with a compiled check in front (see the module doc)."""
+
+    def __init__(self, schema, translator=None):
+        super().__init__(schema, translator=translator)
+        self._check = fastjsonschema.compile(schema)
+
+    def _validate(self, data, strict=False):
+        try:
+            self._check(data)
+        except fastjsonschema.JsonSchemaException:
+            super()._validate(data, strict=strict)  # jsonschema: the verdict and the messages
+
+
 class ArticleValidationPipeline(ItemValidationPipeline):
     """Spidermon's validation pipeline: coverage first, then the schema; invalid items dropped."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.present_fields = Counter()  # field -> items where it is present; written at close
 
     @classmethod
     def _load_jsonschema_validator(cls, schema):
@@ -85,26 +107,41 @@ class ArticleValidationPipeline(ItemValidationPipeline):
             schema = get_schema_from(schema)
         if not isinstance(schema, dict):
             raise NotConfigured(f"Invalid JSON Schema: {schema!r}")
-        return JSONSchemaValidator(schema, translator=_Translator())
+        return CompiledJSONSchemaValidator(schema, translator=_Translator())
 
     def process_item(self, item, spider=None):
-        self._count_coverage(item)
-        return super().process_item(item, spider)
+        """Spidermon's ``process_item``, on one shallow dict of the item, coverage counted first."""
+        validators = self.find_validators(item)
+        if not validators:
+            return item
+        values = dict(ItemAdapter(item).items())
+        self._count_coverage(values)
+        self.stats.add_item()
+        self.stats.add_fields(len(values))
+        for validator in validators:
+            ok, errors = validator.validate(values)
+            if not ok:
+                self._add_error_stats(errors)
+                if self.add_errors_to_items:
+                    self._add_errors_to_item(ItemAdapter(item), errors)
+                if self.drop_items_with_errors:
+                    self._drop_item(item, errors)
+        return item
 
-    def _count_coverage(self, item) -> None:
-        stats = self.stats.stats
-        stats.inc_value("alanews/fields/items")
-        for name, value in field_values(item).items():
-            if present(value):
-                stats.inc_value(f"alanews/fields/{name}")
+    def _count_coverage(self, values: dict) -> None:
+        self.present_fields["items"] += 1
+        for values_ in (values, derived_values(values)):
+            self.present_fields.update(name for name, value in values_.items() if present(value))
 
     def close_spider(self, spider=None):
         stats = self.stats.stats
-        total = stats.get_value("alanews/fields/items", 0)
+        for name, count in self.present_fields.items():
+            stats.set_value(f"alanews/fields/{name}", count)
+        total = self.present_fields["items"]
         if not total:
             return
         for name in COVERAGE_FIELDS:
-            stats.set_value(f"alanews/coverage/{name}", round(stats.get_value(f"alanews/fields/{name}", 0) / total, 4))
+            stats.set_value(f"alanews/coverage/{name}", round(self.present_fields[name] / total, 4))
 
     def _drop_item(self, item, errors):
         url = ItemAdapter(item).get("url")

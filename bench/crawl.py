@@ -135,6 +135,7 @@ def run(report, replica, workdir: Path, concurrency: int, extra: dict | None = N
 
     # --- our crawl
     feed = workdir / "alanews.jsonl"
+    feed.unlink(missing_ok=True)  # a feed of an earlier run in --workdir would read as progress
     counter = _LineCounter(feed)
     cmd = scrapy_command("crawl", "alanews", "-O", str(feed), settings=settings)
     ours = _run_process(cmd, workdir / "crawl.log", replica, lambda: counter() / n_truth)

@@ -8,6 +8,7 @@ category walked, the K new articles and robots.txt.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -46,6 +47,7 @@ def run(report, replica, workdir: Path, k: int, concurrency: int) -> dict | None
     from alanews.site import CATEGORIES
 
     workdir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(workdir / "data", ignore_errors=True)  # the state of an earlier run in --workdir
     settings = crawl_settings(replica.url, workdir / "data", concurrency)
     settings["DELTAFETCH_ENABLED"] = "True"
     categories = len(CATEGORIES)

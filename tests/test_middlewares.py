@@ -65,7 +65,8 @@ def test_future_and_impossible_dates_fall_back_with_a_stat():
                        now=datetime(2026, 2, 21, 10, 0, tzinfo=timezone.utc))
     item = page.to_item(stats)
     assert item["published"] == "2026-02-20"
-    assert stats.values == {"alanews/date/future": 1, "alanews/date/unreadable": 1}
+    assert stats.values == {"alanews/date/future": 1, "alanews/date/unreadable": 1,
+                            "alanews/article/whole_page": 1}  # a bare page, no JNews layout
 
 
 def test_broken_json_ld_is_counted_and_the_rest_still_read():
@@ -76,4 +77,23 @@ def test_broken_json_ld_is_counted_and_the_rest_still_read():
     item = ArticlePage(HtmlResponse("https://www.alanews.it/2026/02/20/esteri/t/", body=html.encode()),
                        "https://www.alanews.it").to_item(stats)
     assert (item["title"], item["published"]) == ("Titolo", "2026-02-20T10:00:00+01:00")
-    assert stats.values == {"alanews/jsonld/invalid": 1}
+    assert stats.values == {"alanews/jsonld/invalid": 1, "alanews/article/whole_page": 1}
+
+
+def test_start_up_objects_are_frozen_while_the_spider_runs():
+    import gc
+
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from alanews.gc import FreezeStartupObjects
+
+    extension = FreezeStartupObjects.from_crawler(get_crawler(settings_dict={"ALANEWS_GC_FREEZE": True}))
+    extension.spider_opened(None)
+    try:
+        assert gc.get_freeze_count() > 10_000  # the imports' objects at least
+    finally:
+        extension.spider_closed(None)
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(NotConfigured):
+        FreezeStartupObjects.from_crawler(get_crawler(settings_dict={"ALANEWS_GC_FREEZE": False}))

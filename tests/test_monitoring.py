@@ -65,6 +65,49 @@ def test_schema_accepts_every_article_of_the_replica_and_names_what_is_wrong(val
     assert list(errors(text, extra=1)) == [""]  # additionalProperties: an unexpected field
 
 
+# Values that break (or nearly break) some rule of some field: wrong types, empty, edge patterns.
+ODD_VALUES = [None, "", " ", "x", 0, 1, -1, 1.5, True, False, [], [""], ["a", "a"], ["a", "b"], [1], {},
+              "2026-11-20", "2026-11-20T10:15:00+01:00", "2026-11-20T10:15:00+03:00", "2026-11-20T10:15:00Z",
+              "2026-11-20T10:15:00+00:00", "٢٠٢٦-11-20", "https://x/", "http://x", "ftp://x/", "https://x/#f",
+              "esteri", "sport/calcio", "Esteri", "it", "ITA", "i"]
+
+
+def _passes(check, item) -> bool:
+    import fastjsonschema
+
+    try:
+        check(item)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
+def test_compiled_schema_check_agrees_with_jsonschema_on_every_field_and_odd_value(validator):
+    """The compiled check lets an item through without jsonschema: it must never accept what
+    jsonschema rejects (nor reject what it accepts) — every field, every odd value, both kinds of post."""
+    truth = [dict(expected_item(a, "https://www.alanews.it"), scraped_at="2026-11-20T09:30:00+00:00")
+             for a in Site(60, 1).articles]
+    video = next(item for item in truth if item["video_url"] and item["body"] is None)
+    text = next(item for item in truth if item["video_url"] is None)
+    reference = validator.__class__.__mro__[1]  # Spidermon's JSONSchemaValidator, jsonschema only
+    slow = reference(validator._schema)
+    disagreements, rejected = [], 0
+    for base in (text, video):
+        for field in base:
+            for value in ODD_VALUES:
+                item = {**base, field: value}
+                fast_ok, slow_ok = _passes(validator._check, item), slow.validate(item)[0]
+                assert validator.validate(item)[0] == slow_ok
+                rejected += not slow_ok
+                if fast_ok != slow_ok:
+                    disagreements.append((field, value, fast_ok, slow_ok))
+        for extra in ({"extra": 1}, {}):
+            item = {**base, **extra}
+            assert validator.validate(item)[0] == slow.validate(item)[0]
+    assert disagreements == []
+    assert rejected > 300  # the odd values do break rules
+
+
 # --- the normal replica: no false alarm ------------------------------------------------------
 
 @pytest.mark.parametrize("spider", ["alanews", "esteri"])

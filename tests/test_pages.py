@@ -83,3 +83,115 @@ def test_video_url_is_found_in_the_content_without_og_video(name):
     page = ArticlePage(HtmlResponse(url=spec["fetched_url"], body=html.encode(), encoding="utf-8"),
                        "https://www.alanews.it")
     assert page.to_item()["video_url"] == spec["expected"]["video_url"] is not None
+
+
+# --- the post region (alanews.pages.markup.post_region) and the listing's one-pass blocks ---------
+
+def _replica_pages(n: int, drifted: bool = False):
+    from replica import render
+    from replica.model import Site
+
+    site = Site(n, 5)
+    for article in site.articles:
+        html = render.render_article(site, article, "https://www.alanews.it")
+        yield article.url("https://www.alanews.it"), render.drift_article(html) if drifted else html
+
+
+def _both_ways(url: str, html: str):
+    response = HtmlResponse(url=url, body=html.encode(), encoding="utf-8")
+    now = datetime(2026, 11, 21, 12, 0).astimezone()
+    region, whole = ArticlePage(response, "https://www.alanews.it", now), \
+        ArticlePage(response, "https://www.alanews.it", now, region=False)
+    return region, dict(region.to_item()), dict(whole.to_item())
+
+
+@pytest.mark.parametrize("drifted", [False, True])
+def test_post_region_gives_the_item_of_the_whole_page(drifted):
+    """Every replica variant (and the drifted theme): the region holds everything a field reads."""
+    for url, html in _replica_pages(150, drifted):
+        page, from_region, from_whole = _both_ways(url, html)
+        assert page.from_region
+        assert from_region == from_whole, url
+
+
+@pytest.mark.parametrize("name", SAVED)
+def test_post_region_gives_the_item_of_the_whole_saved_page(name):
+    spec = json.loads((FIXTURES / f"{name}.json").read_text("utf-8"))
+    page, from_region, from_whole = _both_ways(spec["fetched_url"], (FIXTURES / f"{name}.html").read_text("utf-8"))
+    assert page.from_region
+    assert from_region == from_whole
+
+
+def _seed_html() -> tuple[str, str]:
+    spec = json.loads((FIXTURES / "seed-esteri-lavrov.json").read_text("utf-8"))
+    return spec["fetched_url"], (FIXTURES / "seed-esteri-lavrov.html").read_text("utf-8")
+
+
+@pytest.mark.parametrize("change, region_used", [
+    # no JNews main column: the whole page is read
+    (lambda html: html.replace("jeg_main_content", "main_column"), False),
+    # the post's content outside the main column (after the sidebar): the region lacks it
+    (lambda html: html.replace('<div class="jeg_sidebar', '<div class="jeg_sidebar"></div><div class="x', 1)
+     .replace('<div class="entry-content', '</div><div class="jeg_sidebar"></div><div class="entry-content', 1),
+     False),
+    # the class names also in an inline style and a script before the main column: not taken for it
+    (lambda html: html.replace("<body", "<style>.jeg_main_content{} .jeg_sidebar{}</style><body", 1)
+     .replace("</head>", "</head><script>var c = 'jeg_main_content jeg_sidebar';</script>", 1), True),
+])
+def test_pages_without_the_expected_post_region_are_read_whole(change, region_used):
+    url, html = _seed_html()
+    changed = change(html)
+    assert changed != html
+    page, from_region, from_whole = _both_ways(url, changed)
+    assert page.from_region is region_used
+    assert from_region == from_whole
+    expected = _saved("seed-esteri-lavrov")[1]
+    assert (from_region["title"], from_region["published"], from_region["body"]) == (
+        expected["title"], expected["published"], expected["body"])
+
+
+def test_a_page_read_whole_is_counted():
+    from collections import Counter
+
+    class Stats(Counter):
+        def inc_value(self, key, count=1):
+            self[key] += count
+
+    url, html = _seed_html()
+    stats = Stats()
+    ArticlePage(HtmlResponse(url=url, body=html.replace("jeg_main_content", "x").encode(), encoding="utf-8"),
+                "https://www.alanews.it").to_item(stats)
+    ArticlePage(HtmlResponse(url=url, body=html.encode(), encoding="utf-8"), "https://www.alanews.it").to_item(stats)
+    assert stats == {"alanews/article/whole_page": 1}
+
+
+def _listing_pages():
+    from replica import render
+    from replica.model import Site
+
+    site = Site(400, 6)
+    for path in ("esteri", "sport", "sport/calcio", "cronaca/video"):
+        assert path in render.CATEGORIES
+        for number in range(1, site.pages(path) + 1):
+            html = render.render_listing(site, path, number, "https://www.alanews.it")
+            yield f"https://www.alanews.it/category/{path}/page/{number}/", html
+
+
+def test_listing_blocks_found_in_one_pass_give_what_css_on_the_whole_page_gives():
+    """The old way, parsel CSS over the whole document, is the reference."""
+    from parsel import Selector
+
+    pages = list(_listing_pages())
+    # a nested copy of each block: matches must not repeat
+    nested = pages[0][1].replace('<div class="jnews_category_content_wrapper', '<div class="jnews_category_content_wrapper">'
+                                 '<div class="jnews_category_content_wrapper', 1)
+    for url, html in [*pages, (pages[0][0], nested)]:
+        page = ListingPage(HtmlResponse(url=url, body=html.encode(), encoding="utf-8"))
+        sel = Selector(text=html)
+        assert page.hero_links() == sel.css(
+            ".jnews_category_hero_container article .jeg_post_title a::attr(href)").getall()
+        assert page.main_links() == sel.css(
+            ".jnews_category_content_wrapper .jeg_posts article .jeg_post_title a::attr(href)").getall()
+        assert page.next_page() == (page.response.urljoin(sel.css(".jeg_pagination a.page_nav.next::attr(href)").get())
+                                    if sel.css(".jeg_pagination a.page_nav.next") else None)
+    assert len(pages) > 20

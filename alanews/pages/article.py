@@ -44,7 +44,6 @@ _ANCHOR_CLASSES = (
 # The post region is used only when it holds these; else the whole page is read.
 _POST_PARTS = frozenset(("entry-header", "entry-content"))
 _ANCHOR_TOKENS = re.compile(r"(?<!\S)(" + "|".join(map(re.escape, _ANCHOR_CLASSES)) + r")(?!\S)")
-_HEAD = etree.XPath("/html/head/meta | /html/head/link")
 _BODY_CLASS = etree.XPath("string(/html/body/@class)", smart_strings=False)
 _LANG = etree.XPath("/html/@lang", smart_strings=False)
 _PLAYERS = etree.XPath(
@@ -113,10 +112,13 @@ def _body_blocks(content) -> list:
 
 
 class ArticlePage:
-    def __init__(self, response: TextResponse, base_url: str, now: datetime | None = None):
+    """A post page. ``region=False`` reads the whole page, never only the post region."""
+
+    def __init__(self, response: TextResponse, base_url: str, now: datetime | None = None, region: bool = True):
         self.response = response
         self.base_url = base_url
         self.now = now or datetime.now(timezone.utc)
+        self.region = region
 
     # --- sources -------------------------------------------------------------
 
@@ -127,7 +129,7 @@ class ArticlePage:
         The post region (see :func:`post_region`) is used when it holds the post's header and
         content; otherwise (another theme layout, a page cut short) the whole page is parsed.
         """
-        region = post_region(self.response)
+        region = post_region(self.response) if self.region else None
         if region is not None:
             root = parse_bytes(region, self.response.url)
             anchors = _find_anchors(root)
@@ -135,6 +137,11 @@ class ArticlePage:
                 return root, anchors, True
         root = parse_html(self.response)
         return root, _find_anchors(root), False
+
+    @property
+    def from_region(self) -> bool:
+        """Whether the fields are read from the post region (else from the whole page)."""
+        return self._tree[2]
 
     @property
     def root(self) -> etree._Element:
@@ -153,14 +160,17 @@ class ArticlePage:
         """<head>'s meta content by property/name, and its link href by rel, in page order."""
         meta: dict[str, list[str]] = {}
         links: dict[str, list[str]] = {}
-        for el in _HEAD(self.root):
-            if el.tag == "meta":
-                content = el.get("content")
-                if content is None:
+        for head in self.root.iterchildren("head"):
+            for el in head.iterchildren("meta", "link"):  # head's own, as /html/head/meta
+                if el.tag == "meta":
+                    content = el.get("content")
+                    if content is None:
+                        continue
+                    name, prop = el.get("name"), el.get("property")
+                    for key in (prop, name) if name != prop else (prop,):
+                        if key is not None:
+                            meta.setdefault(key, []).append(content)
                     continue
-                for key in dict.fromkeys(k for k in (el.get("property"), el.get("name")) if k is not None):
-                    meta.setdefault(key, []).append(content)
-            else:
                 href = el.get("href")
                 if href is not None and el.get("rel") is not None:
                     links.setdefault(el.get("rel"), []).append(href)
@@ -326,6 +336,11 @@ class ArticlePage:
     )
 
     def to_item(self, stats=None):
+        if self.region and not self.from_region:
+            # the page lacks the JNews post layout: read whole (slower; a layout change shows here)
+            logger.debug("No JNews post region on %s: the whole page is read", self.response.url)
+            if stats is not None:
+                stats.inc_value("alanews/article/whole_page")
         if self.jsonld.invalid_blocks:
             logger.warning("Ignored %d broken JSON-LD block(s) on %s", self.jsonld.invalid_blocks, self.response.url)
             if stats is not None:

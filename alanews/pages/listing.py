@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 
 from lxml import etree
 from scrapy.http import TextResponse
 
-from alanews.pages.markup import css, parse_html
+from alanews.pages.markup import parse_html, select
 
 # Parts of a listing page whose links are not the archive's posts.
 _NOISE = "jeg_sidebar jeg_footer jnews_category_hero_container jeg_navbar jeg_header jeg_megamenu".split()
-_HERO = css(".jnews_category_hero_container article .jeg_post_title a::attr(href)")
-_MAIN = css(".jnews_category_content_wrapper .jeg_posts article .jeg_post_title a::attr(href)")
 _ANY_POST = etree.XPath(
     "//article[not(ancestor::*[" + " or ".join(f"contains(@class, '{c}')" for c in _NOISE) + "])]"
     "//*[self::h2 or self::h3]//a/@href", smart_strings=False)
-_NEXT = css(".jeg_pagination a.page_nav.next::attr(href)")
-_HEAD_NEXT = etree.XPath("//head/link[@rel='next']/@href", smart_strings=False)
+_HEAD_NEXT = etree.XPath("/html/head/link[@rel='next']/@href", smart_strings=False)
+# The theme's blocks the links are read from, found in one pass over the page (a CSS query
+# from the root costs a whole-document scan each: ~0.3 ms on a 140 KB page).
+_BLOCKS = ("jnews_category_hero_container", "jnews_category_content_wrapper", "jeg_pagination")
+_BLOCK_TOKENS = re.compile(r"(?<!\S)(" + "|".join(_BLOCKS) + r")(?!\S)")
 
 
 class ListingPage:
@@ -28,16 +30,38 @@ class ListingPage:
     def root(self) -> etree._Element:
         return parse_html(self.response)
 
+    @cached_property
+    def blocks(self) -> dict[str, list]:
+        """The theme's hero, archive list and pagination elements, outermost first, in page order."""
+        found: dict[str, list] = {}
+        for el in self.root.iter(etree.Element):
+            classes = el.get("class")
+            if classes:
+                for token in dict.fromkeys(_BLOCK_TOKENS.findall(classes)):
+                    found.setdefault(token, []).append(el)
+        return found
+
+    def _within(self, block: str, query: str) -> list[str]:
+        """CSS ``query`` (which starts with ``.block``) as if run on the whole page: run on the
+        outermost ``block`` elements only, whose subtrees are disjoint and in page order."""
+        blocks = self.blocks.get(block, [])
+        outermost = [b for b in blocks if not any(other in blocks for other in b.iterancestors())]
+        return select(outermost, query)
+
     def hero_links(self) -> list[str]:
         # JNews category hero: the 4 newest posts, repeated on every page
-        return _HERO(self.root)
+        return self._within("jnews_category_hero_container",
+                            ".jnews_category_hero_container article .jeg_post_title a::attr(href)")
 
     def main_links(self) -> list[str]:
         # the archive's own list of posts; if the theme's block is gone, any post
         # link inside an <article> outside the hero, menus, sidebar and footer
-        return _MAIN(self.root) or _ANY_POST(self.root)
+        return self._within("jnews_category_content_wrapper",
+                            ".jnews_category_content_wrapper .jeg_posts article .jeg_post_title a::attr(href)") \
+            or _ANY_POST(self.root)
 
     def next_page(self) -> str | None:
         # JNews pagination's "Next", then <link rel="next"> in the head
-        href = next(iter(_NEXT(self.root)), None) or next(iter(_HEAD_NEXT(self.root)), None)
+        href = next(iter(self._within("jeg_pagination", ".jeg_pagination a.page_nav.next::attr(href)")), None) \
+            or next(iter(_HEAD_NEXT(self.root)), None)
         return self.response.urljoin(href) if href else None
