@@ -1,10 +1,16 @@
-"""The start-up objects of a crawl, frozen out of the garbage collector's full passes.
+"""Python's garbage collector set for a long crawl: measured 1.05 s of a 3,000-article crawl's
+CPU untuned, 0.5 s tuned. Two documented knobs of :mod:`gc`, applied when the spider opens:
 
-The imports and the crawler's set-up leave ~1 million objects (Scrapy, Twisted, lxml,
-Spidermon, dateparser...) that live as long as the process. Every full collection (a few
-per thousand pages) walks them all again: measured 0.6 s of a 3,000-article crawl, 0.2 s
-once they are frozen with :func:`gc.freeze` when the spider opens. What the crawl itself
-allocates is collected as before. Setting: ``ALANEWS_GC_FREEZE`` (default on).
+* :func:`gc.freeze`: the ~1 million objects the imports and the crawler's set-up left
+  (Scrapy, Twisted, lxml, Spidermon, dateparser...) live as long as the process; frozen,
+  the full collections no longer walk them again and again;
+* :func:`gc.set_threshold` with ``ALANEWS_GC_THRESHOLD`` (default 5000, 10, 10 instead of
+  Python's 700, 10, 10): a young generation of 5,000 objects, most of which die by reference
+  counting before a collection has to look at them. The cost is the cyclic garbage waiting a
+  little longer: measured +20 MB of RSS, flat through the crawl (the benchmark prints RSS).
+
+Settings: ``ALANEWS_GC_FREEZE`` (default on), ``ALANEWS_GC_THRESHOLD`` (empty: Python's own).
+Both are undone when the spider closes.
 """
 
 from __future__ import annotations
@@ -18,20 +24,33 @@ from scrapy.exceptions import NotConfigured
 logger = logging.getLogger(__name__)
 
 
-class FreezeStartupObjects:
+class GarbageCollection:
+    def __init__(self, freeze: bool, threshold: tuple[int, ...]):
+        self.freeze = freeze
+        self.threshold = threshold
+        self.python_threshold = gc.get_threshold()
+
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("ALANEWS_GC_FREEZE"):
+        settings = crawler.settings
+        freeze = settings.getbool("ALANEWS_GC_FREEZE")
+        threshold = tuple(int(t) for t in settings.getlist("ALANEWS_GC_THRESHOLD"))
+        if not freeze and not threshold:
             raise NotConfigured
-        extension = cls()
+        extension = cls(freeze, threshold)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def spider_opened(self, spider):
-        gc.collect()  # garbage of the set-up is freed, not frozen
-        gc.freeze()
-        logger.debug("gc: %d start-up objects frozen", gc.get_freeze_count())
+        if self.freeze:
+            gc.collect()  # the set-up's garbage is freed, not frozen
+            gc.freeze()
+        if self.threshold:
+            gc.set_threshold(*self.threshold)
+        logger.debug("gc: %d start-up objects frozen, thresholds %s", gc.get_freeze_count(), gc.get_threshold())
 
     def spider_closed(self, spider):
-        gc.unfreeze()
+        gc.set_threshold(*self.python_threshold)
+        if self.freeze:
+            gc.unfreeze()

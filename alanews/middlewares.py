@@ -74,6 +74,10 @@ class CharsetMiddleware(_Counting):
         if not isinstance(response, HtmlResponse) or not response.body:
             return response
         declared = _codec(response.encoding)
+        if declared == "utf-8" and "\ufffd" not in response.text:
+            # Scrapy decoded it (with "replace"; MetaRefresh already asked for the text):
+            # no replacement character, so every byte was valid UTF-8, no second decode
+            return response
         actual = self._actual_charset(response.body, declared)
         if actual == declared:
             return response

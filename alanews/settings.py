@@ -87,8 +87,10 @@ ALANEWS_RETRY_BACKOFF_MAX = 30.0
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = list(Article.fields)
 
-# gc.freeze() when the spider opens (alanews/gc.py): full collections skip the start-up objects.
+# The garbage collector during a crawl (alanews/gc.py): start-up objects frozen out of full
+# collections; a young generation of 5,000 objects (Python's: 700). Empty threshold: Python's.
 ALANEWS_GC_FREEZE = True
+ALANEWS_GC_THRESHOLD = [5000, 10, 10]
 
 # --- attack surface: no remote code execution or console in production runs -------
 TELNETCONSOLE_ENABLED = False
@@ -105,8 +107,8 @@ LOG_LEVEL = "INFO"
 EXTENSIONS = {
     # resuming: a JOBDIR left by a killed crawl is walked again, not trusted
     "alanews.jobdir.JobDirGuard": 0,
-    # start-up objects out of the garbage collector's full passes (alanews/gc.py)
-    "alanews.gc.FreezeStartupObjects": 10,
+    # the garbage collector set for a long crawl (alanews/gc.py)
+    "alanews.gc.GarbageCollection": 10,
     "alanews.monitors.Monitors": 500,
     "alanews.summary.RunSummary": 600,
 }

@@ -312,7 +312,12 @@ class ArticlePage:
 
     def related_urls(self) -> list[str]:
         # the "Related Posts" block under the article
-        return select(self._anchored("jnews_related_post_container"), "article .jeg_post_title a::attr(href)")
+        return list(self._related_hrefs)
+
+    @cached_property
+    def _related_hrefs(self) -> tuple[str, ...]:
+        """Read once: the spider follows them and the item lists them."""
+        return tuple(select(self._anchored("jnews_related_post_container"), "article .jeg_post_title a::attr(href)"))
 
     def post_id(self) -> list[str]:
         # <body class="postid-N">, the ?p=N shortlink, <article id="post-N">
