@@ -8,7 +8,6 @@ so a wrong guess about one source degrades one field, never the item.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, timezone
 from functools import cached_property
 
@@ -17,7 +16,7 @@ from scrapy.http import TextResponse
 
 from alanews.dates import parse_date
 from alanews.loaders import ArticleLoader
-from alanews.pages.markup import STRING, parse_bytes, parse_html, post_region, select, strings
+from alanews.pages.markup import STRING, class_tokens, parse_bytes, parse_html, post_region, select, strings
 from alanews.pages.structured import JsonLd
 from alanews.processors import canonical_url
 from alanews.site import CATEGORY_NAME_BY_PATH, ArticleUrl, parse_article_url
@@ -43,7 +42,7 @@ _ANCHOR_CLASSES = (
 )
 # The post region is used only when it holds these; else the whole page is read.
 _POST_PARTS = frozenset(("entry-header", "entry-content"))
-_ANCHOR_TOKENS = re.compile(r"(?<!\S)(" + "|".join(map(re.escape, _ANCHOR_CLASSES)) + r")(?!\S)")
+_ANCHOR_TOKENS = class_tokens(_ANCHOR_CLASSES)
 _BODY_CLASS = etree.XPath("string(/html/body/@class)", smart_strings=False)
 _LANG = etree.XPath("/html/@lang", smart_strings=False)
 _PLAYERS = etree.XPath(

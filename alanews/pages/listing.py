@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from functools import cached_property
 
 from lxml import etree
 from scrapy.http import TextResponse
 
-from alanews.pages.markup import parse_html, select
+from alanews.pages.markup import class_tokens, parse_html, select
 
 # Parts of a listing page whose links are not the archive's posts.
 _NOISE = "jeg_sidebar jeg_footer jnews_category_hero_container jeg_navbar jeg_header jeg_megamenu".split()
@@ -19,7 +18,7 @@ _HEAD_NEXT = etree.XPath("/html/head/link[@rel='next']/@href", smart_strings=Fal
 # The theme's blocks the links are read from, found in one pass over the page (a CSS query
 # from the root costs a whole-document scan each: ~0.3 ms on a 140 KB page).
 _BLOCKS = ("jnews_category_hero_container", "jnews_category_content_wrapper", "jeg_pagination")
-_BLOCK_TOKENS = re.compile(r"(?<!\S)(" + "|".join(_BLOCKS) + r")(?!\S)")
+_BLOCK_TOKENS = class_tokens(_BLOCKS)
 
 
 class ListingPage:

@@ -151,6 +151,11 @@ def select(elements, query: str) -> list:
     return [match for element in elements for match in compiled(element)]
 
 
+def class_tokens(names) -> re.Pattern:
+    """A pattern whose ``findall`` on a class attribute gives the ``names`` among its tokens, as CSS matches them."""
+    return re.compile(r"(?<!\S)(" + "|".join(map(re.escape, names)) + r")(?!\S)")
+
+
 def strings(elements) -> list[str]:
     """The string value (all descendant text) of each element, as XPath ``string()``."""
     return [STRING(element) for element in elements]
