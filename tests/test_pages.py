@@ -134,6 +134,8 @@ def _seed_html() -> tuple[str, str]:
     (lambda html: html.replace('<div class="jeg_sidebar', '<div class="jeg_sidebar"></div><div class="x', 1)
      .replace('<div class="entry-content', '</div><div class="jeg_sidebar"></div><div class="entry-content', 1),
      False),
+    # a head full of broken tags (a hostile page): not cut into a region, read whole by libxml2
+    (lambda html: html.replace("</head>", '<meta name="x ' * 2000 + "</head>", 1), False),
     # the class names also in an inline style and a script before the main column: not taken for it
     (lambda html: html.replace("<body", "<style>.jeg_main_content{} .jeg_sidebar{}</style><body", 1)
      .replace("</head>", "</head><script>var c = 'jeg_main_content jeg_sidebar';</script>", 1), True),
@@ -195,3 +197,12 @@ def test_listing_blocks_found_in_one_pass_give_what_css_on_the_whole_page_gives(
         assert page.next_page() == (page.response.urljoin(sel.css(".jeg_pagination a.page_nav.next::attr(href)").get())
                                     if sel.css(".jeg_pagination a.page_nav.next") else None)
     assert len(pages) > 20
+
+
+def test_post_region_markers_are_found_only_in_class_attributes():
+    from alanews.pages.markup import _class_tag
+
+    body = (b'<p>jeg_sidebar ' * 20000 + b'</p><div id="a" class="x jeg_sidebar-old">'
+            b'<div data-x="jeg_sidebar" class=\'jeg_sidebar y\'>')
+    assert _class_tag(body, b"jeg_sidebar", 0) == body.index(b"<div data-x")
+    assert _class_tag(body[:body.index(b"<div data-x")], b"jeg_sidebar", 0) == -1

@@ -44,7 +44,8 @@ class ListingPage:
         """CSS ``query`` (which starts with ``.block``) as if run on the whole page: run on the
         outermost ``block`` elements only, whose subtrees are disjoint and in page order."""
         blocks = self.blocks.get(block, [])
-        outermost = [b for b in blocks if not any(other in blocks for other in b.iterancestors())]
+        members = set(blocks)  # lxml hands out one proxy per element while it is referenced
+        outermost = [b for b in blocks if not any(other in members for other in b.iterancestors())]
         return select(outermost, query)
 
     def hero_links(self) -> list[str]:

@@ -9,6 +9,7 @@ translator), compiled once per process.
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
 
@@ -54,24 +55,31 @@ def parse_html(response: TextResponse) -> etree._Element:
 
 # --- the part of a JNews post page the fields are read from ------------------------------
 
-_ATTRIBUTES = rb"""(?:\s+[^\s>"'=/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*\s*/?>"""
+# The rest of a start tag: its attributes, then ">". Possessive, and no "<" outside quotes: on
+# broken markup a try fails at the next tag instead of backtracking through the page.
+_ATTRIBUTES = rb"""(?:\s+[^\s<>"'=/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s<>"']+))?)*+\s*/?>"""
 _HEAD_TAG_START = re.compile(rb"<(?:meta|link|html)\b|<script\b[^>]{0,300}?application/ld\+json")
 _TAG_REST = re.compile(_ATTRIBUTES)
-_BODY_TAG = re.compile(rb"<body\b" + _ATTRIBUTES)
+_BODY_TAG = re.compile(rb"<body\b")
 _LD_JSON = b"application/ld+json"
 _CLASS_DELIMITERS = b"\"' \t\n\r\f"
+_MAX_TAG = 4096
+_MAX_HEAD_TAGS = 1000
 
 
-def _head_tags(body: bytes, end: int) -> tuple[bytes, list[bytes]]:
-    """The last ``<html>`` start tag, and every meta, link and JSON-LD script before ``end``."""
+def _head_tags(body: bytes, end: int) -> tuple[bytes, list[bytes]] | None:
+    """The last ``<html>`` start tag, and every meta, link and JSON-LD script before ``end``;
+    None past ``_MAX_HEAD_TAGS`` of them (a JNews head has ~40): such a page is read whole."""
     html, found = b"<html>", []
-    for match in _HEAD_TAG_START.finditer(body, 0, end):
+    for count, match in enumerate(_HEAD_TAG_START.finditer(body, 0, end)):
+        if count == _MAX_HEAD_TAGS:
+            return None
         if match.group().startswith(b"<script"):
             close = body.find(b"</script>", match.end(), end)
             if close >= 0:
                 found.append(body[match.start():close + 9])
             continue
-        rest = _TAG_REST.match(body, match.end(), end)
+        rest = _TAG_REST.match(body, match.end(), min(end, match.start() + _MAX_TAG))
         if rest:
             tag = body[match.start():rest.end()]
             if tag.startswith(b"<html"):
@@ -79,6 +87,15 @@ def _head_tags(body: bytes, end: int) -> tuple[bytes, list[bytes]]:
             else:
                 found.append(tag)
     return html, found
+
+
+def _body_tag(body: bytes, start: int, end: int) -> bytes:
+    """The first whole ``<body ...>`` start tag between ``start`` and ``end``, or a bare one."""
+    for match in itertools.islice(_BODY_TAG.finditer(body, start, end), 10):
+        rest = _TAG_REST.match(body, match.end(), min(end, match.start() + _MAX_TAG))
+        if rest:
+            return body[match.start():rest.end()]
+    return b"<body>"
 
 
 def _ld_json_scripts(body: bytes, start: int, end: int) -> list[bytes]:
@@ -103,7 +120,9 @@ def _class_tag(body: bytes, token: bytes, start: int, end: int = -1) -> int:
     end = len(body) if end < 0 else end
     pos = body.find(token, start, end)
     while pos >= 0:
-        tag_start = body.rfind(b"<", start, pos)
+        # a start tag is short: looking back at most _MAX_TAG bytes keeps a page full of the
+        # token in a long text linear, not quadratic
+        tag_start = body.rfind(b"<", max(start, pos - _MAX_TAG), pos)
         after = pos + len(token)
         in_start_tag = tag_start >= 0 and body.find(b">", tag_start, pos) < 0 and b"class=" in body[tag_start:pos]
         if in_start_tag and body[pos - 1] in _CLASS_DELIMITERS and after < end and body[after] in _CLASS_DELIMITERS:
@@ -130,10 +149,12 @@ def post_region(response: TextResponse) -> bytes | None:
         end = _class_tag(body, b"jeg_footer", start)
     if end < 0:
         end = len(body)
-    html, head = _head_tags(body, head_end)
-    body_tag = _BODY_TAG.search(body, head_end, start)
+    head_tags = _head_tags(body, head_end)
+    if head_tags is None:
+        return None
+    html, head = head_tags
     return b"".join((
-        html, b"<head>", *head, b"</head>", body_tag.group() if body_tag else b"<body>",
+        html, b"<head>", *head, b"</head>", _body_tag(body, head_end, start),
         *_ld_json_scripts(body, head_end, start), body[start:end], *_ld_json_scripts(body, end, len(body)),
         b"</body></html>",
     ))
