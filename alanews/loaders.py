@@ -8,18 +8,16 @@ input processors clean each candidate and drop the unusable ones, and
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import ClassVar
-from urllib.parse import urljoin
 
 from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 
 from alanews.dates import ROME, normalise_date
 from alanews.items import Article
-from alanews.processors import canonical_url, clean_text, join_blocks, post_id
+from alanews.processors import absolute_url, canonical_url, clean_text, join_blocks, post_id
 
 logger = logging.getLogger(__name__)
 
@@ -35,12 +33,7 @@ def _canonical(value, loader_context):
 
 def _absolute(value, loader_context):
     value = (value or "").strip()
-    if not value or _ABSOLUTE.match(value):
-        return value or None
-    return urljoin(loader_context["base_url"], value)
-
-
-_ABSOLUTE = re.compile(r"https?://", re.I)  # urljoin would return these unchanged
+    return absolute_url(value, loader_context["base_url"]) if value else None
 
 
 def _date(value, loader_context):

@@ -24,13 +24,15 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
     """Absolute URL without tracking parameters or fragment; article paths keep a trailing slash."""
     if not url:
         return None
-    url = url.strip()
-    if base and not _ABSOLUTE.match(url):
-        url = urljoin(base, url)
-    return _canonical_absolute(url)
+    return _canonical_absolute(absolute_url(url.strip(), base))
 
 
 _ABSOLUTE = re.compile(r"https?://", re.I)
+
+
+def absolute_url(url: str, base: str | None) -> str:
+    """``url`` joined to ``base``; an http(s) URL as it is (what urljoin would return, without its cost)."""
+    return url if not base or _ABSOLUTE.match(url) else urljoin(base, url)
 
 
 @lru_cache(maxsize=16384)  # a crawl meets each related link ~7 times; 16k URLs are ~4 MB

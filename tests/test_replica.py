@@ -4,7 +4,6 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -19,6 +18,7 @@ from parsel import Selector
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from replica.harness import ReplicaProcess  # noqa: E402
 from replica.model import CATEGORIES, MONTHS, Site, expected_item  # noqa: E402
 from replica.render import render_article  # noqa: E402
 
@@ -28,19 +28,13 @@ ROME = ZoneInfo("Europe/Rome")
 
 @pytest.fixture(scope="module")
 def replica_url():
-    proc = subprocess.Popen([sys.executable, "-m", "replica", "--port", "0", "--articles", str(N)],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    replica = ReplicaProcess("--articles", str(N))
     try:
-        line = proc.stdout.readline().strip()
-        assert line.startswith("REPLICA_URL http://127.0.0.1:"), line
-        yield line.split(" ", 1)[1]
+        url = replica.ready().url
+        assert url.startswith("http://127.0.0.1:"), url
+        yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        replica.stop()
 
 
 def fetch(url: str, method: str = "GET") -> tuple[int, bytes, dict]:

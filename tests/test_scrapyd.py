@@ -30,7 +30,7 @@ import pytest
 
 from conftest import ROOT
 
-from replica.harness import scrapy_stats
+from replica.harness import scrapy_stats, stop_process
 from test_crawl import assert_items_match_truth
 
 from alanews.incremental import KeyStore
@@ -178,12 +178,7 @@ class Scrapyd:
                     self.api("cancel.json", [("project", job["project"]), ("job", job["id"])], post=True)
             except (OSError, AssertionError, ValueError):
                 pass
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            stop_process(self.process, timeout=15)
 
 
 def _free_port() -> int:

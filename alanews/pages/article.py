@@ -16,7 +16,7 @@ from scrapy.http import TextResponse
 
 from alanews.dates import parse_date
 from alanews.loaders import ArticleLoader
-from alanews.pages.markup import STRING, class_tokens, parse_bytes, parse_html, post_region, select, strings
+from alanews.pages.markup import STRING, class_tokens, parse_bytes, post_region, select, strings, utf8_body
 from alanews.pages.structured import JsonLd
 from alanews.processors import canonical_url
 from alanews.site import CATEGORY_NAME_BY_PATH, ArticleUrl, parse_article_url
@@ -128,13 +128,14 @@ class ArticlePage:
         The post region (see :func:`post_region`) is used when it holds the post's header and
         content; otherwise (another theme layout, a page cut short) the whole page is parsed.
         """
-        region = post_region(self.response) if self.region else None
+        body = utf8_body(self.response)
+        region = post_region(body) if self.region else None
         if region is not None:
             root = parse_bytes(region, self.response.url)
             anchors = _find_anchors(root)
             if _POST_PARTS <= anchors.keys():
                 return root, anchors, True
-        root = parse_html(self.response)
+        root = parse_bytes(body, self.response.url)
         return root, _find_anchors(root), False
 
     @property
