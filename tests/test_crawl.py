@@ -49,6 +49,8 @@ def test_esteri_emits_every_article_of_its_archive_with_every_field_right(replic
     # cross-listed posts of other categories are part of the archive and emitted as such
     assert {item["category_path"] for item in crawl.items} - {"esteri"}
     assert crawl.stats.get("alanews/listing/pages", 0) >= 3
+    # the JNews layout: every page read from its region, none parsed whole
+    assert "alanews/listing/whole_page" not in crawl.stats and "alanews/article/whole_page" not in crawl.stats
     assert "spider_exceptions" not in str(crawl.stats)
 
 

@@ -179,24 +179,65 @@ def _listing_pages():
             yield f"https://www.alanews.it/category/{path}/page/{number}/", html
 
 
-def test_listing_blocks_found_in_one_pass_give_what_css_on_the_whole_page_gives():
+def _assert_listing_links_as_css_on_the_whole_page(page, html):
     """The old way, parsel CSS over the whole document, is the reference."""
     from parsel import Selector
 
+    sel = Selector(text=html)
+    assert page.hero_links() == sel.css(
+        ".jnews_category_hero_container article .jeg_post_title a::attr(href)").getall()
+    assert page.main_links() == (sel.css(
+        ".jnews_category_content_wrapper .jeg_posts article .jeg_post_title a::attr(href)").getall()
+        or sel.xpath("//article[not(ancestor::*[contains(@class, 'jeg_sidebar') or contains(@class, 'jeg_footer') "
+                     "or contains(@class, 'jnews_category_hero_container')])]//*[self::h2 or self::h3]//a/@href").getall())
+    assert page.next_page() == (page.response.urljoin(sel.css(".jeg_pagination a.page_nav.next::attr(href)").get())
+                                if sel.css(".jeg_pagination a.page_nav.next") else None)
+
+
+def test_listing_blocks_found_in_one_pass_give_what_css_on_the_whole_page_gives():
     pages = list(_listing_pages())
     # a nested copy of each block: matches must not repeat
     nested = pages[0][1].replace('<div class="jnews_category_content_wrapper', '<div class="jnews_category_content_wrapper">'
                                  '<div class="jnews_category_content_wrapper', 1)
     for url, html in [*pages, (pages[0][0], nested)]:
         page = ListingPage(HtmlResponse(url=url, body=html.encode(), encoding="utf-8"))
-        sel = Selector(text=html)
-        assert page.hero_links() == sel.css(
-            ".jnews_category_hero_container article .jeg_post_title a::attr(href)").getall()
-        assert page.main_links() == sel.css(
-            ".jnews_category_content_wrapper .jeg_posts article .jeg_post_title a::attr(href)").getall()
-        assert page.next_page() == (page.response.urljoin(sel.css(".jeg_pagination a.page_nav.next::attr(href)").get())
-                                    if sel.css(".jeg_pagination a.page_nav.next") else None)
+        assert page.from_region, url
+        _assert_listing_links_as_css_on_the_whole_page(page, html)
     assert len(pages) > 20
+
+
+def _move_after_footer(block: str):
+    def change(html):
+        start = html.index(f'<div class="{block}')
+        end = html.index("</div>", html.index("</div>", start) + 1) + 6  # the block and its inner list
+        return html[:start] + html[end:].replace("</body>", html[start:end] + "</body>", 1)
+    return change
+
+
+@pytest.mark.parametrize("change, region_used", [
+    # the archive list's theme block renamed: the fallback (any post outside hero, menus,
+    # sidebar, footer) needs the whole page
+    (lambda html: html.replace("jnews_category_content_wrapper", "archive_list"), False),
+    # pagination after the footer: the region would miss the next page
+    (_move_after_footer("jeg_navigation jeg_pagination"), False),
+    # the sidebar nested inside the archive list, posts after it: the region runs to the footer
+    (lambda html: html.replace('<div class="jeg_posts', '<div class="jeg_sidebar"><article><h3 class="jeg_post_title">'
+                               '<a href="/2026/01/02/esteri/side/">s</a></h3></article></div><div class="jeg_posts', 1),
+     True),
+    # no footer: nothing says where the page's noise starts
+    (lambda html: html.replace("jeg_footer", "site_footer"), False),
+    # the class names in an inline style and a script: not taken for the blocks
+    (lambda html: html.replace("</head>", "<style>.jeg_footer{} .jeg_pagination{}</style></head><script>"
+                               "var c = 'jeg_footer jnews_category_content_wrapper';</script>", 1), True),
+])
+def test_listing_pages_without_the_expected_region_are_read_whole(change, region_used):
+    url, html = next(_listing_pages())
+    changed = change(html)
+    assert changed != html
+    page = ListingPage(HtmlResponse(url=url, body=changed.encode(), encoding="utf-8"))
+    assert page.from_region is region_used
+    assert len(page.main_links()) >= 10
+    _assert_listing_links_as_css_on_the_whole_page(page, changed)
 
 
 def test_post_region_markers_are_found_only_in_class_attributes():

@@ -7,7 +7,7 @@ from functools import cached_property
 from lxml import etree
 from scrapy.http import TextResponse
 
-from alanews.pages.markup import class_tokens, parse_html, select
+from alanews.pages.markup import class_tokens, listing_region, parse_bytes, select, utf8_body
 
 # Parts of a listing page whose links are not the archive's posts.
 _NOISE = "jeg_sidebar jeg_footer jnews_category_hero_container jeg_navbar jeg_header jeg_megamenu".split()
@@ -19,6 +19,18 @@ _HEAD_NEXT = etree.XPath("/html/head/link[@rel='next']/@href", smart_strings=Fal
 # from the root costs a whole-document scan each: ~0.3 ms on a 140 KB page).
 _BLOCKS = ("jnews_category_hero_container", "jnews_category_content_wrapper", "jeg_pagination")
 _BLOCK_TOKENS = class_tokens(_BLOCKS)
+_BLOCK_NAMES = tuple(block.encode() for block in _BLOCKS)
+_ARCHIVE_LIST = b"jnews_category_content_wrapper"  # without it, the fallback needs the whole page
+
+
+def _find_blocks(root) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for el in root.iter(etree.Element):
+        classes = el.get("class")
+        if classes:
+            for token in dict.fromkeys(_BLOCK_TOKENS.findall(classes)):
+                found.setdefault(token, []).append(el)
+    return found
 
 
 class ListingPage:
@@ -26,19 +38,35 @@ class ListingPage:
         self.response = response
 
     @cached_property
-    def root(self) -> etree._Element:
-        return parse_html(self.response)
+    def _tree(self) -> tuple[etree._Element, dict[str, list], bool]:
+        """The parsed page, its blocks, and whether that is the listing region or the whole page.
 
-    @cached_property
+        The region (see :func:`listing_region`) is used when it holds the archive's list;
+        otherwise (another layout) the whole page is parsed.
+        """
+        body = utf8_body(self.response)
+        region = listing_region(body, _BLOCK_NAMES, _ARCHIVE_LIST)
+        if region is not None:
+            root = parse_bytes(region, self.response.url)
+            blocks = _find_blocks(root)
+            if _ARCHIVE_LIST.decode() in blocks:
+                return root, blocks, True
+        root = parse_bytes(body, self.response.url)
+        return root, _find_blocks(root), False
+
+    @property
+    def from_region(self) -> bool:
+        """Whether the links are read from the listing region (else from the whole page)."""
+        return self._tree[2]
+
+    @property
+    def root(self) -> etree._Element:
+        return self._tree[0]
+
+    @property
     def blocks(self) -> dict[str, list]:
-        """The theme's hero, archive list and pagination elements, outermost first, in page order."""
-        found: dict[str, list] = {}
-        for el in self.root.iter(etree.Element):
-            classes = el.get("class")
-            if classes:
-                for token in dict.fromkeys(_BLOCK_TOKENS.findall(classes)):
-                    found.setdefault(token, []).append(el)
-        return found
+        """The theme's hero, archive list and pagination elements (by class), in page order."""
+        return self._tree[1]
 
     def _within(self, block: str, query: str) -> list[str]:
         """CSS ``query`` (which starts with ``.block``) as if run on the whole page: run on the

@@ -96,6 +96,8 @@ class CategorySpider(scrapy.Spider):
         page = ListingPage(response)
         number = response.meta.get("alanews_page", 1)
         self.crawler.stats.inc_value("alanews/listing/pages")
+        if not page.from_region:
+            self.crawler.stats.inc_value("alanews/listing/whole_page")  # not the JNews archive layout
         main = self._articles(page.main_links(), response)
         if not main:
             self._skip(response, "listing/empty")
