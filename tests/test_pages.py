@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import datetime
 from pathlib import Path
@@ -247,3 +248,33 @@ def test_post_region_markers_are_found_only_in_class_attributes():
             b'<div data-x="jeg_sidebar" class=\'jeg_sidebar y\'>')
     assert _class_tag(body, b"jeg_sidebar", 0) == body.index(b"<div data-x")
     assert _class_tag(body[:body.index(b"<div data-x")], b"jeg_sidebar", 0) == -1
+
+
+def _read(url: str, html: str) -> None:
+    response = HtmlResponse(url=url, body=html.encode(), encoding="utf-8")
+    if "/category/" in url:
+        page = ListingPage(response)
+        page.main_links(), page.hero_links(), page.next_page()
+    else:
+        ArticlePage(response, "https://www.alanews.it").to_item()
+
+
+def test_parsed_pages_are_freed_without_the_cycle_collector():
+    """A reference cycle through a parsed tree would keep every page's tree (and its libxml2
+    document) alive until the next full collection: memory and collector time grow with the crawl."""
+    import gc
+
+    pages = [*_replica_pages(10), *itertools.islice(_listing_pages(), 3)]
+    gc.collect()
+    gc.disable()
+    try:
+        for url, html in pages:
+            _read(url, html)
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        kept = [o for o in gc.garbage if type(o).__module__ == "lxml.etree"]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert kept == []

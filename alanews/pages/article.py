@@ -74,40 +74,42 @@ def _not_body(element) -> bool:
 
 def _text_of(element) -> str:
     """Text nodes under ``element`` outside script/style, as ``.//text()[not(ancestor::script or ancestor::style)]``."""
-    parts = []
-
-    def walk(el):
-        if el.text and isinstance(el.tag, str):
-            parts.append(el.text)
-        for child in el:
-            if isinstance(child.tag, str) and child.tag not in ("script", "style"):
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(element)
+    parts: list[str] = []
+    _add_text(element, parts)
     return "".join(parts)
+
+
+# The tree walks are module functions, not closures: a recursive closure is a reference cycle
+# (function -> cell -> function) that would keep the page's tree alive until the next
+# collection of the cyclic garbage collector, instead of freeing it with the page.
+def _add_text(el, parts: list[str]) -> None:
+    if el.text and isinstance(el.tag, str):
+        parts.append(el.text)
+    for child in el:
+        if isinstance(child.tag, str) and child.tag not in ("script", "style"):
+            _add_text(child, parts)
+        if child.tail:
+            parts.append(child.tail)
 
 
 def _body_blocks(content) -> list:
     """Paragraphs, sub-headings, list items and quotes of the content, in document order:
     none inside another p/li/blockquote, none inside (or being) a _NOT_BODY block.
     A tree walk, not an XPath: the ancestor tests cost more than the rest of the page."""
-    if any(_not_body(a) for a in content.iterancestors()):
+    if any(_not_body(a) for a in content.iterancestors()) or _not_body(content):
         return []
-    found = []
-
-    def walk(el, in_inline):
-        for child in el:
-            if not isinstance(child.tag, str) or _not_body(child):
-                continue
-            if child.tag in _BODY_TAGS and not in_inline:
-                found.append(child)
-            walk(child, in_inline or child.tag in _INLINE_BLOCKS)
-
-    if not _not_body(content):
-        walk(content, content.tag in _INLINE_BLOCKS)
+    found: list = []
+    _add_blocks(content, content.tag in _INLINE_BLOCKS, found)
     return found
+
+
+def _add_blocks(el, in_inline: bool, found: list) -> None:
+    for child in el:
+        if not isinstance(child.tag, str) or _not_body(child):
+            continue
+        if child.tag in _BODY_TAGS and not in_inline:
+            found.append(child)
+        _add_blocks(child, in_inline or child.tag in _INLINE_BLOCKS, found)
 
 
 class ArticlePage:
