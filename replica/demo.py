@@ -1,12 +1,17 @@
 """Offline demo: serve the replica on loopback and crawl it with a real `scrapy crawl`.
 
     python -m replica.demo esteri -O esteri.jsonl [--articles 300] [more scrapy crawl options]
+
+The crawl's state (ALANEWS_DATA_DIR: deltafetch) is a temporary directory, removed after:
+the replica's port changes every run, so its URLs would only clutter the real crawls' state
+in data/ (and a reused port would make a demo find every article "known" and write nothing).
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 
 from replica.harness import ReplicaProcess
 
@@ -25,12 +30,13 @@ def main(argv: list[str]) -> int:
             print(error, file=sys.stderr)
             return 1
         print(f"Replica of www.alanews.it serving {articles} articles at {server.url}", file=sys.stderr)
-        return subprocess.call([
-            sys.executable, "-m", "scrapy", "crawl", *argv,
-            "-s", f"ALANEWS_BASE_URL={server.url}",
-            "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
-        ])
+        with tempfile.TemporaryDirectory(prefix="alanews-demo-") as data:
+            return subprocess.call([
+                sys.executable, "-m", "scrapy", "crawl", *argv,
+                "-s", f"ALANEWS_BASE_URL={server.url}", "-s", f"ALANEWS_DATA_DIR={data}",
+                "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+            ])
     finally:
         server.stop()
 
