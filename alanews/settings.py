@@ -97,6 +97,8 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
 LOG_LEVEL = "INFO"
+# Scrapy's, without the per-response and per-item DEBUG records LOG_LEVEL would drop anyway.
+LOG_FORMATTER = "alanews.logformatter.LogFormatter"
 
 # --- data quality: schema validation, field coverage, monitors, run summary ----------
 # Every item is checked against alanews/schema/article.schema.json before it is written;

@@ -1,5 +1,6 @@
 """Downloader middlewares and date sanity on hand-made responses."""
 
+import logging
 from datetime import datetime, timezone
 
 import pytest
@@ -101,3 +102,24 @@ def test_garbage_collector_is_set_for_the_crawl_and_restored_after():
     with pytest.raises(NotConfigured):
         GarbageCollection.from_crawler(get_crawler(settings_dict={"ALANEWS_GC_FREEZE": False,
                                                                   "ALANEWS_GC_THRESHOLD": ""}))
+
+
+@pytest.mark.parametrize("level, logged", [("DEBUG", True), ("debug", True), ("INFO", False), ("WARNING", False),
+                                           (10, True), (20, False)])
+def test_debug_lines_are_built_only_when_the_log_level_shows_them(level, logged):
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    from alanews.logformatter import LogFormatter
+
+    crawler = get_crawler(Spider, {"LOG_LEVEL": level, "LOG_FORMATTER": "alanews.logformatter.LogFormatter"})
+    formatter = LogFormatter.from_crawler(crawler)
+    request = Request("https://www.alanews.it/")
+    response = HtmlResponse("https://www.alanews.it/", body=b"<html></html>", request=request)
+    spider = Spider.from_crawler(crawler, "x")
+    crawled, scraped = formatter.crawled(request, response, spider), formatter.scraped({"a": 1}, response, spider)
+    assert (crawled is not None, scraped is not None) == (logged, logged)
+    if logged:
+        assert crawled["msg"] % crawled["args"] == "Crawled (200) <GET https://www.alanews.it/> (referer: None)"
+    # everything else is Scrapy's, whatever the level
+    assert formatter.dropped({"a": 1}, Exception("x"), response, spider)["level"] == logging.WARNING
