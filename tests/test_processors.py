@@ -70,3 +70,16 @@ class _Stats:
 
     def inc_value(self, key, count=1):
         self.values[key] = self.values.get(key, 0) + count
+
+
+def test_clean_text_folds_exactly_the_white_space_a_regex_would():
+    """Every code point \\s matches (nbsp, thin and ideographic spaces, line separators...) and no other."""
+    import re
+    import sys
+
+    spaces = "".join(chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch(r"\s", chr(c)))
+    assert clean_text(f"{spaces}a{spaces}b{spaces}") == "a b"
+    others = "".join(chr(c) for c in range(sys.maxunicode + 1)
+                     if not re.fullmatch(r"\s", chr(c)) and chr(c) not in "&<>")
+    assert clean_text(others) == others.strip()
+    assert clean_text("a&nbsp;&amp;&#8239;b") == "a & b"
