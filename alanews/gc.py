@@ -40,7 +40,12 @@ class GarbageCollection:
     def from_crawler(cls, crawler):
         settings = crawler.settings
         freeze = settings.getbool("ALANEWS_GC_FREEZE")
-        threshold = tuple(int(t) for t in settings.getlist("ALANEWS_GC_THRESHOLD"))
+        values = settings.getlist("ALANEWS_GC_THRESHOLD")
+        try:
+            threshold = tuple(int(t) for t in values)
+        except ValueError:
+            raise ValueError(f"ALANEWS_GC_THRESHOLD must be up to three integers like 5000,10,10; "
+                             f"got {values!r}") from None
         if not freeze and not threshold:
             raise NotConfigured
         extension = cls(freeze, threshold)

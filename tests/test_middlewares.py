@@ -102,6 +102,8 @@ def test_garbage_collector_is_set_for_the_crawl_and_restored_after():
     with pytest.raises(NotConfigured):
         GarbageCollection.from_crawler(get_crawler(settings_dict={"ALANEWS_GC_FREEZE": False,
                                                                   "ALANEWS_GC_THRESHOLD": ""}))
+    with pytest.raises(ValueError, match="ALANEWS_GC_THRESHOLD must be up to three integers like 5000,10,10"):
+        GarbageCollection.from_crawler(get_crawler(settings_dict={"ALANEWS_GC_THRESHOLD": "[5000,10,10]"}))
 
 
 @pytest.mark.parametrize("level, logged", [("DEBUG", True), ("debug", True), ("INFO", False), ("WARNING", False),
