@@ -8,7 +8,7 @@
 4. incremental: requests of recrawls with deltafetch vs the minimum
 
 Figures are printed with PASS/MISS against the targets of issue 6; nothing is asserted.
-Needs requirements-bench.txt (trafilatura). Takes about 2 minutes on 2 cores.
+Needs requirements-bench.txt (trafilatura). Takes about 3 minutes on 2 cores.
 """
 
 from __future__ import annotations
