@@ -1,9 +1,12 @@
 """3. End to end: ``scrapy crawl alanews`` vs a fetch-only baseline, against the same replica.
 
 Both are real ``scrapy`` processes with the same settings (politeness off, same concurrency,
-deltafetch off). The bench samples each process's RSS from /proc every 0.05 s with the progress
-(the feed's line count over the replica's article count), takes its peak RSS from VmHWM
-(see bench.common.memory) and reaps it with ``os.wait4`` for its own CPU (user + system). Pages/s comes from Scrapy's stats
+deltafetch off); ours reads its article pages in an extraction worker (the second core), then
+once more in the crawl process (the default). The bench samples each process's RSS (with its
+workers') from /proc every 0.05 s with the progress (the feed's line count over the replica's
+article count), takes peak RSS from VmHWM (see bench.common.memory; the crawl's plus each
+worker's) and reaps it with ``os.wait4`` for its CPU (user + system; the workers, reaped by
+the crawl process, are included). Pages/s comes from Scrapy's stats
 (``response_received_count / elapsed_time_seconds``). The replica's CPU over the baseline run
 shows whether the server could have been the limit.
 """
@@ -17,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.common import (Finished, cpu_seconds, incremental_available, memory, reap,
+from bench.common import (Finished, children, cpu_seconds, incremental_available, memory, reap,
                           scrapy_command, self_cpu_seconds, system_busy_seconds)
 from replica.harness import ROOT, scrapy_stats
 
@@ -47,11 +50,11 @@ class Run:
     finished: Finished
     stats: dict
     log: str
-    samples: list = field(default_factory=list)  # (seconds, progress 0..1, rss bytes)
+    samples: list = field(default_factory=list)  # (seconds, progress 0..1, rss bytes of the process and its children)
     server_cpu: float = 0.0
     replica_stats: dict = field(default_factory=dict)
     other_cpu: float = 0.0  # CPU seconds of every other process on the machine during the run
-    peak_rss: int = 0  # VmHWM at the last sample (the process's own peak RSS)
+    peak_rss: int = 0  # VmHWM of the process + each child's last VmHWM seen (extraction workers)
 
     @property
     def pages_per_second(self) -> float:
@@ -86,6 +89,7 @@ def _run_process(cmd: list[str], log_path: Path, replica, progress) -> Run:
     busy_before, self_before = system_busy_seconds(), self_cpu_seconds()
     samples = []
     peak = 0
+    child_peaks: dict[int, int] = {}  # extraction workers: each one's VmHWM, last seen
     with log_path.open("w") as log:
         started = time.perf_counter()
         process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
@@ -96,9 +100,16 @@ def _run_process(cmd: list[str], log_path: Path, replica, progress) -> Run:
                 if info is not None:
                     break
                 mem = memory(process.pid)
+                rss = None
                 if mem:
                     peak = max(peak, mem[1])
-                samples.append((time.perf_counter() - started, progress(), mem[0] if mem else None))
+                    rss = mem[0]
+                    for child in children(process.pid):
+                        child_mem = memory(child)
+                        if child_mem:
+                            rss += child_mem[0]
+                            child_peaks[child] = child_mem[1]
+                samples.append((time.perf_counter() - started, progress(), rss))
                 time.sleep(SAMPLE_INTERVAL)
         except BaseException:
             process.kill()
@@ -109,7 +120,8 @@ def _run_process(cmd: list[str], log_path: Path, replica, progress) -> Run:
     server_cpu = cpu_seconds(replica.pid) - server_before
     other = (system_busy_seconds() - busy_before) - finished.cpu - server_cpu - (self_cpu_seconds() - self_before)
     log_text = log_path.read_text(errors="replace")
-    return Run(finished, scrapy_stats(log_text), log_text, samples, server_cpu, replica.stats(), max(other, 0.0), peak)
+    return Run(finished, scrapy_stats(log_text), log_text, samples, server_cpu, replica.stats(), max(other, 0.0),
+               peak + sum(child_peaks.values()))
 
 
 def check_feed(feed: Path, truth: dict[str, dict]) -> dict:
@@ -127,25 +139,32 @@ def check_feed(feed: Path, truth: dict[str, dict]) -> dict:
             "unexpected": len(set(urls) - set(truth)), "wrong_fields": wrong}
 
 
-def run(report, replica, workdir: Path, concurrency: int, extra: dict | None = None, rounds: int = 2) -> dict:
-    """``rounds`` pairs of runs, ours then the baseline: this machine's speed drifts by up to a
-    third within minutes, so each pair gives its own ratio, and a target is met only if it is
-    met in every pair."""
+def _crawl(replica, workdir: Path, settings: dict, truth: dict) -> tuple[Run, dict]:
+    feed = workdir / "alanews.jsonl"
+    feed.unlink(missing_ok=True)  # a feed of an earlier run in --workdir would read as progress
+    counter = _LineCounter(feed)
+    cmd = scrapy_command("crawl", "alanews", "-O", str(feed), settings=settings)
+    ours = _run_process(cmd, workdir / "crawl.log", replica, lambda: counter() / len(truth))
+    if ours.finished.returncode != 0:
+        raise RuntimeError(f"crawl failed ({ours.finished.returncode}):\n{ours.log[-3000:]}")
+    return ours, check_feed(feed, truth)
+
+
+def run(report, replica, workdir: Path, concurrency: int, extra: dict | None = None, rounds: int = 2,
+        workers: int = 1) -> dict:
+    """``rounds`` pairs of runs, ours (with ``workers`` extraction workers) then the baseline,
+    then ours once more with pages read in the crawl process (the default), if ``workers``.
+
+    This machine's speed drifts by up to a third within minutes, so each pair gives its own
+    ratio, and a target is met only if it is met in every pair. CPU and peak RSS count the
+    extraction workers with the crawl process."""
     workdir.mkdir(parents=True, exist_ok=True)
     truth = replica.truth()
     n_truth = len(truth)
     settings = {**crawl_settings(replica.url, workdir / "data", concurrency), **(extra or {})}
     pairs = []
     for round_ in range(rounds):
-        # --- our crawl
-        feed = workdir / "alanews.jsonl"
-        feed.unlink(missing_ok=True)  # a feed of an earlier run in --workdir would read as progress
-        counter = _LineCounter(feed)
-        cmd = scrapy_command("crawl", "alanews", "-O", str(feed), settings=settings)
-        ours = _run_process(cmd, workdir / "crawl.log", replica, lambda: counter() / n_truth)
-        if ours.finished.returncode != 0:
-            raise RuntimeError(f"crawl failed ({ours.finished.returncode}):\n{ours.log[-3000:]}")
-        check = check_feed(feed, truth)
+        ours, check = _crawl(replica, workdir, {**settings, "ALANEWS_EXTRACTION_WORKERS": str(workers)}, truth)
         if round_ == 0:
             feed_check = check
             # the baseline: the very URLs the crawl fetched (robots.txt it fetches itself)
@@ -162,6 +181,11 @@ def run(report, replica, workdir: Path, concurrency: int, extra: dict | None = N
         if baseline.finished.returncode != 0:
             raise RuntimeError(f"baseline failed ({baseline.finished.returncode}):\n{baseline.log[-3000:]}")
         pairs.append((ours, baseline))
+    in_process = None
+    if workers:
+        in_process, check = _crawl(replica, workdir, {**settings, "ALANEWS_EXTRACTION_WORKERS": "0"}, truth)
+        if check != feed_check:
+            raise RuntimeError(f"the in-process crawl wrote another feed: {check} vs {feed_check}")
     ours, baseline = pairs[0]
 
     articles_fetched = ours.replica_stats["by_kind"].get("article", 0)
@@ -173,21 +197,22 @@ def run(report, replica, workdir: Path, concurrency: int, extra: dict | None = N
     server_busy = baseline.server_cpu / base_elapsed
 
     sec = "3 end to end"
+    how = f"{workers} extraction worker{'s' if workers != 1 else ''}" if workers else "in process"
 
     def each(values, fmt):
         return ", ".join(fmt.format(v) for v in values)
 
-    report.add(sec, f"pages/s ({responses_ours} responses, c={concurrency}, {rounds} rounds)",
+    report.add(sec, f"pages/s, {how} ({responses_ours} responses, c={concurrency}, {rounds} rounds)",
                each([o.pages_per_second for o, _ in pairs], "{:.0f}/s"),
                "baseline " + each([b.pages_per_second for _, b in pairs], "{:.0f}/s"),
                each(ratios, "{:.2f}x") + " of baseline", ">= 0.5x", "PASS" if min(ratios) >= 0.5 else "MISS")
     base_cpus = [b.finished.cpu / max(b.stats.get("response_received_count", 0), 1) for _, b in pairs]
-    report.add(sec, "CPU (user+sys) per article page", each([c * 1000 for c in cpus], "{:.2f}") + " ms",
+    report.add(sec, f"CPU (user+sys) per article page, {how}", each([c * 1000 for c in cpus], "{:.2f}") + " ms",
                "baseline " + each([c * 1000 for c in base_cpus], "{:.2f}") + " ms/page",
                each([o.finished.cpu for o, _ in pairs], "{:.1f} s") + f" / {articles_fetched} articles", "<= 5 ms",
                "PASS" if max(cpus) <= 0.005 else "MISS")
     peak = ours.peak_rss
-    report.add(sec, "peak RSS (VmHWM)", f"{peak / 2**20:.0f} MB", f"baseline {baseline.peak_rss / 2**20:.0f} MB",
+    report.add(sec, f"peak RSS (VmHWM), {how}", f"{peak / 2**20:.0f} MB", f"baseline {baseline.peak_rss / 2**20:.0f} MB",
                f"{n_truth} articles", "< 300 MB", "PASS" if peak < 300 * 2**20 else "MISS")
     marks = [ours.rss_at(f) for f in (0.25, 0.5, 0.75, 1.0)]
     shown = " / ".join(f"{m / 2**20:.0f}" if m else "?" for m in marks) + " MB"
@@ -201,13 +226,26 @@ def run(report, replica, workdir: Path, concurrency: int, extra: dict | None = N
         figure = f"{growth / 2**20:+.0f} MB 25%->100% ({per_article:+.1f} KB/article)"
     else:
         figure = "not sampled"
-    report.add(sec, "RSS at 25/50/75/100% of the crawl", shown, "", figure,
+    report.add(sec, f"RSS at 25/50/75/100% of the crawl, {how}", shown, "", figure,
                "flat (+<= 30 MB)", "" if flat is None else ("PASS" if flat else "MISS"))
-    report.add(sec, "wall time of the process", f"{ours.finished.wall:.1f} s", f"baseline {baseline.finished.wall:.1f} s")
+    if in_process:
+        base_pps = sum(b.pages_per_second for _, b in pairs) / len(pairs)
+        in_ratio = in_process.pages_per_second / base_pps
+        in_cpu = in_process.finished.cpu / articles_fetched
+        report.add(sec, "pages/s, in process (the default)", f"{in_process.pages_per_second:.0f}/s",
+                   f"baseline {base_pps:.0f}/s (mean)", f"{in_ratio:.2f}x of baseline", ">= 0.5x",
+                   "PASS" if in_ratio >= 0.5 else "MISS")
+        report.add(sec, "CPU (user+sys) per article page, in process", f"{in_cpu * 1000:.2f} ms", "",
+                   f"{in_process.finished.cpu:.1f} s / {articles_fetched} articles", "<= 5 ms",
+                   "PASS" if in_cpu <= 0.005 else "MISS")
+        report.add(sec, "peak RSS (VmHWM), in process", f"{in_process.peak_rss / 2**20:.0f} MB", "", "", "< 300 MB",
+                   "PASS" if in_process.peak_rss < 300 * 2**20 else "MISS")
+    report.add(sec, f"wall time of the process, {how}", f"{ours.finished.wall:.1f} s",
+               f"baseline {baseline.finished.wall:.1f} s")
     busy = ours.finished.cpu / ours.finished.wall
-    report.add(sec, "crawl process CPU / wall", f"{busy * 100:.0f}%",
+    report.add(sec, f"CPU / wall, {how}", f"{busy * 100:.0f}%",
                f"baseline {baseline.finished.cpu / baseline.finished.wall * 100:.0f}%",
-               "~100% = bound by its own CPU (one core)")
+               "100% = one core busy")
     report.add(sec, "replica CPU during the baseline", f"{server_busy * 100:.0f}% of one core",
                f"{baseline.server_cpu:.1f} s over {base_elapsed:.1f} s", "server not the limit" if server_busy < 0.9 else "SERVER BOUND")
     report.add(sec, "other processes' CPU on the machine", f"{ours.other_cpu / ours.finished.wall:.2f} cores",
@@ -215,7 +253,7 @@ def run(report, replica, workdir: Path, concurrency: int, extra: dict | None = N
     report.add(sec, "items in feed / truth", f"{feed_check['items']} / {n_truth}",
                f"missing {feed_check['missing']}, unexpected {feed_check['unexpected']}",
                "fields wrong: " + (", ".join(f"{k} {v}" for k, v in feed_check["wrong_fields"].items()) or "none"))
-    return {"ours": ours, "baseline": baseline, "feed": feed_check, "ratio": ratio, "ratios": ratios,
-            "cpu_per_article": cpu_per_article, "cpus": cpus, "articles": articles_fetched,
+    return {"ours": ours, "baseline": baseline, "in_process": in_process, "feed": feed_check, "ratio": ratio,
+            "ratios": ratios, "cpu_per_article": cpu_per_article, "cpus": cpus, "articles": articles_fetched,
             "server_busy": server_busy, "urls": n_urls}
 

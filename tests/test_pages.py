@@ -278,3 +278,39 @@ def test_parsed_pages_are_freed_without_the_cycle_collector():
         gc.garbage.clear()
         gc.enable()
     assert kept == []
+
+
+def test_extraction_worker_answers_as_the_crawl_process_reads():
+    """The worker's side of alanews.extraction, fed through its pipes' framing."""
+    import io
+    import pickle
+
+    from alanews.extraction import _HEADER, _frame, serve
+    from alanews.pages.markup import post_region
+
+    url, html = _seed_html()
+    body = html.encode()
+    no_layout = html.replace("jeg_main_content", "x").replace("entry-header", "y").encode()
+    now = datetime(2026, 11, 21, 12, 0).astimezone()
+    messages = [
+        (url, post_region(body), True, "https://www.alanews.it", now),  # the region: read
+        (url, post_region(html.replace("entry-content", "z").encode()), True, "https://www.alanews.it", now),
+        (url, no_layout, False, "https://www.alanews.it", now),  # the whole page: read whole, counted
+        (url, body, False, "https://www.alanews.it", "not a time"),  # an exception: its traceback
+    ]
+    stdout = io.BytesIO()
+    serve("INFO", io.BytesIO(b"".join(_frame(m) for m in messages)), stdout)
+    data, answers = stdout.getvalue(), []
+    while data:
+        size = int.from_bytes(data[:_HEADER], "little")
+        answers.append(pickle.loads(data[_HEADER:_HEADER + size]))
+        data = data[_HEADER + size:]
+    expected = ArticlePage(HtmlResponse(url=url, body=body, encoding="utf-8"), "https://www.alanews.it", now)
+    status, (item, related, stats), _ = answers[0]
+    assert (status, item, related, stats) == ("ok", dict(expected.to_item()), expected.related_urls(), {})
+    assert answers[1] == ("whole", None, [])
+    status, (item, _, stats), _ = answers[2]
+    assert status == "ok" and stats == {"alanews/article/whole_page": 1} and item["title"] == expected.to_item()["title"]
+    status, trace, _ = answers[3]
+    assert status == "error" and trace.startswith("Traceback") and "TypeError" in trace
+    assert len(answers) == 4

@@ -113,13 +113,16 @@ def _add_blocks(el, in_inline: bool, found: list) -> None:
 
 
 class ArticlePage:
-    """A post page. ``region=False`` reads the whole page, never only the post region."""
+    """A post page. ``region=False`` reads the whole page, never only the post region;
+    ``cut=True``: the response's body is already the post region (cut in another process)."""
 
-    def __init__(self, response: TextResponse, base_url: str, now: datetime | None = None, region: bool = True):
+    def __init__(self, response: TextResponse, base_url: str, now: datetime | None = None, region: bool = True,
+                 cut: bool = False):
         self.response = response
         self.base_url = base_url
         self.now = now or datetime.now(timezone.utc)
         self.region = region
+        self.cut = cut
 
     # --- sources -------------------------------------------------------------
 
@@ -131,6 +134,10 @@ class ArticlePage:
         content; otherwise (another theme layout, a page cut short) the whole page is parsed.
         """
         body = utf8_body(self.response)
+        if self.cut:  # without the parts, only the whole page (which the caller has) can tell
+            root = parse_bytes(body, self.response.url)
+            anchors = _find_anchors(root)
+            return root, anchors, _POST_PARTS <= anchors.keys()
         region = post_region(body) if self.region else None
         if region is not None:
             root = parse_bytes(region, self.response.url)
