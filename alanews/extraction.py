@@ -22,6 +22,7 @@ reactor's own process pipes: no thread in the crawl process.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import pickle
@@ -235,12 +236,18 @@ def serve(log_level: str = "INFO", stdin=None, stdout=None) -> None:
     logging.getLogger().setLevel(log_level)
     while True:
         header = stdin.read(_HEADER)
-        if len(header) < _HEADER:
+        size = int.from_bytes(header, "little")
+        payload = stdin.read(size) if len(header) == _HEADER else b""
+        if len(payload) < size or not payload:  # the crawl process closed the pipe (or died)
             return
-        message = pickle.loads(stdin.read(int.from_bytes(header, "little")))
+        message = pickle.loads(payload)
         stdout.write(_frame(_answer(*message, records)))
         stdout.flush()
 
 
 if __name__ == "__main__":
+    # as alanews.gc does in the crawl process: the imports' objects out of the collector's way
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(5000, 10, 10)
     serve(*sys.argv[1:2])
