@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 _HEADER = 4  # bytes of the little-endian length before each pickle
 _WHOLE_PAGE = "whole"  # a worker's answer to a region without the post's parts
+_STOP_TIMEOUT = 30  # seconds a worker has to exit once its input is closed, before it is killed
 
 
 def _frame(message) -> bytes:
@@ -156,11 +157,25 @@ class Workers(InProcess):
 
     async def stop(self) -> None:
         """Close every worker's input; the spider closes once they have all exited (and were reaped)."""
+        from twisted.internet import reactor
+
         for worker in self.workers:
             worker.stopping = True
             if worker.alive:
                 worker.transport.closeStdin()
-        await maybe_deferred_to_future(defer.DeferredList([worker.ended for worker in self.workers]))
+        deadline = reactor.callLater(_STOP_TIMEOUT, self._kill)
+        try:
+            await maybe_deferred_to_future(defer.DeferredList([worker.ended for worker in self.workers]))
+        finally:
+            if deadline.active():
+                deadline.cancel()
+
+    def _kill(self) -> None:
+        for worker in self.workers:
+            if worker.alive:
+                logger.warning("Extraction worker %d still running %d s after the crawl: killed",
+                               worker.number, _STOP_TIMEOUT)
+                worker.transport.signalProcess("KILL")
 
     async def extract(self, response, base_url: str):
         now = datetime.now(timezone.utc)

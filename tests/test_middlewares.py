@@ -125,3 +125,20 @@ def test_debug_lines_are_built_only_when_the_log_level_shows_them(level, logged)
         assert crawled["msg"] % crawled["args"] == "Crawled (200) <GET https://www.alanews.it/> (referer: None)"
     # everything else is Scrapy's, whatever the level
     assert formatter.dropped({"a": 1}, Exception("x"), response, spider)["level"] == logging.WARNING
+
+
+@pytest.mark.parametrize("workers, kind", [("0", "InProcess"), ("2", "Workers"), ("-1", None)])
+def test_extraction_workers_setting(workers, kind):
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    from alanews.extraction import extractor_from_crawler
+
+    crawler = get_crawler(Spider, {"ALANEWS_EXTRACTION_WORKERS": workers})
+    if kind is None:
+        with pytest.raises(ValueError, match="ALANEWS_EXTRACTION_WORKERS must be 0 or more, got -1"):
+            extractor_from_crawler(crawler)
+    else:
+        extractor = extractor_from_crawler(crawler)
+        assert type(extractor).__name__ == kind
+        assert getattr(extractor, "count", 0) == int(workers)
