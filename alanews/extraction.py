@@ -247,17 +247,22 @@ def serve(log_level: str = "INFO", stdin=None, stdout=None) -> None:
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer
     records = _Records()
-    logging.getLogger().addHandler(records)
-    logging.getLogger().setLevel(log_level)
-    while True:
-        header = stdin.read(_HEADER)
-        size = int.from_bytes(header, "little")
-        payload = stdin.read(size) if len(header) == _HEADER else b""
-        if len(payload) < size or not payload:  # the crawl process closed the pipe (or died)
-            return
-        message = pickle.loads(payload)
-        stdout.write(_frame(_answer(*message, records)))
-        stdout.flush()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(records)
+    root.setLevel(log_level)
+    try:
+        while True:
+            header = stdin.read(_HEADER)
+            size = int.from_bytes(header, "little")
+            payload = stdin.read(size) if len(header) == _HEADER else b""
+            if len(payload) < size or not payload:  # the crawl process closed the pipe (or died)
+                return
+            stdout.write(_frame(_answer(*pickle.loads(payload), records)))
+            stdout.flush()
+    finally:
+        root.removeHandler(records)
+        root.setLevel(level)
 
 
 if __name__ == "__main__":
@@ -265,4 +270,6 @@ if __name__ == "__main__":
     gc.collect()
     gc.freeze()
     gc.set_threshold(5000, 10, 10)
-    serve(*sys.argv[1:2])
+    answers = sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print() must not break the answers' framing
+    serve(*sys.argv[1:2], stdout=answers)

@@ -283,6 +283,7 @@ def test_parsed_pages_are_freed_without_the_cycle_collector():
 def test_extraction_worker_answers_as_the_crawl_process_reads():
     """The worker's side of alanews.extraction, fed through its pipes' framing."""
     import io
+    import logging
     import pickle
 
     from alanews.extraction import _HEADER, _frame, serve
@@ -299,7 +300,9 @@ def test_extraction_worker_answers_as_the_crawl_process_reads():
         (url, body, False, "https://www.alanews.it", "not a time"),  # an exception: its traceback
     ]
     stdout = io.BytesIO()
+    handlers = list(logging.getLogger().handlers)
     serve("INFO", io.BytesIO(b"".join(_frame(m) for m in messages)), stdout)
+    assert logging.getLogger().handlers == handlers  # the worker's log capture is gone
     data, answers = stdout.getvalue(), []
     while data:
         size = int.from_bytes(data[:_HEADER], "little")
