@@ -16,7 +16,8 @@ from scrapy.http import TextResponse
 
 from alanews.dates import parse_date
 from alanews.loaders import ArticleLoader
-from alanews.pages.markup import STRING, class_tokens, parse_bytes, post_region, select, strings, utf8_body
+from alanews.pages.markup import (STRING, class_tokens, parse_bytes, parse_part, post_region, select, strings,
+                                  utf8_body)
 from alanews.pages.structured import JsonLd
 from alanews.processors import canonical_url
 from alanews.site import CATEGORY_NAME_BY_PATH, ArticleUrl, parse_article_url
@@ -43,11 +44,16 @@ _ANCHOR_CLASSES = (
 # The post region is used only when it holds these; else the whole page is read.
 _POST_PARTS = frozenset(("entry-header", "entry-content"))
 _ANCHOR_TOKENS = class_tokens(_ANCHOR_CLASSES)
+
 _BODY_CLASS = etree.XPath("string(/html/body/@class)", smart_strings=False)
 _LANG = etree.XPath("/html/@lang", smart_strings=False)
 _PLAYERS = etree.XPath(
     ".//*[self::iframe or self::video or self::source][not(ancestor::*[contains(@class, 'jeg_ad')])]"
     "/@*[name()='src' or name()='data-src']", smart_strings=False)
+
+
+def _holds_the_post(anchors: dict) -> bool:
+    return _POST_PARTS <= anchors.keys()
 
 
 def _find_anchors(root) -> dict[str, list]:
@@ -137,15 +143,9 @@ class ArticlePage:
         if self.cut:  # without the parts, only the whole page (which the caller has) can tell
             root = parse_bytes(body, self.response.url)
             anchors = _find_anchors(root)
-            return root, anchors, _POST_PARTS <= anchors.keys()
+            return root, anchors, _holds_the_post(anchors)
         region = post_region(body) if self.region else None
-        if region is not None:
-            root = parse_bytes(region, self.response.url)
-            anchors = _find_anchors(root)
-            if _POST_PARTS <= anchors.keys():
-                return root, anchors, True
-        root = parse_bytes(body, self.response.url)
-        return root, _find_anchors(root), False
+        return parse_part(body, region, self.response.url, _find_anchors, _holds_the_post)
 
     @property
     def from_region(self) -> bool:

@@ -7,7 +7,7 @@ from functools import cached_property
 from lxml import etree
 from scrapy.http import TextResponse
 
-from alanews.pages.markup import class_tokens, listing_region, parse_bytes, select, utf8_body
+from alanews.pages.markup import class_tokens, listing_region, parse_part, select, utf8_body
 
 # Parts of a listing page whose links are not the archive's posts.
 _NOISE = "jeg_sidebar jeg_footer jnews_category_hero_container jeg_navbar jeg_header jeg_megamenu".split()
@@ -45,14 +45,8 @@ class ListingPage:
         otherwise (another layout) the whole page is parsed.
         """
         body = utf8_body(self.response)
-        region = listing_region(body, _BLOCK_NAMES, _ARCHIVE_LIST)
-        if region is not None:
-            root = parse_bytes(region, self.response.url)
-            blocks = _find_blocks(root)
-            if _ARCHIVE_LIST.decode() in blocks:
-                return root, blocks, True
-        root = parse_bytes(body, self.response.url)
-        return root, _find_blocks(root), False
+        return parse_part(body, listing_region(body, _BLOCK_NAMES, _ARCHIVE_LIST), self.response.url,
+                          _find_blocks, lambda blocks: _ARCHIVE_LIST.decode() in blocks)
 
     @property
     def from_region(self) -> bool:

@@ -48,6 +48,18 @@ def parse_bytes(body: bytes, base_url: str | None = None) -> etree._Element:
     return root if root is not None else etree.fromstring(b"<html/>", parser=_PARSER)
 
 
+def parse_part(body: bytes, part: bytes | None, url: str, find, holds) -> tuple[etree._Element, dict, bool]:
+    """``part`` (a region cut from ``body``) parsed, when the elements ``find`` gives ``holds``
+    what the page class needs; else the whole ``body``. Returns (root, found, from_part)."""
+    if part is not None:
+        root = parse_bytes(part, url)
+        found = find(root)
+        if holds(found):
+            return root, found, True
+    root = parse_bytes(body, url)
+    return root, find(root), False
+
+
 # --- the parts of JNews pages that fields and links are read from --------------------------
 
 # The rest of a start tag: its attributes, then ">". Possessive, and no "<" outside quotes: on
