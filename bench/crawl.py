@@ -192,7 +192,6 @@ def run(report, replica, workdir: Path, concurrency: int, extra: dict | None = N
     responses_ours = ours.stats.get("response_received_count", 0)
     ratios = [o.pages_per_second / b.pages_per_second for o, b in pairs]
     cpus = [o.finished.cpu / articles_fetched for o, _ in pairs]
-    ratio, cpu_per_article = ratios[0], cpus[0]
     base_elapsed = baseline.stats.get("elapsed_time_seconds", baseline.finished.wall)
     server_busy = baseline.server_cpu / base_elapsed
 
@@ -253,7 +252,6 @@ def run(report, replica, workdir: Path, concurrency: int, extra: dict | None = N
     report.add(sec, "items in feed / truth", f"{feed_check['items']} / {n_truth}",
                f"missing {feed_check['missing']}, unexpected {feed_check['unexpected']}",
                "fields wrong: " + (", ".join(f"{k} {v}" for k, v in feed_check["wrong_fields"].items()) or "none"))
-    return {"ours": ours, "baseline": baseline, "in_process": in_process, "feed": feed_check, "ratio": ratio,
-            "ratios": ratios, "cpu_per_article": cpu_per_article, "cpus": cpus, "articles": articles_fetched,
-            "server_busy": server_busy, "urls": n_urls}
+    return {"ours": ours, "baseline": baseline, "in_process": in_process, "articles": articles_fetched,
+            "urls": n_urls}
 
