@@ -241,6 +241,26 @@ def test_listing_pages_without_the_expected_region_are_read_whole(change, region
     _assert_listing_links_as_css_on_the_whole_page(page, changed)
 
 
+def test_elements_are_bucketed_by_class_as_css_matches_them():
+    from lxml import etree
+    from parsel import Selector
+
+    from alanews.pages.markup import by_class, parse_bytes
+
+    names = frozenset(("entry-header", "jeg_featured", "jeg_post_tags"))
+    html = ('<html><body><div class="entry-header">a<p class="x\tentry-header\n jeg_featured">b</p></div>'
+            '<span class="entry-header-wide Jeg_featured jeg_post_tags-old">c</span>'
+            '<i class="  jeg_post_tags jeg_post_tags ">d</i><!-- class="jeg_featured" --><b class="">e</b>'
+            '<script>var c = "entry-header";</script></body></html>')
+    found = by_class(parse_bytes(html.encode()).iter(etree.Element), names, {})
+    css = Selector(text=html)
+    for name in names:
+        assert [etree.tostring(e, with_tail=False) for e in found.get(name, [])] == \
+            [etree.tostring(s.root, with_tail=False) for s in css.css(f".{name}")], name
+    assert {name: len(elements) for name, elements in found.items()} == {"entry-header": 2, "jeg_featured": 1,
+                                                                          "jeg_post_tags": 1}
+
+
 def test_post_region_markers_are_found_only_in_class_attributes():
     from alanews.pages.markup import _class_tag
 

@@ -7,7 +7,7 @@ from functools import cached_property
 from lxml import etree
 from scrapy.http import TextResponse
 
-from alanews.pages.markup import class_tokens, listing_region, parse_part, select, utf8_body
+from alanews.pages.markup import by_class, listing_region, parse_part, select, utf8_body
 
 # Parts of a listing page whose links are not the archive's posts.
 _NOISE = "jeg_sidebar jeg_footer jnews_category_hero_container jeg_navbar jeg_header jeg_megamenu".split()
@@ -18,19 +18,13 @@ _HEAD_NEXT = etree.XPath("/html/head/link[@rel='next']/@href", smart_strings=Fal
 # The theme's blocks the links are read from, found in one pass over the page (a CSS query
 # from the root costs a whole-document scan each: ~0.3 ms on a 140 KB page).
 _BLOCKS = ("jnews_category_hero_container", "jnews_category_content_wrapper", "jeg_pagination")
-_BLOCK_TOKENS = class_tokens(_BLOCKS)
+_BLOCK_SET = frozenset(_BLOCKS)
 _BLOCK_NAMES = tuple(block.encode() for block in _BLOCKS)
 _ARCHIVE_LIST = b"jnews_category_content_wrapper"  # without it, the fallback needs the whole page
 
 
 def _find_blocks(root) -> dict[str, list]:
-    found: dict[str, list] = {}
-    for el in root.iter(etree.Element):
-        classes = el.get("class")
-        if classes:
-            for token in dict.fromkeys(_BLOCK_TOKENS.findall(classes)):
-                found.setdefault(token, []).append(el)
-    return found
+    return by_class(root.iter(etree.Element), _BLOCK_SET, {})
 
 
 class ListingPage:

@@ -201,9 +201,20 @@ def select(elements, query: str) -> list:
     return [match for element in elements for match in compiled(element)]
 
 
-def class_tokens(names) -> re.Pattern:
-    """A pattern whose ``findall`` on a class attribute gives the ``names`` among its tokens, as CSS matches them."""
-    return re.compile(r"(?<!\S)(" + "|".join(map(re.escape, names)) + r")(?!\S)")
+def by_class(elements, names: frozenset[str], found: dict[str, list]) -> dict[str, list]:
+    """Each of ``elements`` added to ``found[name]`` for every one of ``names`` among its class
+    tokens, as CSS ``.name`` matches (whitespace-separated, case-sensitive); ``found`` returned.
+
+    One pass over the page's elements finds every element the fields start from: a CSS query
+    from the root costs a whole-document scan each. A set test on the split attribute is half
+    the cost of a regex over it, and most class attributes hold none of ``names``."""
+    for element in elements:
+        classes = element.get("class")
+        if classes and not names.isdisjoint(tokens := classes.split()):
+            for token in dict.fromkeys(tokens):
+                if token in names:
+                    found.setdefault(token, []).append(element)
+    return found
 
 
 def strings(elements) -> list[str]:
