@@ -30,6 +30,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "alanews.middlewares.BackoffRetryMiddleware": 550,
     "alanews.middlewares.RedirectLoopMiddleware": 610,  # sees a 3xx before RedirectMiddleware (600)
+    # Scrapy's, that decodes a page only if its first bytes say "refresh"
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "alanews.middlewares.MetaRefreshMiddleware": 580,
 }
 
 # --- incremental recrawls (alanews/incremental.py) --------------------------------------
@@ -103,6 +106,8 @@ REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 # Scrapy's, without the per-response and per-item DEBUG records LOG_LEVEL would drop anyway.
 LOG_FORMATTER = "alanews.logformatter.LogFormatter"
+# Scrapy's MemoryStatsCollector without the Python hook on every attribute read (alanews/statscollectors.py).
+STATS_CLASS = "alanews.statscollectors.MemoryStatsCollector"
 
 # --- data quality: schema validation, field coverage, monitors, run summary ----------
 # Every item is checked against alanews/schema/article.schema.json before it is written;
