@@ -153,6 +153,22 @@ def test_pages_without_the_expected_post_region_are_read_whole(change, region_us
         expected["title"], expected["published"], expected["body"])
 
 
+def test_post_region_keeps_the_head_tags_the_whole_page_has():
+    from alanews.pages.markup import post_region
+
+    url, html = _seed_html()
+    # "</head>" inside an attribute ends nothing for an HTML parser; the region's head keeps the tag
+    changed = html.replace('<link rel="canonical"', '<link data-note="</head>" rel="canonical"', 1)
+    region = post_region(changed.encode())
+    assert b'<link data-note="</head>" rel="canonical"' in region
+    # a JSON-LD script that does not close in the head is not a head tag
+    unclosed = html.replace("</head>", '<script type="application/ld+json">{"a": </head>', 1)
+    assert b'{"a": ' not in post_region(unclosed.encode())
+    response = HtmlResponse(url=url, body=changed.encode(), encoding="utf-8")
+    assert ArticlePage(response, "https://www.alanews.it").url()[0] == \
+        ArticlePage(response, "https://www.alanews.it", region=False).url()[0]
+
+
 def test_a_page_read_whole_is_counted():
     from collections import Counter
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 from lxml import etree
 from parsel.csstranslator import HTMLTranslator
@@ -65,7 +66,7 @@ def parse_part(body: bytes, part: bytes | None, url: str, find, holds) -> tuple[
 # The rest of a start tag: its attributes, then ">". Possessive, and no "<" outside quotes: on
 # broken markup a try fails at the next tag instead of backtracking through the page.
 _ATTRIBUTES = rb"""(?:\s+[^\s<>"'=/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s<>"']+))?)*+\s*/?>"""
-_HEAD_TAG_START = re.compile(rb"<(?:meta|link|html)\b|<script\b[^>]{0,300}?application/ld\+json")
+_HEAD_SCAN = re.compile(rb"<(?:meta|link|html)\b|<script\b[^>]{0,300}?application/ld\+json|</head>")
 _TAG_REST = re.compile(_ATTRIBUTES)
 _BODY_TAG = re.compile(rb"<body\b")
 _LD_JSON = b"application/ld+json"
@@ -74,26 +75,36 @@ _MAX_TAG = 4096
 _MAX_HEAD_TAGS = 1000
 
 
-def _head_tags(body: bytes, end: int) -> tuple[bytes, list[bytes]] | None:
-    """The last ``<html>`` start tag, and every meta, link and JSON-LD script before ``end``;
-    None past ``_MAX_HEAD_TAGS`` of them (a JNews head has ~40): such a page is read whole."""
-    html, found = b"<html>", []
-    for count, match in enumerate(_HEAD_TAG_START.finditer(body, 0, end)):
+class _Head(NamedTuple):
+    end: int  # where the first "</head>" starts
+    html: bytes  # the last <html> start tag before it
+    tags: list[bytes]  # its meta and link start tags and JSON-LD scripts, in page order
+
+
+def _head(body: bytes) -> _Head | None:
+    """The head, read in one pass up to the first ``</head>`` (most of a JNews head is a 57 KB
+    inline style: one scan of it, not two); None without a ``</head>``, or past
+    ``_MAX_HEAD_TAGS`` tags (a JNews head has ~40): such a page is read whole."""
+    html, found = b"<html>", []  # (tag, where a script's "</script>" starts; -1 for the others)
+    for count, match in enumerate(_HEAD_SCAN.finditer(body)):
+        start, opening = match.start(), match.group()
+        if opening == b"</head>":
+            return _Head(start, html, [tag for tag, close in found if close < start])
         if count == _MAX_HEAD_TAGS:
             return None
-        if match.group().startswith(b"<script"):
-            close = body.find(b"</script>", match.end(), end)
-            if close >= 0:
-                found.append(body[match.start():close + 9])
+        if opening.startswith(b"<script"):
+            close = body.find(b"</script>", match.end())
+            if close >= 0:  # kept if it closes in the head
+                found.append((body[start:close + 9], close))
             continue
-        rest = _TAG_REST.match(body, match.end(), min(end, match.start() + _MAX_TAG))
+        rest = _TAG_REST.match(body, match.end(), start + _MAX_TAG)
         if rest:
-            tag = body[match.start():rest.end()]
+            tag = body[start:rest.end()]
             if tag.startswith(b"<html"):
                 html = tag  # the real one follows IE conditional-comment copies
             else:
-                found.append(tag)
-    return html, found
+                found.append((tag, -1))
+    return None
 
 
 def _body_tag(body: bytes, start: int, end: int) -> bytes:
@@ -138,16 +149,11 @@ def _class_tag(body: bytes, token: bytes, start: int, end: int = -1) -> int:
     return -1
 
 
-def _document(body: bytes, head_end: int, start: int, parts: list[bytes]) -> bytes | None:
+def _document(body: bytes, head: _Head, start: int, parts: list[bytes]) -> bytes:
     """A small document: the page's ``<html>`` and ``<body>`` start tags (the latter before
-    ``start``), the head's meta, link and JSON-LD, then ``parts`` of the body; None if the head
-    is too broken to be cut."""
-    head_tags = _head_tags(body, head_end)
-    if head_tags is None:
-        return None
-    html, head = head_tags
-    body_tag = _body_tag(body, head_end, start)
-    return b"".join((html, b"<head>", *head, b"</head>", body_tag, *parts, b"</body></html>"))
+    ``start``), the head's meta, link and JSON-LD, then ``parts`` of the body."""
+    body_tag = _body_tag(body, head.end, start)
+    return b"".join((head.html, b"<head>", *head.tags, b"</head>", body_tag, *parts, b"</body></html>"))
 
 
 def post_region(body: bytes) -> bytes | None:
@@ -158,17 +164,17 @@ def post_region(body: bytes) -> bytes | None:
     ~25 KB: the parse and the walk over the elements cost a third of the whole page's. The rest
     of the page is menus, ads, widgets and scripts.
     """
-    head_end = body.find(b"</head>")
-    start = _class_tag(body, b"jeg_main_content", max(head_end, 0))
-    if head_end < 0 or start < 0:
+    head = _head(body)
+    start = _class_tag(body, b"jeg_main_content", head.end) if head else -1
+    if start < 0:
         return None
     end = _class_tag(body, b"jeg_sidebar", start)
     if end < 0:
         end = _class_tag(body, b"jeg_footer", start)
     if end < 0:
         end = len(body)
-    return _document(body, head_end, start, [
-        *_ld_json_scripts(body, head_end, start), body[start:end], *_ld_json_scripts(body, end, len(body))])
+    return _document(body, head, start, [
+        *_ld_json_scripts(body, head.end, start), body[start:end], *_ld_json_scripts(body, end, len(body))])
 
 
 def listing_region(body: bytes, blocks: tuple[bytes, ...], required: bytes) -> bytes | None:
@@ -179,14 +185,14 @@ def listing_region(body: bytes, blocks: tuple[bytes, ...], required: bytes) -> b
     or any block also starts after the footer: then only the whole page tells the truth.
     A 146 KB JNews archive page gives ~35 KB; the rest is the head's inline CSS, menus and scripts.
     """
-    head_end = body.find(b"</head>")
-    if head_end < 0 or _class_tag(body, required, head_end) < 0:
+    head = _head(body)
+    if head is None or _class_tag(body, required, head.end) < 0:
         return None
-    start = min(p for p in (_class_tag(body, block, head_end) for block in blocks) if p >= 0)
+    start = min(p for p in (_class_tag(body, block, head.end) for block in blocks) if p >= 0)
     end = _class_tag(body, b"jeg_footer", start)
     if end < 0 or any(_class_tag(body, block, end) >= 0 for block in blocks):
         return None
-    return _document(body, head_end, start, [body[start:end]])
+    return _document(body, head, start, [body[start:end]])
 
 
 @lru_cache(maxsize=None)
