@@ -35,7 +35,9 @@ def absolute_url(url: str, base: str | None) -> str:
     return url if not base or _ABSOLUTE.match(url) else urljoin(base, url)
 
 
-@lru_cache(maxsize=16384)  # a crawl meets each related link ~7 times; 16k URLs are ~4 MB
+# A crawl canonicalises each link ~6 times. 4,096 URLs (~1.6 MB, full ~1,300 articles into a crawl,
+# flat after) answer 73% of the calls; 16,384 answer 82% for 6.4 MB, full only at ~5,000 articles.
+@lru_cache(maxsize=4096)
 def _canonical_absolute(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:

@@ -77,7 +77,9 @@ class ArticleUrl:
     slug: str
 
 
-@lru_cache(maxsize=16384)  # every article URL is met ~7 times (listings, related posts)
+# Every article URL is met ~13 times (listings, related posts). 4,096 URLs (~2.3 MB, full ~3,000
+# articles into a crawl, flat after) answer 79% of the calls; 16,384 answer 93% for 5.7 MB at 10,000.
+@lru_cache(maxsize=4096)
 def parse_article_url(base_url: str, url: str) -> ArticleUrl | None:
     """Read date, category path and slug from a permalink; None for any other URL."""
     if not is_same_site(base_url, url):
