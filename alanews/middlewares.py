@@ -25,8 +25,8 @@ logger = logging.getLogger(__name__)
 class SameSiteMiddleware:
     """Drops any request, redirects included, off the site's scheme and host.
 
-    Scrapy's OffsiteMiddleware compares domains only: it lets through an
-    ``http://`` redirect from an ``https://`` site, or a subdomain.
+    It replaces Scrapy's OffsiteMiddleware (off in settings), which compares domains
+    only: it lets through an ``http://`` redirect from an ``https://`` site, or a subdomain.
     """
 
     def __init__(self, base_url: str, stats):

@@ -25,6 +25,9 @@ ITEM_PIPELINES = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "alanews.middlewares.SameSiteMiddleware": 40,  # before any request leaves, redirects included
+    # Scrapy's OffsiteMiddleware (50) never sees a request SameSiteMiddleware let through off the
+    # site (same scheme and host is stricter than its allowed domains): two hooks a request, saved
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "alanews.middlewares.CharsetMiddleware": 560,  # on responses: after decompression and redirects
     # retries wait 1, 2, 4 s (ALANEWS_RETRY_BACKOFF) and are logged; Scrapy's own retries at once
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

@@ -159,7 +159,7 @@ def test_polite_by_default():
 def test_crawl_reads_robots_txt_and_stays_on_the_site(replica, tmp_path):
     crawl = run_crawl("esteri", replica.url, tmp_path, "max_pages=1")
     assert crawl.stats.get("robotstxt/request_count") == 1
-    assert crawl.stats.get("offsite/filtered", 0) == 0
+    assert crawl.stats.get("alanews/offsite/dropped", 0) == 0
     host = urlsplit(replica.url).netloc
     assert all(urlsplit(item["url"]).netloc == host for item in crawl.items)
 
