@@ -123,7 +123,7 @@ def main(argv=None) -> int:
             big.stop()
             ours = results[3]["ours"]
             details[3].append("3. crawl RSS samples (s, progress, MB): " + ", ".join(
-                f"({s:.0f}, {p * 100:.0f}%, {r / 2**20:.0f})" for s, p, r in ours.samples[::max(1, len(ours.samples) // 12)] if r))
+                f"({s:.0f}, {p * 100:.0f}%, {r / 2**20:.0f})" for s, p, r, _ in ours.samples[::max(1, len(ours.samples) // 12)] if r))
             st = ours.stats
             details[3].append(f"3. crawl: {st.get('response_received_count')} responses "
                            f"({results[3]['articles']} article pages, {st.get('alanews/listing/pages')} listing pages), "

@@ -50,7 +50,8 @@ class Run:
     finished: Finished
     stats: dict
     log: str
-    samples: list = field(default_factory=list)  # (seconds, progress 0..1, rss bytes of the process and its children)
+    # (seconds, progress 0..1, rss bytes of the process and its children, how many processes that is)
+    samples: list = field(default_factory=list)
     server_cpu: float = 0.0
     replica_stats: dict = field(default_factory=dict)
     other_cpu: float = 0.0  # CPU seconds of every other process on the machine during the run
@@ -61,10 +62,14 @@ class Run:
         return self.stats.get("response_received_count", 0) / max(self.stats.get("elapsed_time_seconds", 0), 1e-9)
 
     def rss_at(self, fraction: float) -> int | None:
-        for _, progress, rss in self.samples:
-            if progress >= fraction and rss:
-                return rss
-        return None
+        """RSS at the first sample at ``fraction`` of the crawl with all of its processes alive.
+
+        At 100% the extraction workers may already be stopped, and a total without them says
+        nothing of growth: the last sample with all of them (the crawl's end) stands for it then."""
+        processes = max((n for *_, n in self.samples), default=0)
+        whole = [(progress, rss) for _, progress, rss, n in self.samples if rss and n == processes]
+        at = next((rss for progress, rss in whole if progress >= fraction), None)
+        return at if at is not None or fraction < 1 or not whole else whole[-1][1]
 
 
 class _LineCounter:
@@ -100,23 +105,24 @@ def _run_process(cmd: list[str], log_path: Path, replica, progress) -> Run:
                 if info is not None:
                     break
                 mem = memory(process.pid)
-                rss = None
+                rss, processes = None, 0
                 if mem:
                     peak = max(peak, mem[1])
-                    rss = mem[0]
+                    rss, processes = mem[0], 1
                     for child in children(process.pid):
                         child_mem = memory(child)
                         if child_mem:
                             rss += child_mem[0]
+                            processes += 1
                             child_peaks[child] = child_mem[1]
-                samples.append((time.perf_counter() - started, progress(), rss))
+                samples.append((time.perf_counter() - started, progress(), rss, processes))
                 time.sleep(SAMPLE_INTERVAL)
         except BaseException:
             process.kill()
             process.wait()
             raise
         finished = reap(process, started)
-    samples.append((finished.wall, progress(), None))
+    samples.append((finished.wall, progress(), None, 0))
     server_cpu = cpu_seconds(replica.pid) - server_before
     other = (system_busy_seconds() - busy_before) - finished.cpu - server_cpu - (self_cpu_seconds() - self_before)
     log_text = log_path.read_text(errors="replace")
