@@ -15,8 +15,9 @@ ALANEWS_CATEGORY_PATHS = {}
 ALANEWS_DATA_DIR = "data"
 # Worker processes that read article pages (alanews/extraction.py): 0 reads them in the crawl
 # process, enough when politeness is the limit; N > 0 for a crawl bound by CPU (the HTTP cache
-# replayed, a backfill, the replica), one per spare core.
-ALANEWS_EXTRACTION_WORKERS = 0
+# replayed, a backfill, the replica), one per spare core. "auto": 1 when DOWNLOAD_DELAY is 0,
+# AutoThrottle is off and there is a second core, else 0.
+ALANEWS_EXTRACTION_WORKERS = "auto"
 
 ADDONS = {"alanews.addons.DataDirFeeds": 100}
 ITEM_PIPELINES = {

@@ -54,8 +54,9 @@ def main(argv=None) -> int:
     ap.add_argument("--concurrency", type=int, default=16, help="CONCURRENT_REQUESTS(_PER_DOMAIN) of both crawls")
     ap.add_argument("--rounds", type=int, default=2,
                     help="section 3: pairs of runs (ours, then the baseline); a target must be met in each")
-    ap.add_argument("--workers", type=int, default=1,
-                    help="section 3: ALANEWS_EXTRACTION_WORKERS of our crawl (0: in process only)")
+    ap.add_argument("--workers", default="auto",
+                    help="section 3: ALANEWS_EXTRACTION_WORKERS of our crawl (default: the project's, auto; "
+                         "0: in process only)")
     ap.add_argument("--k", type=int, default=10, help="articles published before the incremental recrawl")
     ap.add_argument("--incr-articles", type=int, default=1000, help="replica size for the incremental section")
     ap.add_argument("--sections", default="1,2,3,4")

@@ -1,6 +1,7 @@
 """Downloader middlewares and date sanity on hand-made responses."""
 
 import logging
+import os
 import warnings
 from datetime import datetime, timezone
 
@@ -128,21 +129,32 @@ def test_debug_lines_are_built_only_when_the_log_level_shows_them(level, logged)
     assert formatter.dropped({"a": 1}, Exception("x"), response, spider)["level"] == logging.WARNING
 
 
-@pytest.mark.parametrize("workers, kind", [("0", "InProcess"), ("2", "Workers"), ("-1", None)])
-def test_extraction_workers_setting(workers, kind):
+_CPU_BOUND = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
+_CORES = len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize("workers, settings, count", [
+    ("0", _CPU_BOUND, 0), ("2", {}, 2), (3, {"DOWNLOAD_DELAY": 1}, 3),
+    # auto: a worker only when the site does not set the pace and a second core is there
+    ("auto", _CPU_BOUND, 1 if _CORES > 1 else 0), ("AUTO", _CPU_BOUND, 1 if _CORES > 1 else 0),
+    ("auto", {"DOWNLOAD_DELAY": 0.5, "AUTOTHROTTLE_ENABLED": False}, 0),
+    ("auto", {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": True}, 0),
+    ("-1", {}, None), ("many", {}, None),
+])
+def test_extraction_workers_setting(workers, settings, count):
     from scrapy import Spider
     from scrapy.utils.test import get_crawler
 
     from alanews.extraction import extractor_from_crawler
 
-    crawler = get_crawler(Spider, {"ALANEWS_EXTRACTION_WORKERS": workers})
-    if kind is None:
-        with pytest.raises(ValueError, match="ALANEWS_EXTRACTION_WORKERS must be 0 or more, got -1"):
+    crawler = get_crawler(Spider, {**settings, "ALANEWS_EXTRACTION_WORKERS": workers})
+    if count is None:
+        with pytest.raises(ValueError, match=f"ALANEWS_EXTRACTION_WORKERS must be 0 or more, or auto, got '{workers}'"):
             extractor_from_crawler(crawler)
-    else:
-        extractor = extractor_from_crawler(crawler)
-        assert type(extractor).__name__ == kind
-        assert getattr(extractor, "count", 0) == int(workers)
+        return
+    extractor = extractor_from_crawler(crawler)
+    assert type(extractor).__name__ == ("Workers" if count else "InProcess")
+    assert extractor.count == count
 
 
 def test_stats_collector_keeps_scrapys_behaviour():

@@ -82,7 +82,7 @@ def log_lines(crawl: Crawl, pattern: str) -> list[str]:
 
 def test_article_pages_are_read_where_the_setting_says(run):
     started = log_lines(run.crawl, r"\[alanews\.extraction\] INFO: Extraction worker \d+ started \(pid \d+\)")
-    assert len(started) == run.workers
+    assert len(started) == run.workers == run.crawl.stats["alanews/extraction/workers"]
     assert "alanews/extraction/worker_lost" not in run.crawl.stats
     print({k: v for k, v in run.crawl.stats.items() if k.startswith("alanews/")})
 
