@@ -58,7 +58,7 @@ def _frame(message) -> bytes:
 def worker_count(settings) -> int:
     """``ALANEWS_EXTRACTION_WORKERS``: N, or "auto" (the default): one worker when the crawl is
     bound by CPU (no ``DOWNLOAD_DELAY``, no AutoThrottle) and has a second core, else none."""
-    value = settings.get("ALANEWS_EXTRACTION_WORKERS")
+    value = settings.get("ALANEWS_EXTRACTION_WORKERS", "auto")  # "auto" also without the project's settings
     if str(value).strip().lower() == "auto":
         polite = settings.getfloat("DOWNLOAD_DELAY") > 0 or settings.getbool("AUTOTHROTTLE_ENABLED")
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

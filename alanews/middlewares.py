@@ -188,4 +188,3 @@ class MetaRefreshMiddleware(scrapy_redirect.MetaRefreshMiddleware):
                 and b"refresh" not in response.body[:_REFRESH_SCAN].lower()):
             return response
         return super().process_response(request, response)
-
