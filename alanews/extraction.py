@@ -25,7 +25,6 @@ reactor's own process pipes: no thread in the crawl process.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import pickle
@@ -39,6 +38,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, protocol
 
+from alanews.gc import gc_settings, tune
 from alanews.items import Article
 from alanews.pages.article import ArticlePage
 from alanews.pages.markup import post_region, utf8_body
@@ -156,16 +156,18 @@ class _Worker(protocol.ProcessProtocol):
 class Workers(InProcess):
     """Reads article pages in ``count`` worker processes (see the module doc)."""
 
-    def __init__(self, crawler, count: int, log_level: str):
+    def __init__(self, crawler, count: int, log_level: str, gc_freeze: bool = False, gc_threshold: tuple = ()):
         super().__init__(crawler)
         self.count = count
         self.log_level = log_level
+        self.gc_arguments = ["freeze" if gc_freeze else "", ",".join(map(str, gc_threshold))]  # see __main__
         self.workers: list[_Worker] = []
 
     @classmethod
     def from_crawler(cls, crawler, count: int):
         level = crawler.settings.get("LOG_LEVEL")
-        extractor = cls(crawler, count, logging.getLevelName(level) if isinstance(level, int) else str(level).upper())
+        extractor = cls(crawler, count, logging.getLevelName(level) if isinstance(level, int) else str(level).upper(),
+                        *gc_settings(crawler.settings))
         crawler.signals.connect(extractor.start, signal=signals.spider_opened)
         crawler.signals.connect(extractor.stop, signal=signals.spider_closed)
         return extractor
@@ -177,7 +179,8 @@ class Workers(InProcess):
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         for number in range(self.count):
             worker = _Worker(number)
-            reactor.spawnProcess(worker, sys.executable, [sys.executable, "-m", "alanews.extraction", self.log_level],
+            reactor.spawnProcess(worker, sys.executable,
+                                 [sys.executable, "-m", "alanews.extraction", self.log_level, *self.gc_arguments],
                                  env=env)
             self.workers.append(worker)
 
@@ -292,10 +295,10 @@ def serve(log_level: str = "INFO", stdin=None, stdout=None) -> None:
 
 
 if __name__ == "__main__":
-    # as alanews.gc does in the crawl process: the imports' objects out of the collector's way
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(5000, 10, 10)
+    # python -m alanews.extraction LOG_LEVEL "freeze"|"" THRESHOLD, as Workers.start runs it: the
+    # crawl's log level and ALANEWS_GC_* settings (the collector set as in the crawl process)
+    log_level, freeze, threshold = sys.argv[1:4]
+    tune(freeze == "freeze", tuple(int(t) for t in threshold.split(",") if t))
     answers = sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print() must not break the answers' framing
-    serve(*sys.argv[1:2], stdout=answers)
+    serve(log_level, stdout=answers)

@@ -16,7 +16,8 @@ cycles; tests/test_pages.py checks): cyclic garbage is rare, so waiting longer f
 no memory.
 
 Settings: ``ALANEWS_GC_FREEZE`` (default on), ``ALANEWS_GC_THRESHOLD`` (empty: Python's own).
-Both are undone when the spider closes.
+Both are undone when the spider closes. Extraction workers (alanews/extraction.py) are set the
+same way when they start.
 """
 
 from __future__ import annotations
@@ -30,6 +31,26 @@ from scrapy.exceptions import NotConfigured
 logger = logging.getLogger(__name__)
 
 
+def gc_settings(settings) -> tuple[bool, tuple[int, ...]]:
+    """``ALANEWS_GC_FREEZE`` and ``ALANEWS_GC_THRESHOLD``, the latter as integers."""
+    values = settings.getlist("ALANEWS_GC_THRESHOLD")
+    try:
+        threshold = tuple(int(t) for t in values)
+    except ValueError:
+        raise ValueError(f"ALANEWS_GC_THRESHOLD must be up to three integers like 5000,10,10; "
+                         f"got {values!r}") from None
+    return settings.getbool("ALANEWS_GC_FREEZE"), threshold
+
+
+def tune(freeze: bool, threshold: tuple[int, ...]) -> None:
+    """The collector set for a long-running process: the crawl, or an extraction worker."""
+    if freeze:
+        gc.collect()  # the set-up's garbage is freed, not frozen
+        gc.freeze()
+    if threshold:
+        gc.set_threshold(*threshold)
+
+
 class GarbageCollection:
     def __init__(self, freeze: bool, threshold: tuple[int, ...]):
         self.freeze = freeze
@@ -38,14 +59,7 @@ class GarbageCollection:
 
     @classmethod
     def from_crawler(cls, crawler):
-        settings = crawler.settings
-        freeze = settings.getbool("ALANEWS_GC_FREEZE")
-        values = settings.getlist("ALANEWS_GC_THRESHOLD")
-        try:
-            threshold = tuple(int(t) for t in values)
-        except ValueError:
-            raise ValueError(f"ALANEWS_GC_THRESHOLD must be up to three integers like 5000,10,10; "
-                             f"got {values!r}") from None
+        freeze, threshold = gc_settings(crawler.settings)
         if not freeze and not threshold:
             raise NotConfigured
         extension = cls(freeze, threshold)
@@ -54,11 +68,7 @@ class GarbageCollection:
         return extension
 
     def spider_opened(self, spider):
-        if self.freeze:
-            gc.collect()  # the set-up's garbage is freed, not frozen
-            gc.freeze()
-        if self.threshold:
-            gc.set_threshold(*self.threshold)
+        tune(self.freeze, self.threshold)
         logger.debug("gc: %d start-up objects frozen, thresholds %s", gc.get_freeze_count(), gc.get_threshold())
 
     def spider_closed(self, spider):
