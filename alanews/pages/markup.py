@@ -97,23 +97,28 @@ def _head(body: bytes) -> _Head | None:
             if close >= 0:  # kept if it closes in the head
                 found.append((body[start:close + 9], close))
             continue
-        rest = _TAG_REST.match(body, match.end(), start + _MAX_TAG)
-        if rest:
-            tag = body[start:rest.end()]
-            if tag.startswith(b"<html"):
-                html = tag  # the real one follows IE conditional-comment copies
-            else:
-                found.append((tag, -1))
+        tag = _start_tag(body, match)
+        if tag is None:
+            continue
+        if tag.startswith(b"<html"):
+            html = tag  # the real one follows IE conditional-comment copies
+        else:
+            found.append((tag, -1))
     return None
+
+
+def _start_tag(body: bytes, match: re.Match, end: int | None = None) -> bytes | None:
+    """The whole start tag whose ``<name`` is ``match``, or None if it does not close within
+    ``_MAX_TAG`` bytes (and before ``end``)."""
+    limit = match.start() + _MAX_TAG
+    rest = _TAG_REST.match(body, match.end(), limit if end is None else min(end, limit))
+    return body[match.start():rest.end()] if rest else None
 
 
 def _body_tag(body: bytes, start: int, end: int) -> bytes:
     """The first whole ``<body ...>`` start tag between ``start`` and ``end``, or a bare one."""
-    for match in itertools.islice(_BODY_TAG.finditer(body, start, end), 10):
-        rest = _TAG_REST.match(body, match.end(), min(end, match.start() + _MAX_TAG))
-        if rest:
-            return body[match.start():rest.end()]
-    return b"<body>"
+    tags = (_start_tag(body, match, end) for match in itertools.islice(_BODY_TAG.finditer(body, start, end), 10))
+    return next((tag for tag in tags if tag is not None), b"<body>")
 
 
 def _ld_json_scripts(body: bytes, start: int, end: int) -> list[bytes]:
