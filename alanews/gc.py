@@ -16,8 +16,7 @@ cycles; tests/test_pages.py checks): cyclic garbage is rare, so waiting longer f
 no memory.
 
 Settings: ``ALANEWS_GC_FREEZE`` (default on), ``ALANEWS_GC_THRESHOLD`` (empty: Python's own).
-Both are undone when the spider closes. Extraction workers (alanews/extraction.py) are set the
-same way when they start.
+Both are undone when the spider closes.
 """
 
 from __future__ import annotations
@@ -43,7 +42,7 @@ def gc_settings(settings) -> tuple[bool, tuple[int, ...]]:
 
 
 def tune(freeze: bool, threshold: tuple[int, ...]) -> None:
-    """The collector set for a long-running process: the crawl, or an extraction worker."""
+    """The collector set for a long crawl."""
     if freeze:
         gc.collect()  # the set-up's garbage is freed, not frozen
         gc.freeze()

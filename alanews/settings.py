@@ -13,11 +13,6 @@ ALANEWS_BASE_URL = "https://www.alanews.it"
 ALANEWS_CATEGORY_PATHS = {}
 # Where feeds (feeds/<spider>/<timestamp>.jsonl) and incremental state live.
 ALANEWS_DATA_DIR = "data"
-# Worker processes that read article pages (alanews/extraction.py): 0 reads them in the crawl
-# process, enough when politeness is the limit; N > 0 for a crawl bound by CPU (the HTTP cache
-# replayed, a backfill, the replica), one per spare core. "auto": 1 when DOWNLOAD_DELAY is 0,
-# AutoThrottle is off and there is a second core, else 0.
-ALANEWS_EXTRACTION_WORKERS = "auto"
 
 ADDONS = {"alanews.addons.DataDirFeeds": 100}
 ITEM_PIPELINES = {

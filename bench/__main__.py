@@ -1,13 +1,13 @@
 """python -m bench: the crawler measured against peers and the physical limit, in one command.
 
-    python -m bench [--articles 10000] [--sections 1,2,3,4] [--rounds 2] [--workers 1] [--keep]
+    python -m bench [--articles 10000] [--sections 1,2,3,4] [--rounds 2] [--keep]
 
 1. extraction: ArticlePage(...).to_item() vs trafilatura bare_extraction, CPU and field accuracy
 2. dates: alanews.dates.normalise_date vs dateparser.parse(text, languages=["it"])
 3. end to end: scrapy crawl alanews vs a fetch-only baseline spider on the same replica
 4. incremental: requests of recrawls with deltafetch vs the minimum
 
-Figures are printed with PASS/MISS against the targets of issue 6; nothing is asserted.
+Figures are printed with PASS/MISS against the targets in docs/performance.md; nothing is asserted.
 Needs requirements-bench.txt (trafilatura). Takes about 3 minutes on 2 cores.
 """
 
@@ -54,9 +54,6 @@ def main(argv=None) -> int:
     ap.add_argument("--concurrency", type=int, default=16, help="CONCURRENT_REQUESTS(_PER_DOMAIN) of both crawls")
     ap.add_argument("--rounds", type=int, default=2,
                     help="section 3: pairs of runs (ours, then the baseline); a target must be met in each")
-    ap.add_argument("--workers", default="auto",
-                    help="section 3: ALANEWS_EXTRACTION_WORKERS of our crawl (default: the project's, auto; "
-                         "0: in process only)")
     ap.add_argument("--k", type=int, default=10, help="articles published before the incremental recrawl")
     ap.add_argument("--incr-articles", type=int, default=1000, help="replica size for the incremental section")
     ap.add_argument("--sections", default="1,2,3,4")
@@ -119,12 +116,12 @@ def main(argv=None) -> int:
             print(f"[replica of {args.articles} articles ready after {big.startup_seconds:.0f} s]", flush=True)
             t = time.perf_counter()
             extra = dict(item.split("=", 1) for item in args.set)
-            results[3] = crawl.run(report, big, workdir / "e2e", args.concurrency, extra, args.rounds, args.workers)
+            results[3] = crawl.run(report, big, workdir / "e2e", args.concurrency, extra, args.rounds)
             print(f"[3 end to end done in {time.perf_counter() - t:.0f} s]", flush=True)
             big.stop()
             ours = results[3]["ours"]
             details[3].append("3. crawl RSS samples (s, progress, MB): " + ", ".join(
-                f"({s:.0f}, {p * 100:.0f}%, {r / 2**20:.0f})" for s, p, r, _ in ours.samples[::max(1, len(ours.samples) // 12)] if r))
+                f"({s:.0f}, {p * 100:.0f}%, {r / 2**20:.0f})" for s, p, r in ours.samples[::max(1, len(ours.samples) // 12)] if r))
             st = ours.stats
             details[3].append(f"3. crawl: {st.get('response_received_count')} responses "
                            f"({results[3]['articles']} article pages, {st.get('alanews/listing/pages')} listing pages), "
@@ -187,11 +184,11 @@ def main(argv=None) -> int:
 
 
 def _attribution(results: dict, details: dict[int, list[str]]) -> None:
-    """Section 3's CPU per article page in one process: the baseline's share, and ours.
+    """Section 3's CPU per article page: the baseline's share, and ours.
 
     Section 1's figure is not subtracted: it times each page alone, alternating with
     trafilatura (cold caches), and comes out above what a page costs inside the crawl."""
-    ours = results[3]["in_process"] or results[3]["ours"]
+    ours = results[3]["ours"]
     st = ours.stats
     base = results[3]["baseline"]
     articles = results[3]["articles"]
@@ -202,12 +199,12 @@ def _attribution(results: dict, details: dict[int, list[str]]) -> None:
              (f"ours: reading article and listing pages, {st.get('dupefilter/filtered', 0) / articles:.1f} dropped "
               "duplicate requests + the new ones per article through spider middlewares, item pipelines "
               "(duplicates, validation), feed export, signals, GC", total - fetch)]
-    details[3].append(f"3. where the in-process crawl's {total * 1000:.2f} ms of CPU per article page goes:")
+    details[3].append(f"3. where the crawl's {total * 1000:.2f} ms of CPU per article page goes:")
     details[3] += [f"   {v * 1000:6.2f} ms  {name}" for name, v in parts]
 
 
 def markdown(report: Report, command: str, elapsed: float) -> str:
-    lines = [f"README \"Performance\" table ({datetime.now():%Y-%m-%d}, {os.cpu_count()} cores, "
+    lines = [f"docs/performance.md table ({datetime.now():%Y-%m-%d}, {os.cpu_count()} cores, "
              f"`{command}`, {elapsed:.0f} s):", "",
              "| measure | alanews | reference | figure | target | |", "|---|---|---|---|---|---|"]
     for r in report.rows:

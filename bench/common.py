@@ -55,18 +55,6 @@ def memory(pid: int) -> tuple[int, int] | None:
     return None if rss is None or hwm is None else (rss, hwm)
 
 
-def children(pid: int) -> list[int]:
-    """The live child processes of ``pid`` (extraction workers), from /proc/<pid>/task/*/children."""
-    found = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children", "rb") as f:
-                found += [int(c) for c in f.read().split()]
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    return found
-
-
 @dataclass
 class Finished:
     """A child process reaped with wait4: its exit code and kernel resource usage."""

@@ -1,7 +1,6 @@
 """Downloader middlewares and date sanity on hand-made responses."""
 
 import logging
-import os
 import warnings
 from datetime import datetime, timezone
 
@@ -127,34 +126,6 @@ def test_debug_lines_are_built_only_when_the_log_level_shows_them(level, logged)
         assert crawled["msg"] % crawled["args"] == "Crawled (200) <GET https://www.alanews.it/> (referer: None)"
     # everything else is Scrapy's, whatever the level
     assert formatter.dropped({"a": 1}, Exception("x"), response, spider)["level"] == logging.WARNING
-
-
-_CPU_BOUND = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
-_CORES = len(os.sched_getaffinity(0))
-
-
-@pytest.mark.parametrize("workers, settings, count", [
-    ("0", _CPU_BOUND, 0), ("2", {}, 2), (3, {"DOWNLOAD_DELAY": 1}, 3),
-    # auto: a worker only when the site does not set the pace and a second core is there
-    ("auto", _CPU_BOUND, 1 if _CORES > 1 else 0), ("AUTO", _CPU_BOUND, 1 if _CORES > 1 else 0),
-    ("auto", {"DOWNLOAD_DELAY": 0.5, "AUTOTHROTTLE_ENABLED": False}, 0),
-    ("auto", {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": True}, 0),
-    ("-1", {}, None), ("many", {}, None),
-])
-def test_extraction_workers_setting(workers, settings, count):
-    from scrapy import Spider
-    from scrapy.utils.test import get_crawler
-
-    from alanews.extraction import extractor_from_crawler
-
-    crawler = get_crawler(Spider, {**settings, "ALANEWS_EXTRACTION_WORKERS": workers})
-    if count is None:
-        with pytest.raises(ValueError, match=f"ALANEWS_EXTRACTION_WORKERS must be 0 or more, or auto, got '{workers}'"):
-            extractor_from_crawler(crawler)
-        return
-    extractor = extractor_from_crawler(crawler)
-    assert type(extractor).__name__ == ("Workers" if count else "InProcess")
-    assert extractor.count == count
 
 
 def test_stats_collector_keeps_scrapys_behaviour():

@@ -11,7 +11,6 @@ JOBDIR in use. The hostile routes are described in replica/hostile.py.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import time
@@ -46,7 +45,6 @@ class HostileRun:
     hostile: dict  # /__replica__/hostile.json after the crawl
     served: dict  # /__replica__/stats after the crawl
     elapsed: float
-    workers: int  # ALANEWS_EXTRACTION_WORKERS
 
     def url(self, case: str) -> str:
         return self.cases[case]["url"]
@@ -56,20 +54,18 @@ class HostileRun:
         return self.served["by_path"].get(path, 0)
 
 
-@pytest.fixture(scope="module", params=[0, 2], ids=["in_process", "2_workers"])
-def run(request, tmp_path_factory) -> HostileRun:
-    """The hostile crawl, with article pages read in the crawl process and in 2 worker
-    processes (ALANEWS_EXTRACTION_WORKERS): every check below holds both ways."""
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> HostileRun:
+    """The hostile crawl, checked case by case below."""
     replica = Replica("--articles", "60", "--hostile")
     try:
         start = time.monotonic()
         crawl = run_crawl("alanews", replica.url, tmp_path_factory.mktemp("hostile"),
-                          settings={**HOSTILE_SETTINGS, "ALANEWS_EXTRACTION_WORKERS": str(request.param)},
-                          timeout=120)
+                          settings=HOSTILE_SETTINGS, timeout=120)
         elapsed = time.monotonic() - start
         hostile = json.loads(replica.get("/__replica__/hostile.json"))
         yield HostileRun(replica, crawl, replica.truth(), hostile["cases"], hostile,
-                         replica.stats(), elapsed, request.param)
+                         replica.stats(), elapsed)
     finally:
         replica.stop()
 
@@ -79,13 +75,6 @@ def log_lines(crawl: Crawl, pattern: str) -> list[str]:
 
 
 # --- the hostile crawl as a whole ------------------------------------------------------------
-
-def test_article_pages_are_read_where_the_setting_says(run):
-    started = log_lines(run.crawl, r"\[alanews\.extraction\] INFO: Extraction worker \d+ started \(pid \d+\)")
-    assert len(started) == run.workers == run.crawl.stats["alanews/extraction/workers"]
-    assert "alanews/extraction/worker_lost" not in run.crawl.stats
-    print({k: v for k, v in run.crawl.stats.items() if k.startswith("alanews/")})
-
 
 def test_the_hostile_crawl_finishes_without_any_exception(run):
     crawl = run.crawl
@@ -360,29 +349,5 @@ def test_a_second_crawl_on_a_jobdir_in_use_refuses_and_touches_nothing(tmp_path)
         assert f"Another crawl is using JOBDIR {(tmp_path / 'job').resolve()}" in second.log
         assert first.wait() == 0, first.log()[-3000:]
         assert sorted(urls(first.items())) == sorted(replica.truth())
-    finally:
-        replica.stop()
-
-
-def test_an_extraction_worker_killed_mid_crawl_loses_nothing(tmp_path):
-    replica = Replica("--articles", "60")
-    try:
-        crawl = Background(replica.url, tmp_path / "run", {"ALANEWS_EXTRACTION_WORKERS": "2"})
-        crawl.wait_for(lambda: re.search(r"Extraction worker 1 started \(pid (\d+)\)", crawl.log()))
-        crawl.wait_for_items(10)
-        pid = int(re.search(r"Extraction worker 0 started \(pid (\d+)\)", crawl.log()).group(1))
-        os.kill(pid, signal.SIGKILL)
-        assert crawl.wait() == 0, crawl.log()[-3000:]
-        log = crawl.log()
-        assert re.search(r"WARNING: Extraction worker 0 ended \(.*signal 9.*\): its pages are read by the other "
-                         r"workers, or in the crawl process", log), log[-3000:]
-        assert "Traceback" not in log
-        items = crawl.items()
-        assert sorted(urls(items)) == sorted(replica.truth())  # every article, once
-        truth = replica.truth()
-        assert all(item["body"] == truth[item["url"]]["body"] for item in items)
-        # a page it held is read in the crawl process; the other worker then takes every page
-        assert crawl.stats().get("alanews/extraction/worker_lost", 0) == len(
-            re.findall(r"Extraction worker lost while reading", log))
     finally:
         replica.stop()

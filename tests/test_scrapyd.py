@@ -433,12 +433,3 @@ def test_spider_arguments_and_settings_pass_through_scrapyd_client_schedule(scra
     assert_items_match_truth(job.items, replica.truth(), first_page)
     assert job.stats["alanews/listing/pages"] == 1 and "alanews/related/followed" not in job.stats
     assert job.feed.parent == data_dir / "feeds" / "esteri"
-
-
-def test_extraction_worker_runs_from_the_deployed_egg(scrapyd, deployed, replica, tmp_path):
-    """The worker imports alanews as the job does: from the egg Scrapyd put on sys.path."""
-    job = scrapyd.run("esteri", *fast(replica), ("setting", f"ALANEWS_DATA_DIR={tmp_path / 'data'}"),
-                      ("setting", "ALANEWS_EXTRACTION_WORKERS=1"), ("max_pages", "1"), ("related_depth", "0"))
-    assert re.search(r"Extraction worker 0 started \(pid \d+\)", job.log)
-    assert "Extraction worker 0:" not in job.log and "Extraction worker 0 ended" not in job.log
-    assert_items_match_truth(job.items, replica.truth(), set(replica.archive("esteri")[:10]))

@@ -16,7 +16,7 @@ from scrapy.http import TextResponse
 
 from alanews.dates import parse_date
 from alanews.loaders import ArticleLoader
-from alanews.pages.markup import (STRING, by_class, parse_bytes, parse_part, post_region, select, strings,
+from alanews.pages.markup import (STRING, by_class, parse_part, post_region, select, strings,
                                   utf8_body)
 from alanews.pages.structured import JsonLd
 from alanews.processors import canonical_url
@@ -112,16 +112,13 @@ def _add_blocks(el, in_inline: bool, found: list) -> None:
 
 
 class ArticlePage:
-    """A post page. ``region=False`` reads the whole page, never only the post region;
-    ``cut=True``: the response's body is already the post region (cut in another process)."""
+    """A post page. ``region=False`` reads the whole page, never only the post region."""
 
-    def __init__(self, response: TextResponse, base_url: str, now: datetime | None = None, region: bool = True,
-                 cut: bool = False):
+    def __init__(self, response: TextResponse, base_url: str, now: datetime | None = None, region: bool = True):
         self.response = response
         self.base_url = base_url
         self.now = now or datetime.now(timezone.utc)
         self.region = region
-        self.cut = cut
 
     # --- sources -------------------------------------------------------------
 
@@ -133,10 +130,6 @@ class ArticlePage:
         content; otherwise (another theme layout, a page cut short) the whole page is parsed.
         """
         body = utf8_body(self.response)
-        if self.cut:  # without the parts, only the whole page (which the caller has) can tell
-            root = parse_bytes(body, self.response.url)
-            anchors = _find_anchors(root)
-            return root, anchors, _holds_the_post(anchors)
         region = post_region(body) if self.region else None
         return parse_part(body, region, self.response.url, _find_anchors, _holds_the_post)
 

@@ -17,7 +17,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectError, ConnectionDone, ConnectionLost
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
-from alanews.extraction import extractor_from_crawler
+from alanews.pages.article import ArticlePage
 from alanews.pages.listing import ListingPage
 from alanews.processors import canonical_url
 from alanews.site import (
@@ -77,7 +77,6 @@ class CategorySpider(scrapy.Spider):
         spider.paths = tuple(
             overrides.get(name, CATEGORY_BY_SPIDER[name].path) for name in cls.categories or (cls.name,)
         )
-        spider.extractor = extractor_from_crawler(crawler)  # reads the article pages (alanews/extraction.py)
         return spider
 
     async def start(self):
@@ -125,7 +124,7 @@ class CategorySpider(scrapy.Spider):
                 "alanews_next_page": True,
             })
 
-    async def parse_article(self, response):
+    def parse_article(self, response):
         if not is_html(response):
             self._skip(response, "article/not_html")
             return
@@ -136,10 +135,10 @@ class CategorySpider(scrapy.Spider):
             self.crawler.stats.inc_value("alanews/article/truncated")
             self.logger.warning("Truncated page %s: no </html> at its end; fields after the cut are missing",
                                 response.url)
-        item, related_urls = await self.extractor.extract(response, self.base_url)
-        yield item
+        page = ArticlePage(response, self.base_url)
+        yield page.to_item(self.crawler.stats)
         url = response.meta.get("deltafetch_key", response.url)
-        related = self._articles(related_urls, response)
+        related = self._articles(page.related_urls(), response)
         depth = self._depths.get(url, response.meta.get("alanews_depth", 0))
         if depth < self.args.related_depth:
             for request in self._follow_related(related, depth):
