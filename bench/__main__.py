@@ -1,14 +1,15 @@
 """python -m bench: the crawler measured against peers and the physical limit, in one command.
 
-    python -m bench [--articles 10000] [--sections 1,2,3,4] [--rounds 2] [--keep]
+    python -m bench [--articles 10000] [--sections 1,2,3,4,5] [--rounds 2] [--keep]
 
 1. extraction: ArticlePage(...).to_item() vs trafilatura bare_extraction, CPU and field accuracy
 2. dates: alanews.dates.normalise_date vs dateparser.parse(text, languages=["it"])
 3. end to end: scrapy crawl alanews vs a fetch-only baseline spider on the same replica
 4. incremental: requests of recrawls with deltafetch vs the minimum
+5. scrapyd: the whole replica as one alanews job vs 12 category jobs on a local Scrapyd (max_proc = 2)
 
 Figures are printed with PASS/MISS against the targets in docs/performance.md; nothing is asserted.
-Needs requirements-bench.txt (trafilatura). Takes about 3 minutes on 2 cores.
+Needs requirements-bench.txt (trafilatura). Takes about 10 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def main(argv=None) -> int:
                     help="section 3: pairs of runs (ours, then the baseline); a target must be met in each")
     ap.add_argument("--k", type=int, default=10, help="articles published before the incremental recrawl")
     ap.add_argument("--incr-articles", type=int, default=1000, help="replica size for the incremental section")
-    ap.add_argument("--sections", default="1,2,3,4")
+    ap.add_argument("--sections", default="1,2,3,4,5")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="an extra Scrapy setting for both crawls of section 3 (what-if runs)")
     ap.add_argument("--workdir", help="where feeds and logs go (default: a temp dir, removed unless --keep)")
@@ -75,18 +76,19 @@ def main(argv=None) -> int:
     print(f"versions: scrapy {_version('scrapy')}, lxml {_version('lxml')}, parsel {_version('parsel')}, "
           f"trafilatura {_version('trafilatura')}, dateparser {_version('dateparser')}")
     print(f"work dir: {workdir}")
-    if 3 in sections:
-        print(f"(section 2 runs while section 3's replica of {args.articles} articles pre-renders "
-              "in its own process; then sections 3, 1, 4)")
+    if sections & {3, 5}:
+        print(f"(section 2 runs while the replica of {args.articles} articles pre-renders "
+              "in its own process; then sections 3, 5, 1, 4)")
     sys.stdout.flush()
 
     report = Report()
-    details: dict[int, list[str]] = {1: [], 2: [], 3: [], 4: []}
+    details: dict[int, list[str]] = {1: [], 2: [], 3: [], 4: [], 5: []}
     replicas = []
     try:
         # The big replica pre-renders (~30 s, another process) while section 2 runs; section 1
         # runs after section 3, on a machine the pre-rendering no longer shares.
-        big = ReplicaProcess("--articles", str(args.articles), "--seed", str(args.seed), "--prerender") if 3 in sections else None
+        big = ReplicaProcess("--articles", str(args.articles), "--seed", str(args.seed), "--prerender") \
+            if sections & {3, 5} else None
         if big:
             replicas.append(big)
 
@@ -110,15 +112,15 @@ def main(argv=None) -> int:
                     f"{res['examples'][('ours', form)][1]!r}, truth {res['examples'][('ours', form)][2]})"
                     for form, n in res["ours_wrong"].most_common()))
         if big:
-            from bench import crawl
-
             big.ready()
             print(f"[replica of {args.articles} articles ready after {big.startup_seconds:.0f} s]", flush=True)
+        if 3 in sections:
+            from bench import crawl
+
             t = time.perf_counter()
             extra = dict(item.split("=", 1) for item in args.set)
             results[3] = crawl.run(report, big, workdir / "e2e", args.concurrency, extra, args.rounds)
             print(f"[3 end to end done in {time.perf_counter() - t:.0f} s]", flush=True)
-            big.stop()
             ours = results[3]["ours"]
             details[3].append("3. crawl RSS samples (s, progress, MB): " + ", ".join(
                 f"({s:.0f}, {p * 100:.0f}%, {r / 2**20:.0f})" for s, p, r in ours.samples[::max(1, len(ours.samples) // 12)] if r))
@@ -128,6 +130,14 @@ def main(argv=None) -> int:
                            f"{st.get('item_scraped_count')} items, dupefilter/filtered {st.get('dupefilter/filtered')}, "
                            f"elapsed {st.get('elapsed_time_seconds', 0):.1f} s; baseline fetched {results[3]['urls']} URLs "
                            f"+ robots.txt in {results[3]['baseline'].stats.get('elapsed_time_seconds', 0):.1f} s")
+        if 5 in sections:
+            from bench import scrapyd
+
+            t = time.perf_counter()
+            results[5] = scrapyd.run(report, big, workdir / "scrapyd", args.concurrency)
+            print(f"[5 scrapyd done in {time.perf_counter() - t:.0f} s]", flush=True)
+        if big:
+            big.stop()
         if 1 in sections:
             from bench import extraction
 
@@ -165,7 +175,7 @@ def main(argv=None) -> int:
         for r in replicas:
             r.stop()
 
-    order = {"1": 0, "2": 1, "3": 2, "4": 3}
+    order = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4}
     report.rows.sort(key=lambda r: order[r.section[0]])
     print()
     print(report.render())

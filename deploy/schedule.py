@@ -5,9 +5,17 @@ deploy/crontab runs it for each category; it works by hand too::
 
     deploy/schedule.py esteri
     deploy/schedule.py esteri -d max_pages=3 -d setting=DOWNLOAD_DELAY=2
+    deploy/schedule.py --all -d setting=DOWNLOAD_DELAY=0
+
+``--all`` schedules every category spider (all the project's spiders on Scrapyd but
+``alanews``, which walks every category itself), each its own job with its own state:
+Scrapyd runs up to ``max_proc`` of them at once, so a crawl bound by CPU (politeness off:
+a backfill, Scrapy's HTTP cache replayed) uses as many cores.
 
 Every ``-d name=value`` goes to ``schedule.json`` unchanged: spider arguments
-(``max_pages=3``), settings (``setting=NAME=VALUE``), ``priority``, ``_version``.
+(``max_pages=3``), settings (``setting=NAME=VALUE``), ``priority``, ``_version``, ``jobid``
+(never with a ``/``: Scrapyd 1.6 loses a process slot for it; with ``--all``, each job's id is
+``<jobid>-<spider>``).
 ``setting=ALANEWS_DATA_DIR=<ALANEWS_DATA_DIR>`` is added unless given, so every job of
 the node shares one data directory (feeds and incremental state).
 
@@ -23,8 +31,9 @@ Environment; variables already set win over those in ``ALANEWS_ENV_FILE``
 Checking and scheduling are two requests, so two callers racing can both schedule: the
 crawl's own lock (``<data dir>/deltafetch/<spider>.lock``) then refuses the second job.
 
-Exit status: 0 when scheduled or skipped (one line on stdout); 1 when Scrapyd is
-unreachable, refuses the credentials or answers an error (stderr); 2 on bad usage.
+Exit status: 0 when each spider was scheduled or skipped (one line each on stdout); 1 when
+Scrapyd is unreachable, refuses the credentials or answers an error for any (stderr); 2 on
+bad usage.
 Standard library only: runs with any python3 on the node.
 """
 
@@ -42,6 +51,7 @@ from pathlib import Path
 
 DEFAULT_URL = "http://localhost:6800/"
 DEFAULT_ENV_FILE = "/etc/alanews/scrapyd.env"
+ALL_CATEGORIES_SPIDER = "alanews"  # walks every category in one job; --all schedules the others
 
 
 class ScheduleError(Exception):
@@ -102,7 +112,10 @@ def busy_jobs(scrapyd: Scrapyd, project: str, spider: str) -> list[str]:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Schedule an alanews spider on Scrapyd unless it is already pending or running.")
-    parser.add_argument("spider")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("spider", nargs="?")
+    which.add_argument("--all", action="store_true",
+                       help=f"every category spider, each its own job (all but {ALL_CATEGORIES_SPIDER!r})")
     parser.add_argument("-d", dest="params", action="append", default=[], metavar="NAME=VALUE",
                         help="schedule.json parameter, e.g. max_pages=3 or setting=DOWNLOAD_DELAY=2")
     args = parser.parse_args(argv)
@@ -110,7 +123,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         if "=" not in param:
             parser.error(f"-d expects name=value, got {param!r}")
     args.params = [tuple(param.split("=", 1)) for param in args.params]
+    if any(key == "jobid" and "/" in value for key, value in args.params):
+        parser.error("a jobid must not contain '/'")
     return args
+
+
+def category_spiders(scrapyd: Scrapyd, project: str) -> list[str]:
+    """The project's spiders on Scrapyd (its deployed version), but the one that walks them all."""
+    spiders = scrapyd.call("listspiders.json", [("project", project)])["spiders"]
+    return [spider for spider in spiders if spider != ALL_CATEGORIES_SPIDER]
+
+
+def schedule(scrapyd: Scrapyd, project: str, spider: str, params: list[tuple[str, str]]) -> str:
+    """One line saying what happened; ScheduleError when Scrapyd could not be asked or said no."""
+    busy = busy_jobs(scrapyd, project, spider)
+    if busy:
+        return f"skipped {project}/{spider}: already {', '.join(busy)}"
+    job = scrapyd.call("schedule.json", [("project", project), ("spider", spider), *params], post=True)
+    return f"scheduled {project}/{spider}: job {job['jobid']}"
 
 
 def main(argv: list[str] | None = None, environ: dict | None = None) -> int:
@@ -128,16 +158,19 @@ def main(argv: list[str] | None = None, environ: dict | None = None) -> int:
     scrapyd = Scrapyd(env.get("SCRAPYD_URL") or DEFAULT_URL,
                       env.get("SCRAPYD_USERNAME", ""), env.get("SCRAPYD_PASSWORD", ""))
     try:
-        busy = busy_jobs(scrapyd, project, args.spider)
-        if busy:
-            print(f"skipped {project}/{args.spider}: already {', '.join(busy)}")
-            return 0
-        job = scrapyd.call("schedule.json", [("project", project), ("spider", args.spider), *params], post=True)
+        spiders = category_spiders(scrapyd, project) if args.all else [args.spider]
     except ScheduleError as error:
-        print(f"schedule {project}/{args.spider} failed: {error}", file=sys.stderr)
+        print(f"schedule {project} --all failed: {error}", file=sys.stderr)
         return 1
-    print(f"scheduled {project}/{args.spider}: job {job['jobid']}")
-    return 0
+    status = 0
+    for spider in spiders:
+        own = [(k, f"{v}-{spider}" if k == "jobid" and args.all else v) for k, v in params]
+        try:
+            print(schedule(scrapyd, project, spider, own), flush=True)
+        except ScheduleError as error:
+            print(f"schedule {project}/{spider} failed: {error}", file=sys.stderr)
+            status = 1
+    return status
 
 
 if __name__ == "__main__":

@@ -433,3 +433,33 @@ def test_spider_arguments_and_settings_pass_through_scrapyd_client_schedule(scra
     assert_items_match_truth(job.items, replica.truth(), first_page)
     assert job.stats["alanews/listing/pages"] == 1 and "alanews/related/followed" not in job.stats
     assert job.feed.parent == data_dir / "feeds" / "esteri"
+
+
+def test_schedule_all_runs_each_category_spider_as_its_own_job(scrapyd, deployed, make_replica, tmp_path):
+    """deploy/schedule.py --all: the 12 category spiders, one job each, every job id free of
+    '/', each with its own state; their feeds together hold the whole site, as the truth says."""
+    replica = make_replica("--articles", "80", "--seed", "5")
+    data_dir = tmp_path / "data"
+    env = {**client_env(scrapyd), "ALANEWS_DATA_DIR": str(data_dir)}
+    args = [arg for key, value in fast(replica) for arg in ("-d", f"{key}={value}")]
+    proc = subprocess.run([sys.executable, str(ROOT / "deploy" / "schedule.py"), "--all", *args,
+                           "-d", "jobid=backfill"], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    scheduled = dict(re.findall(r"scheduled alanews/(\w+): job (\S+)\n", proc.stdout))
+    assert sorted(scheduled) == sorted(CATEGORY_SPIDERS) and len(proc.stdout.splitlines()) == 12
+    assert all(job_id == f"backfill-{spider}" for spider, job_id in scheduled.items())
+    jobs = {spider: scrapyd.wait(job_id, timeout=JOB_TIMEOUT * 3) for spider, job_id in scheduled.items()}
+    for spider, job in jobs.items():
+        assert_finished(job)
+        assert deltafetch_known(job) == (0, data_dir / "deltafetch" / f"{spider}.sqlite")
+    # a child category's posts are in its parent's archive too: the same item in both feeds
+    union: dict[str, dict] = {}
+    for job in jobs.values():
+        for item in job.items:
+            assert union.setdefault(item["url"], item) | {"scraped_at": None} == item | {"scraped_at": None}
+    truth = replica.truth()
+    assert_items_match_truth(list(union.values()), truth, set(truth))
+    # a job id with '/' is refused before Scrapyd is asked
+    bad = subprocess.run([sys.executable, str(ROOT / "deploy" / "schedule.py"), "--all", "-d", "jobid=a/b"],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "must not contain '/'" in bad.stderr and bad.stdout == ""
