@@ -129,8 +129,11 @@ def _seed_html() -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("change, region_used", [
-    # no JNews main column: the whole page is read
-    (lambda html: html.replace("jeg_main_content", "main_column"), False),
+    # no JNews main column, breadcrumbs or post header: the whole page is read
+    (lambda html: html.replace("jeg_main_content", "main_column").replace("jeg_breadcrumbs", "crumbs")
+     .replace("entry-header", "post-header"), False),
+    # no main column, but the breadcrumbs and header before the content (as in template 2): the region
+    (lambda html: html.replace("jeg_main_content", "main_column"), True),
     # the post's content outside the main column (after the sidebar): the region lacks it
     (lambda html: html.replace('<div class="jeg_sidebar', '<div class="jeg_sidebar"></div><div class="x', 1)
      .replace('<div class="entry-content', '</div><div class="jeg_sidebar"></div><div class="entry-content', 1),
@@ -178,7 +181,8 @@ def test_a_page_read_whole_is_counted():
 
     url, html = _seed_html()
     stats = Stats()
-    ArticlePage(HtmlResponse(url=url, body=html.replace("jeg_main_content", "x").encode(), encoding="utf-8"),
+    no_layout = html.replace("jeg_main_content", "x").replace("jeg_breadcrumbs", "y").replace("entry-header", "z")
+    ArticlePage(HtmlResponse(url=url, body=no_layout.encode(), encoding="utf-8"),
                 "https://www.alanews.it").to_item(stats)
     ArticlePage(HtmlResponse(url=url, body=html.encode(), encoding="utf-8"), "https://www.alanews.it").to_item(stats)
     assert stats == {"alanews/article/whole_page": 1}
