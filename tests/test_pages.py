@@ -370,3 +370,175 @@ def test_extraction_worker_answers_as_the_crawl_process_reads():
     status, trace, _ = answers[3]
     assert status == "error" and trace.startswith("Traceback") and "TypeError" in trace
     assert len(answers) == 4
+
+
+# --- issue 15: each kind once more, on a saved page changed by hand ------------------------------
+
+def _changed(name: str, change, now: str | None = None, stats: Stats | None = None) -> tuple[dict, dict]:
+    """The saved page ``name`` after ``change`` (bytes -> bytes), read; and its expected item."""
+    spec = json.loads((FIXTURES / f"{name}.json").read_text("utf-8"))
+    html = (FIXTURES / f"{name}.html").read_bytes()
+    changed = change(html)
+    assert changed != html
+    page = ArticlePage(_served(spec["fetched_url"], changed), "https://www.alanews.it",
+                       now=datetime.fromisoformat(now or spec["now"]))
+    return dict(page.to_item(stats)), spec["expected"]
+
+
+def _sub(old: str, new: str, count: int = 1):
+    def change(html: bytes) -> bytes:
+        assert old.encode() in html, old
+        return html.replace(old.encode(), new.encode(), count)
+    return change
+
+
+def _chain(*changes):
+    def change(html: bytes) -> bytes:
+        for one in changes:
+            html = one(html)
+        return html
+    return change
+
+
+def _cut(start: str, end: str, new: str = ""):
+    """The first stretch of the page from ``start`` to the end of the next ``end``, replaced by ``new``."""
+    def change(html: bytes) -> bytes:
+        first = html.index(start.encode())
+        last = html.index(end.encode(), first) + len(end)
+        return html[:first] + new.encode() + html[last:]
+    return change
+
+
+@pytest.mark.parametrize("change", [
+    # All in One SEO as seen on real pages: the UTC clock time labelled with the local offset
+    _sub('"datePublished":"2022-04-21T18:46:12-04:00","dateModified":"2022-04-22T07:05:00-04:00"',
+         '"datePublished":"2022-04-21T18:46:12+02:00","dateModified":"2022-04-22T07:05:00+02:00"'),
+    # the same graph written by Rank Math: any JSON-LD but Yoast's ranks below the article:* meta
+    _sub('class="aioseo-schema"', 'class="rank-math-schema-pro"'),
+])
+def test_article_meta_outranks_every_json_ld_but_yoasts(change):
+    item, expected = _changed("jnews-aioseo-dates-below-meta", change)
+    assert (item["published"], item["modified"]) == (expected["published"], expected["modified"]) == (
+        "2022-04-21T20:46:12+02:00", "2022-04-22T09:05:00+02:00")
+
+
+def test_theme_json_ld_dates_each_in_its_zone_and_types_in_any_case():
+    change = _chain(_sub('"@type":"article"', '"@type":"NEWSARTICLE"'),
+                    _sub('"datePublished":"2025-12-11 10:15:00","dateModified":"2025-12-11 09:42:31"',
+                         '"datePublished":"2025-07-03 18:05:00","dateModified":"2025-07-05 07:30:00"'))
+    item, _ = _changed("jnews-theme-jsonld-real-shape", change)
+    assert (item["published"], item["modified"]) == ("2025-07-03T18:05:00+02:00", "2025-07-05T09:30:00+02:00")
+
+
+@pytest.mark.parametrize("change", [
+    # the site's name known only from the WebSite node of the graph, another separator
+    _chain(_sub('<meta property="og:site_name" content="Alanews" />', ""),
+           _sub('festa” - Alanews"', 'festa” | Alanews"')),
+    # a suffix that is not the site's name: the h1 wins where the headline differs from it only by it
+    _sub('festa” - Alanews"', 'festa” – Alanews Video"'),
+])
+def test_a_headline_loses_a_site_name_suffix(change):
+    item, expected = _changed("jnews-title-site-suffix", change)
+    assert item["title"] == expected["title"] == "Roma, Stellantis: “È un giorno di festa”"
+
+
+@pytest.mark.parametrize("name, keywords_are_tags", [
+    # no tag links shown: Rank Math's focus keyword is still not a tag
+    ("jnews-rank-math-focus-keyword", False),
+    # no tag links shown: Yoast's keywords (the post's tags) stand in
+    ("jnews-title-site-suffix", True),
+])
+def test_json_ld_keywords_only_when_the_page_shows_no_tags(name, keywords_are_tags):
+    item, expected = _changed(name, _cut('<div class="jeg_post_tags">', "</div>"))
+    assert item["tags"] == (expected["tags"] if keywords_are_tags else [])
+    assert len(expected["tags"]) >= 2
+
+
+def test_category_from_json_ld_article_section_before_the_sites_table():
+    change = _chain(_sub('<meta property="article:section" content="Business" />', ""),
+                    _sub("</head>", '<script type="application/ld+json" class="aioseo-schema">{"@graph":[{"@type":'
+                         '"BlogPosting","headline":"H","articleSection":"Finanza, Borsa, Tassi"}]}</script></head>'))
+    item, _ = _changed("jnews-article-section-only", change)
+    assert item["category"] == "Finanza"
+
+
+def test_byline_in_a_custom_meta_block_outside_any_header():
+    """The issue's markup, exactly: a custom template's meta block with only the author."""
+    change = _cut('<div class="jeg_post_meta jeg_custom_meta_wrapper ">', "</div></div></div>",
+                  '<div class="jeg_custom_meta_wrapper"><div class="jeg_meta_author">'
+                  '<a href="/author/redazione/">Redazione</a></div></div></div>')
+    item, expected = _changed("jnews-custom-template", change)
+    assert (item["author"], item["published"], item["title"], item["body"]) == (
+        "Redazione", "2026-10-18", expected["title"], expected["body"])
+
+
+def test_author_boxes_newsletter_share_and_comment_call_outs_are_not_body():
+    boxes = ('<div class="jeg_authorbox"><div class="jeg_author_content"><h3 class="jeg_author_name"><a href="/a/">'
+             'Staff</a></h3><p class="jeg_author_desc">Scrive di esteri.</p></div></div>'
+             '<form class="mc4wp-form"><div class="mc4wp-form-fields"><p>Iscriviti alla newsletter</p></div></form>'
+             '<div class="addtoany_share_save_container"><p>Condividi</p></div>'
+             '<div class="comment-callout"><p>Dicci la tua nei commenti qui sotto.</p></div>')
+    item, expected = _changed("jnews-molongui-box-in-content",
+                              _sub('<div class="m-a-box"><h5>Staff Report</h5><p>Bio.</p><ul><li><a href="/x/">'
+                                   'Other post</a></li></ul></div>', boxes))
+    assert item["body"] == expected["body"]
+
+
+@pytest.mark.parametrize("change, video_url", [
+    # the player a <video> with its <source>
+    (_cut('<iframe title=', "</iframe>", '<video controls><source type="video/mp4" src="/wp-content/uploads/v.mp4" />'
+          '</video>'), "https://www.alanews.it/wp-content/uploads/v.mp4"),
+    # a JSON-LD VideoObject outranks the player
+    (_sub("</head>", '<script type="application/ld+json">{"@context":"https://schema.org","@type":"VideoObject",'
+          '"name":"V","contentUrl":"https://cdn.example/v.mp4"}</script></head>'), "https://cdn.example/v.mp4"),
+])
+def test_video_of_the_video_post_format(change, video_url):
+    item, _ = _changed("jnews-featured-slot-video", change)
+    assert item["video_url"] == video_url
+
+
+def test_caption_in_the_themes_own_block_under_the_featured_image():
+    change = _chain(_sub("<figure>", ""),
+                    _sub("<figcaption>Roma | ANSA/ETTORE FERRARI - alanews</figcaption></figure></div>",
+                         '</div><div class="featured_caption">Roma | ANSA/ETTORE FERRARI - alanews</div>'))
+    item, expected = _changed("jnews-figcaption", change)
+    assert item["image_caption"] == expected["image_caption"] == "Roma | ANSA/ETTORE FERRARI - alanews"
+
+
+def test_entities_in_the_caption_and_tags_decoded_once():
+    change = _chain(_sub("<figcaption>Roma | ANSA/ETTORE FERRARI - alanews", "<figcaption>Foto &amp;copy 2026 &amp;amp; ANSA"),
+                    _sub('rel="tag">', 'rel="tag">R&amp;D &amp;region=it '))
+    item, _ = _changed("jnews-figcaption", change)
+    assert item["image_caption"] == "Foto &copy 2026 &amp; ANSA"
+    assert item["tags"][0].startswith("R&D &region=it ")
+
+
+@pytest.mark.parametrize("byline, now, published", [
+    ("1 Novembre 2021 12:37 am", None, "2021-11-01T00:37:00+01:00"),
+    ("01/11/2021", None, "2021-11-01"),
+    ("1 novembre 2021, 00:37", None, "2021-11-01T00:37:00+01:00"),
+    # relative to the fetch time
+    ("mezz'ora fa", "2021-11-01T01:10:00+01:00", "2021-11-01T00:40:00+01:00"),
+    # names no day: the permalink's day, no invented one
+    ("2 mesi fa", None, "2021-11-01"),
+])
+def test_byline_dates_as_other_jnews_sites_write_them(byline, now, published):
+    item, _ = _changed("jnews-byline-date-utc", _sub("31 ott 2021 23:37:13 UTC", byline), now=now)
+    assert item["published"] == published
+
+
+def test_an_unreadable_lower_ranked_date_is_not_reported_when_a_higher_one_gave_the_field():
+    stats = Stats()
+    # the theme's JSON-LD gives both dates; the byline (ranked below) says nonsense
+    item, expected = _changed("jnews-theme-jsonld-real-shape", _sub("11 Dicembre 2025</a>", "31 Febbraio 2025</a>"),
+                              stats=stats)
+    assert (item["published"], item["modified"]) == (expected["published"], expected["modified"])
+    assert stats == {}
+    # Yoast's graph gives both dates; the theme's JSON-LD (ranked below) cannot be read
+    item, expected = _changed("jnews-title-site-suffix", _sub('"datePublished":"2026-11-02 11:36:00"',
+                                                               '"datePublished":"domani"'), stats=stats)
+    assert item["published"] == expected["published"] and stats == {}
+    # the highest source unreadable: reported once, the next one gives the field
+    _changed("jnews-theme-jsonld-real-shape", _sub('"datePublished":"2025-12-11 10:15:00"', '"datePublished":"x"'),
+             stats=stats)
+    assert stats == {"alanews/date/unreadable": 1}

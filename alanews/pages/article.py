@@ -305,14 +305,15 @@ class ArticlePage:
         )
 
     def category(self) -> list[str]:
-        # the breadcrumb's last category, the byline's first category, article:section,
-        # JSON-LD articleSection (Yoast's, then the others'), the site's table by permalink
+        # the breadcrumb's last category, the byline's first category, article:section, JSON-LD
+        # articleSection (Yoast's, then the others'; AIOSEO's lists categories and tags in one string,
+        # comma-separated: its first), the site's table by permalink
         by_path = CATEGORY_NAME_BY_PATH.get(self.permalink.category_path) if self.permalink else None
         return (
             strings(select(self._anchored("jeg_breadcrumbs"), ".breadcrumb_last_link a"))
             + strings(select(self.header, ".jeg_meta_category a"))[:1]
             + self._meta("article:section")
-            + ld_strings(self.jsonld.articles, "articleSection")
+            + [section.split(",")[0] for section in ld_strings(self.jsonld.articles, "articleSection")]
             + ([by_path] if by_path else [])
         )
 
