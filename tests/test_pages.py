@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from datetime import datetime
@@ -45,10 +46,17 @@ def _saved(name: str, stats: Stats | None = None):
 SAVED = sorted(p.stem for p in FIXTURES.glob("*.json"))
 
 
+@functools.lru_cache(maxsize=None)
+def _saved_once(name: str):
+    """Read once for the 16 field tests of a page."""
+    item, expected = _saved(name)
+    return dict(item), expected
+
+
 @pytest.mark.parametrize("field", ARTICLE_FIELDS)
 @pytest.mark.parametrize("name", SAVED)
 def test_saved_article_page_field(name, field):
-    item, expected = _saved(name)
+    item, expected = _saved_once(name)
     assert item[field] == expected[field]
 
 
