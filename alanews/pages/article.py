@@ -264,10 +264,9 @@ class ArticlePage:
         # trailing " - <site name>" (og:site_name, the WebSite node), the h1 where one differs from it only so
         shown = [" ".join(t.split()) for t in strings([el for el in self._anchored("jeg_post_title") if el.tag == "h1"])]
         names = self._meta("og:site_name") + self.jsonld.site_names
-        clean = [_without_suffix(t, names, shown) for t in (
+        return [_without_suffix(t, names, shown) for t in (
             ld_strings(self.jsonld.yoast, "headline") + shown + ld_strings(self.jsonld.others, "headline")
             + self._meta("og:title"))]
-        return clean
 
     def subtitle(self) -> list[str]:
         # JNews standfirst (in .entry-header or a custom template's block); og:description is the excerpt
