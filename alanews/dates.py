@@ -10,6 +10,12 @@ Rules:
 
 * a text with a time gives an aware ``datetime`` in ``ROME``; a text with only
   a day gives a ``date`` (midnight is never invented);
+* what the text says is never dropped: a zone or offset after the time (``UTC``,
+  ``GMT``, ``GMT+1``, ``+0000``, ``CET``, ``CEST``) and ``am``/``pm`` are honoured;
+  a time followed by another zone name (``EST``) goes to dateparser, which knows it;
+* relative text is read against ``now``, the fetch time (``2 ore fa``, ``mezz'ora fa``,
+  ``ieri``); ``N mesi fa`` / ``N anni fa`` name no day and give ``None``, as does
+  any relative text dateparser can only place to the week, month or year;
 * unreadable or impossible text gives ``None``: we never guess;
 * the forms the site really uses are read by precompiled regexes (fast path);
   only text they do not recognise at all goes to dateparser (slow fallback).
@@ -61,6 +67,8 @@ _DAY_UNITS = {
     **dict.fromkeys(("giorni", "giorno", "gg", "day", "days"), 1),
     **dict.fromkeys(("settimane", "settimana", "week", "weeks"), 7),
 }
+# Units of "N <unit> fa/ago" that name no day: such text gives None, never an invented day.
+_VAGUE_UNITS = frozenset(("mesi", "mese", "anni", "anno", "month", "months", "year", "years"))
 _DAY_WORDS = {
     "oggi": 0, "today": 0,
     "ieri": 1, "yesterday": 1,
@@ -75,15 +83,28 @@ _CLEAN = str.maketrans({
     "\u2019": "'", "\u2018": "'", "\u2013": "-", "\u2014": "-",
 })
 
-# Optional time after a date: "- 10:32", ", 10:32", "alle 10:32", "ore 10.32".
+# Optional time after a date: "- 10:32", ", 10:32", "alle 10:32", "ore 10.32", then am/pm and
+# a zone: "1:32 pm", "23:37:13 UTC", "10:32 GMT+1", "10:32 +0000", "10:32 CEST".
 _TIME = (
     r"(?:[\s,|@-]*(?:alle\s+)?(?:ore\s+)?"
-    r"(?P<hh>\d{1,2})[:.](?P<mm>\d{2})(?::(?P<ss>\d{2}))?(?!\d))?"
+    r"(?P<hh>\d{1,2})[:.](?P<mm>\d{2})(?::(?P<ss>\d{2}))?(?!\d)"
+    r"(?:\s*(?P<ampm>[ap])\.?m\b\.?)?"
+    r"(?:\s*(?:(?P<zone>utc|gmt|cest|cet)(?P<zoff>[+-]\d{1,2}(?::?\d{2})?)?|(?P<off>[+-]\d{2}:?\d{2}))(?![\d:]))?"
+    r")?"
 )
+_ZONES = {"utc": 0, "gmt": 0, "z": 0, "cet": 1, "cest": 2}
+# Zone names the fast path does not convert: a time followed by one of them goes to dateparser.
+_OTHER_ZONES = frozenset((
+    "est", "edt", "cst", "cdt", "mst", "mdt", "pst", "pdt", "akst", "akdt", "hst", "bst", "ist", "wet",
+    "west", "eet", "eest", "msk", "jst", "kst", "hkt", "sgt", "aest", "aedt", "acst", "awst", "nzst", "nzdt",
+    "sast", "wat", "eat", "brt", "art",
+))
+_NEXT_WORD_RE = re.compile(r"\s*\(?([a-z]{2,4})\b")
 _ISO_RE = re.compile(
     r"(?<!\d)(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
     r"(?:[t ](?P<hh>\d{2}):(?P<mm>\d{2})(?::(?P<ss>\d{2})(?:[.,]\d+)?)?"
-    r"\s*(?P<tz>z|[+-]\d{2}(?::?\d{2})?)?)?(?![\d:])"
+    r"\s*(?:(?P<zone>z|utc|gmt|cest|cet)(?P<zoff>[+-]\d{1,2}(?::?\d{2})?)?|(?P<off>[+-]\d{2}(?::?\d{2})?))?)?"
+    r"(?![\d:])"
 )
 _ITALIAN_RE = re.compile(
     r"(?<!\d)(?P<d>\d{1,2})(?:[°º]|o(?=\s))?\s*(?P<mon>[a-z]+)\.?\s+(?P<y>\d{4})(?!\d)" + _TIME
@@ -92,7 +113,8 @@ _NUMERIC_RE = re.compile(
     r"(?<![\d/.-])(?P<d>\d{1,2})(?P<sep>[/.-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4})(?!\d)" + _TIME
 )
 _AGO_RE = re.compile(
-    r"(?<![\w'])(?P<n>\d+|un'|(?:una|uno|un|an|a|one)\s)\s*(?P<unit>[a-z]+)\s+(?:fa|ago)\b"
+    r"(?<![\w'])(?P<n>\d+|un'|mezz'|(?:una|uno|un|an|a|one|mezza|mezzo|half an|half a)\s)\s*"
+    r"(?P<unit>[a-z]+)\s+(?:fa|ago)\b"
 )
 _DAY_RE = re.compile(
     r"(?<![\w'])(?P<word>l'altro ieri|l'altroieri|altro ieri|altroieri|ieri|oggi"
@@ -156,24 +178,55 @@ def _build(y: int, m: int, d: int, hh, mm, ss) -> datetime | date | None:
         return None
 
 
+def _offset(match: re.Match) -> timedelta | None | object:
+    """The zone or offset written after the time: a timedelta, None when there is none,
+    ``_IMPOSSIBLE`` for an offset no zone has."""
+    zone, extra = match["zone"], match["zoff"] or match["off"]
+    offset = timedelta(hours=_ZONES[zone]) if zone else timedelta(0)
+    if extra:
+        sign = -1 if extra[0] == "-" else 1
+        digits = extra[1:].replace(":", "")
+        hours, minutes = (int(digits[:-2]), int(digits[-2:])) if len(digits) > 2 else (int(digits), 0)
+        if hours > 23 or minutes > 59:
+            return _IMPOSSIBLE
+        offset += sign * timedelta(hours=hours, minutes=minutes)
+    return offset if zone or extra else None
+
+
+_IMPOSSIBLE = object()
+
+
+def _at(match: re.Match, y: int, m: int, d: int, clean: str) -> datetime | date | None | object:
+    """The date of ``match`` with its time: am/pm and zone honoured; ``_UNRECOGNISED`` when
+    the time is followed by a zone name only dateparser converts."""
+    hh = match["hh"]
+    if hh is not None:
+        ampm = match.groupdict().get("ampm")
+        if ampm:
+            if not 1 <= int(hh) <= 12:
+                return None
+            hh = int(hh) % 12 + (12 if ampm == "p" else 0)
+        if not (match["zone"] or match["zoff"] or match["off"]):
+            word = _NEXT_WORD_RE.match(clean, match.end())
+            if word is not None and word.group(1) in _OTHER_ZONES:
+                return _UNRECOGNISED
+    value = _build(y, m, d, hh, match["mm"], match["ss"])
+    if value is None or hh is None:
+        return value
+    offset = _offset(match)
+    if offset is _IMPOSSIBLE:
+        return None
+    if offset is None:
+        return value
+    # Re-label the wall time with its own offset, then convert: keeps DST fold right.
+    return value.replace(tzinfo=timezone(offset)).astimezone(ROME)
+
+
 def _read_iso(clean: str, now) -> datetime | date | None | object:
     match = _ISO_RE.search(clean)
     if match is None:
         return _UNRECOGNISED
-    value = _build(int(match["y"]), int(match["m"]), int(match["d"]), match["hh"], match["mm"], match["ss"])
-    tz = match["tz"]
-    if value is None or tz is None:
-        return value
-    if tz == "z":
-        offset = timedelta(0)
-    else:
-        digits = tz[1:].replace(":", "")
-        hours, minutes = int(digits[:2]), int(digits[2:] or 0)
-        if hours > 23 or minutes > 59:
-            return None
-        offset = timedelta(hours=hours, minutes=minutes) * (-1 if tz[0] == "-" else 1)
-    # Re-label the wall time with its own offset, then convert: keeps DST fold right.
-    return value.replace(tzinfo=timezone(offset)).astimezone(ROME)
+    return _at(match, int(match["y"]), int(match["m"]), int(match["d"]), clean)
 
 
 def _read_italian(clean: str, now) -> datetime | date | None | object:
@@ -181,7 +234,7 @@ def _read_italian(clean: str, now) -> datetime | date | None | object:
     for match in _ITALIAN_RE.finditer(clean):
         month = _MONTHS.get(match["mon"])
         if month is not None:
-            return _build(int(match["y"]), month, int(match["d"]), match["hh"], match["mm"], match["ss"])
+            return _at(match, int(match["y"]), month, int(match["d"]), clean)
     return _UNRECOGNISED
 
 
@@ -190,7 +243,7 @@ def _read_numeric(clean: str, now) -> datetime | date | None | object:
     if match is None:
         return _UNRECOGNISED
     # Italian order is day first; 11/13/2025 is invalid, not a US date.
-    return _build(int(match["y"]), int(match["m"]), int(match["d"]), match["hh"], match["mm"], match["ss"])
+    return _at(match, int(match["y"]), int(match["m"]), int(match["d"]), clean)
 
 
 def _rome_now(now: datetime | None) -> datetime:
@@ -212,18 +265,20 @@ def _read_relative(clean: str, now) -> datetime | date | None | object:
     match = _AGO_RE.search(clean)
     if match is not None:
         raw = match["n"].strip()
-        count = int(raw) if raw.isdigit() else 1
+        count = int(raw) if raw.isdigit() else 0.5 if raw.startswith(("mezz", "half")) else 1
         unit = match["unit"]
         if unit in _TIME_UNITS:
             return _minutes_ago(now, _TIME_UNITS[unit] * count)
-        if unit in _DAY_UNITS:
+        if unit in _DAY_UNITS and count >= 1:
             return _rome_now(now).date() - timedelta(days=_DAY_UNITS[unit] * count)
-        return _UNRECOGNISED  # e.g. "2 mesi fa": left to dateparser
+        if unit in _VAGUE_UNITS:
+            return None  # "2 mesi fa" names no day: none is invented
+        return _UNRECOGNISED  # left to dateparser
     match = _DAY_RE.search(clean)
     if match is None:
         return _UNRECOGNISED
     day = _rome_now(now).date() - timedelta(days=_DAY_WORDS[match["word"]])
-    return _build(day.year, day.month, day.day, match["hh"], match["mm"], match["ss"])
+    return _at(match, day.year, day.month, day.day, clean)
 
 
 _FAST_READERS = (_read_iso, _read_italian, _read_numeric, _read_relative)
@@ -237,16 +292,17 @@ def _fallback(clean: str, now: datetime | None) -> datetime | date | None:
     A fresh parser per call is needed because RELATIVE_BASE is a setting;
     building one is cheap (the costly locale data is cached by dateparser
     after first use), so no parser is kept at module level. dateparser is
-    imported here so the fast path never pays for it.
+    imported here so the fast path never pays for it. A result dateparser places
+    only to the week, month or year (``il mese scorso``) names no day: None.
     """
     try:
-        import dateparser
+        from dateparser.date import DateDataParser
 
         relative = _RELATIVE_HINT_RE.search(clean) is not None
         settings = {
             "RELATIVE_BASE": _rome_now(now).replace(tzinfo=None),
             "TIMEZONE": "Europe/Rome",
-            "RETURN_AS_TIMEZONE_AWARE": False,
+            "RETURN_AS_TIMEZONE_AWARE": True,  # a zone in the text is converted, not dropped
             "PREFER_DATES_FROM": "past",
             "DATE_ORDER": "DMY",
         }
@@ -254,11 +310,13 @@ def _fallback(clean: str, now: datetime | None) -> datetime | date | None:
             # Absolute text must name day, month and year: no filled-in guesses.
             settings["REQUIRE_PARTS"] = ["day", "month", "year"]
             settings["STRICT_PARSING"] = True
-        parsed = dateparser.parse(clean, languages=["it", "en"], settings=settings)
+        found = DateDataParser(languages=["it", "en"], settings=settings).get_date_data(clean)
     except Exception:  # dateparser has many internal failure modes; all mean "unreadable"
         return None
-    if parsed is None or not MIN_YEAR <= parsed.year <= MAX_YEAR:
+    parsed = found.date_obj
+    if parsed is None or found.period not in ("day", "time") or not MIN_YEAR <= parsed.year <= MAX_YEAR:
         return None
+    parsed = parsed.astimezone(ROME) if parsed.tzinfo is not None else parsed.replace(tzinfo=ROME)
     if _HAS_TIME_RE.search(clean) is None:
         return parsed.date()
-    return parsed.replace(second=0 if relative else parsed.second, microsecond=0, tzinfo=ROME)
+    return parsed.replace(second=0 if relative else parsed.second, microsecond=0)

@@ -36,21 +36,30 @@ def _absolute(value, loader_context):
     return absolute_url(value, loader_context["base_url"]) if value else None
 
 
-def _date(value, loader_context):
-    """An ISO date, or None with a warning and a stat when the text cannot be read or is in the future."""
+def _first_date(values, loader_context):
+    """The first candidate that reads as a date, as ``[iso]``, or ``[]``.
+
+    Candidates come best first; only those up to the first usable one are judged, so a
+    lower-ranked source that cannot be read costs nothing and is never reported once a better
+    one gave the field. Each judged candidate that is unreadable or in the future gets a
+    warning and a stat (``alanews/date/unreadable``, ``alanews/date/future``).
+    """
     now = loader_context["now"]
-    iso = normalise_date(value, now)
-    problem = None
-    if iso is None and clean_text(value):
-        problem = "unreadable"
-    elif iso is not None and iso[:10] > (now + FUTURE_TOLERANCE).astimezone(ROME).date().isoformat():
-        problem, iso = "future", None
-    if problem:
+    for value in values:
+        iso = normalise_date(value, now)
+        if iso is None and clean_text(value):
+            problem = "unreadable"
+        elif iso is not None and iso[:10] > (now + FUTURE_TOLERANCE).astimezone(ROME).date().isoformat():
+            problem = "future"
+        else:
+            if iso is not None:
+                return [iso]
+            continue
         logger.warning("%s date %r on %s", problem.capitalize(), value, loader_context["base_url"])
         stats = loader_context.get("stats_collector")
         if stats is not None:
             stats.inc_value(f"alanews/date/{problem}")
-    return iso
+    return []
 
 
 def _unique(values):
@@ -63,8 +72,8 @@ class ArticleLoader(ItemLoader):
     default_output_processor = TakeFirst()
 
     url_in = MapCompose(_canonical)
-    published_in = MapCompose(_date)
-    modified_in = MapCompose(_date)
+    published_in = Compose(_first_date)
+    modified_in = Compose(_first_date)
     tags_out = Compose(_unique)
     body_in = Identity()
     body_out = Compose(join_blocks)

@@ -1,7 +1,35 @@
 """The replica's data: a deterministic fake of www.alanews.it's content.
 
 Nothing here imports the crawler (``alanews``): this is the independent truth
-the crawl is compared against.
+the crawl is compared against. :func:`expected_item` is what a person reads on
+the article's page, whatever shape ``replica.render`` gives it.
+
+Each article carries variant flags (index-driven, so every variant occurs at
+small sizes too) that ``replica.render`` turns into the page shapes of
+ALANEWS.md, including those seen on other real JNews sites:
+
+* structured data: ``no_yoast`` (no SEO plugin graph), ``no_meta`` (no
+  ``article:*`` meta), ``no_jnews_ld`` (no theme JSON-LD); ``seo_plugin`` says
+  whose graph the head holds: Yoast's, All in One SEO's (its dates the UTC clock
+  time with the local offset, hours off; the meta stays right) or Rank Math's
+  (``keywords`` its focus keyword, not the tags); ``title_suffix``: the graph's
+  headline and og:title end with " - Alanews";
+* templates: ``template`` "1", "2" (breadcrumbs and header before the row that
+  holds the main column) or "custom" (Elementor-built: title, meta, content,
+  tag and related blocks of their own, no ``.entry-header``);
+* byline: ``date_style`` std | lower | ordinal | time | numeric (21/04/2026) |
+  ampm (1:32 pm) | utc (the UTC day and clock with "UTC"); ``shows_modified``;
+* body and parts: ``author_box`` "jnews" (.jeg_authorbox after the content) or
+  "molongui" (.m-a-box inside .content-inner); ``callouts`` (newsletter sign-up
+  and a "comment below" call-out inside the content); ``empty_paragraph``;
+  ``entities`` (title, subtitle and a paragraph with ``Sport&notizie``,
+  ``&region=``, ``&copy=``: decoded twice they break);
+* media: ``video_kind`` iframe | video in the content, or in the featured slot
+  with ``featured_video`` (no og:video; a JSON-LD VideoObject on some);
+  ``caption_style`` wp (p.wp-caption-text) | figcaption | featured_caption
+  (the theme's block under the featured image);
+* bytes: ``stray_byte``: the served UTF-8 page holds one windows-1252 byte
+  (0x92, the apostrophe ’) in the body.
 """
 from __future__ import annotations
 
@@ -39,7 +67,9 @@ START = datetime(2026, 3, 20, 0, 0, tzinfo=ROME)
 END = datetime(2026, 11, 20, 21, 0, tzinfo=ROME)
 TODAY = date(2026, 11, 20)  # the site's "today" (top-bar date)
 
-DATE_STYLES = ("std", "lower", "ordinal", "time")
+DATE_STYLES = ("std", "lower", "ordinal", "time", "numeric", "ampm", "utc")
+TIMED_STYLES = ("time", "ampm", "utc")  # bylines that show a time
+MONTHS_SHORT = ["gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic"]
 RELATED_STYLES = ("plain", "utm", "respond", "utm+respond")
 UTM_QUERY = "?utm_source=related&utm_medium=jnews"
 
@@ -69,6 +99,13 @@ def fmt_visible(dt: datetime, style: str) -> str:
         return f"1° {m} {dt.year}"
     if style == "time":
         return f"{dt.day} {m} {dt.year} - {dt.hour:02d}:{dt.minute:02d}"
+    if style == "numeric":
+        return f"{dt.day:02d}/{dt.month:02d}/{dt.year}"
+    if style == "ampm":
+        return f"{dt.day} {m} {dt.year} {(dt.hour + 11) % 12 + 1}:{dt.minute:02d} {'pm' if dt.hour >= 12 else 'am'}"
+    if style == "utc":
+        u = dt.astimezone(UTC)
+        return f"{u.day} {MONTHS_SHORT[u.month - 1]} {u.year} {u.hour:02d}:{u.minute:02d}:{u.second:02d} UTC"
     return f"{dt.day} {m} {dt.year}"
 
 
@@ -109,6 +146,17 @@ class Article:
     video_kind: str | None = None  # "iframe" | "video" | None
     related_style: str = "plain"  # plain | utm | respond | utm+respond
     empty_paragraph: bool = False  # a stray <p>&nbsp;</p> in the body (not body text)
+    seo_plugin: str = "yoast"     # the head's graph unless no_yoast: yoast | aioseo | rankmath
+    focus_keyword: str | None = None  # Rank Math's "keywords" (not the tags)
+    title_suffix: bool = False    # graph headline and og:title end with " - Alanews"
+    template: str = "1"           # JNews single template: "1" | "2" | "custom"
+    author_box: str | None = None  # "jnews" | "molongui" | None
+    callouts: bool = False        # newsletter sign-up and comment call-out inside the content
+    featured_video: bool = False  # the player in the featured slot, not in the content
+    video_ld: bool = False        # a JSON-LD VideoObject for the video
+    caption_style: str = "wp"     # wp | figcaption | featured_caption
+    entities: bool = False        # text whose HTML escapes break when decoded twice
+    stray_byte: bool = False      # one windows-1252 byte (0x92) in the served UTF-8 page
     related_paths: list[str] = field(default_factory=list, repr=False)
 
     # -- derived --
@@ -139,6 +187,10 @@ class Article:
     @property
     def visible_date(self) -> str:
         return fmt_visible(self.visible_dt, self.date_style)
+
+    @property
+    def visible_has_time(self) -> bool:
+        return self.date_style in TIMED_STYLES
 
     def image_url(self, base_url: str) -> str | None:
         if not self.image:
@@ -201,8 +253,29 @@ class Article:
             f.append("cross_listed")
         if self.empty_paragraph:
             f.append("empty_paragraph")
-        if self.no_structured and self.shows_modified and self.date_style == "time":
+        if self.no_structured and self.shows_modified and self.visible_has_time:
             f.append("combo_nosd_modified_time")
+        if not self.no_yoast:
+            f.append("seo_" + self.seo_plugin)
+        if self.title_suffix:
+            f.append("title_suffix")
+        f.append("template_" + self.template)
+        if self.author_box and self.author:
+            f.append("author_box_" + self.author_box)
+        if self.callouts:
+            f.append("callouts")
+        if self.featured_video and self.video_kind:
+            f.append("featured_video_" + self.video_kind)
+            if self.video_ld:
+                f.append("video_ld")
+        if self.image and self.image[1]:
+            f.append("caption_" + self.caption_style)
+            if self.no_yoast:
+                f.append("caption_" + self.caption_style + "_markup_only")
+        if self.entities:
+            f.append("entities")
+        if self.stray_byte:
+            f.append("stray_byte")
         if self.published.day == 1:
             f.append("day_one")
         if (self.published.date() in (date(2026, 3, 29), date(2026, 10, 25))
@@ -219,12 +292,12 @@ def expected_item(article: Article, base_url: str) -> dict:
         published = a.published.isoformat()
         modified = a.modified.isoformat()
     else:
-        if not a.shows_modified and a.date_style == "time":
+        if not a.shows_modified and a.visible_has_time:
             published = a.published.isoformat()
         else:
             published = a.published.date().isoformat()
         if a.shows_modified:
-            modified = (a.modified.isoformat() if a.date_style == "time"
+            modified = (a.modified.isoformat() if a.visible_has_time
                         else a.modified.date().isoformat())
         else:
             modified = None
@@ -471,6 +544,12 @@ class Site:
             style = "time"
         if style == "ordinal" and published.day != 1:
             style = "std"
+        if style == "std" and i % 10 == 8:
+            style = "numeric"
+        if style == "time" and i % 4 == 2:
+            style = "ampm"
+        elif style == "time" and i % 4 == 0:
+            style = "utc"
         # the ambiguous 02:xx on the October DST change: keep an unambiguous source
         if published.date() == date(2026, 10, 25) and published.hour == 2:
             no_yoast = False
@@ -492,7 +571,7 @@ class Site:
         if modified.date() != published.date() and not shows_modified:
             modified = published
         # a visible local time that is ambiguous (Oct DST change) is never the only source
-        if no_yoast and no_meta and no_jnews and style == "time":
+        if no_yoast and no_meta and no_jnews and style in ("time", "ampm"):
             vis = modified if shows_modified else published
             if vis.replace(fold=1 - vis.fold).utcoffset() != vis.utcoffset():
                 style = "std"
@@ -536,6 +615,20 @@ class Site:
                      "salute": "cronaca", "tecnologia": "economia", "ambiente": "cronaca",
                      "cultura": "spettacoli", "spettacoli": "cultura", "sport": "cronaca"}[cat]
             listed_in = [other]
+        # shapes seen on other real JNews sites (see the module docstring)
+        seo_plugin = {5: "aioseo", 13: "aioseo", 9: "rankmath", 10: "rankmath"}.get(sd, "yoast")
+        if seo_plugin == "aioseo" and no_meta:  # its dates are wrong: the meta must be there to be right
+            seo_plugin = "yoast"
+        template = "custom" if i % 11 == 3 else "2" if i % 5 == 2 else "1"
+        featured_video = video and i % 18 == 0
+        if featured_video and image:
+            image = (image[0], None)  # the player takes the image's place: no caption shown
+        entities = i % 7 == 5
+        if entities:
+            title = f"{title} (Sport&notizie)"
+            subtitle = f"{subtitle} – Sport&notizie" if subtitle else subtitle
+            blocks = blocks + [("p", "Il servizio di Sport&notizie è su alanews.it/player/?id=7&region=it&copy=1 "
+                                     "e in R&amp;D, la rubrica di Ricerca & Sviluppo.")]
         self._count += 1
         return Article(
             post_id=10000 + i, slug=slug, title=title, subtitle=subtitle, author=author,
@@ -544,6 +637,12 @@ class Site:
             related=[], no_yoast=no_yoast, no_meta=no_meta, no_jnews_ld=no_jnews,
             date_style=style, shows_modified=shows_modified, video_kind=video_kind,
             related_style=related_style, empty_paragraph=(i % 13 == 6 and not video),
+            seo_plugin=seo_plugin, focus_keyword=title.split(":")[0].split(",")[0].split()[0].strip("“”"),
+            title_suffix=i % 3 == 1, template=template,
+            author_box={1: "jnews", 4: "molongui"}.get(i % 6) if author else None, callouts=i % 4 == 2,
+            featured_video=featured_video, video_ld=featured_video and i % 36 == 0,
+            caption_style={1: "figcaption", 3: "featured_caption"}.get(i % 5, "wp"), entities=entities,
+            stray_byte=i % 10 == 6 and any("’" in text for kind, text in blocks if kind == "p"),
         )
 
     def _pick_related(self, chrono: list[Article], i: int) -> list[int]:

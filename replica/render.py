@@ -1,4 +1,18 @@
-"""HTML of the replica: JNews/WordPress markup as described in ALANEWS.md."""
+"""HTML of the replica: JNews/WordPress markup as described in ALANEWS.md.
+
+An article's variant flags (``replica.model``'s docstring lists them) choose its page's
+shape: the SEO plugin's head (Yoast's graph; All in One SEO's, whose JSON-LD dates carry
+the UTC clock time with the local offset while ``article:published_time`` is right; Rank
+Math's, whose ``keywords`` is the focus keyword and which writes ``article:section``), the
+theme's own JSON-LD as real JNews sites emit it (``"@type": "article"``, ``datePublished``
+in Rome local time and ``dateModified`` in GMT, both without an offset), titles ending in
+" - Alanews" in og:title and the graph's headline, JNews template 1, template 2 or a custom
+(Elementor) template, author boxes (JNews's after the content, Molongui's inside it),
+newsletter and comment call-outs in the content, the video post format's player in the
+featured slot (with a JSON-LD VideoObject on some), captions as ``p.wp-caption-text``,
+``figcaption`` or ``.featured_caption``, text with ``&`` escapes, and (in the served bytes,
+:func:`article_bytes`) one stray windows-1252 byte.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -341,7 +355,7 @@ def _yoast_graph(a: Article, base: str) -> str:
     art = {"@type": "NewsArticle", "@id": url + "#article", "isPartOf": {"@id": url}}
     if a.author:
         art["author"] = {"name": a.author, "@id": _person_id(base, a.author)}
-    art.update({"headline": a.title, "datePublished": utc_iso(a.published), "dateModified": utc_iso(a.modified),
+    art.update({"headline": _headline(a), "datePublished": utc_iso(a.published), "dateModified": utc_iso(a.modified),
                 "mainEntityOfPage": {"@id": url},
                 "wordCount": sum(len(x.split()) for _, x in a.blocks), "commentCount": 0,
                 "publisher": {"@id": base + "/#organization"}})
@@ -401,6 +415,63 @@ def _yoast_graph(a: Article, base: str) -> str:
             + json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "</script>")
 
 
+def _headline(a: Article) -> str:
+    return f"{a.title} - {SITE_NAME}" if a.title_suffix else a.title
+
+
+def _aioseo_graph(a: Article, base: str) -> str:
+    """All in One SEO's graph: its dates the UTC clock time labelled with the Rome offset (wrong)."""
+    url = a.url(base)
+    wrong = lambda d: d.astimezone(UTC).replace(tzinfo=None).isoformat() + d.strftime("%z")[:3] + ":" + d.strftime("%z")[3:]
+    art = {"@type": "NewsArticle", "@id": url + "#newsarticle", "name": _headline(a), "headline": _headline(a),
+           "publisher": {"@id": base + "/#organization"}, "datePublished": wrong(a.published),
+           "dateModified": wrong(a.modified), "inLanguage": "it-IT", "mainEntityOfPage": {"@id": url + "#webpage"},
+           "isPartOf": {"@id": url + "#webpage"}, "articleSection": ", ".join([a.category, *a.tags])}
+    graph = [art]
+    if a.author:
+        art["author"] = {"@id": f"{base}/author/{a.author_slug}/#author"}
+        graph.append({"@type": "Person", "@id": f"{base}/author/{a.author_slug}/#author",
+                      "url": f"{base}/author/{a.author_slug}/", "name": a.author})
+    graph += [{"@type": "WebPage", "@id": url + "#webpage", "url": url, "name": f"{a.title} - {SITE_NAME}",
+               "inLanguage": "it-IT", "datePublished": wrong(a.published), "dateModified": wrong(a.modified)},
+              {"@type": "WebSite", "@id": base + "/#website", "url": base + "/", "name": SITE_NAME,
+               "inLanguage": "it-IT"}]
+    return ('<script type="application/ld+json" class="aioseo-schema">'
+            + json.dumps({"@context": "https://schema.org", "@graph": graph}, separators=(",", ":")).replace("/", "\\/")
+            + "</script>")
+
+
+def _rank_math_graph(a: Article, base: str) -> str:
+    """Rank Math's graph: right dates (Rome, with offset); ``keywords`` is the focus keyword."""
+    url = a.url(base)
+    art = {"@type": "NewsArticle", "headline": _headline(a), "keywords": a.focus_keyword,
+           "datePublished": a.published.isoformat(), "dateModified": a.modified.isoformat(),
+           "articleSection": a.category, "publisher": {"@id": base + "/#organization", "name": SITE_NAME},
+           "description": a.subtitle or a.excerpt(30), "name": _headline(a), "@id": url + "#richSnippet",
+           "isPartOf": {"@id": url + "#webpage"}, "inLanguage": "it-IT", "mainEntityOfPage": {"@id": url + "#webpage"}}
+    graph = [{"@type": ["Person", "Organization"], "@id": base + "/#person", "name": SITE_NAME},
+             {"@type": "WebSite", "@id": base + "/#website", "url": base, "name": SITE_NAME,
+              "publisher": {"@id": base + "/#person"}, "inLanguage": "it-IT"},
+             {"@type": "WebPage", "@id": url + "#webpage", "url": url, "name": f"{a.title} - {SITE_NAME}",
+              "datePublished": a.published.isoformat(), "dateModified": a.modified.isoformat(), "inLanguage": "it-IT"}]
+    if a.author:
+        art["author"] = {"@id": f"{base}/author/{a.author_slug}/", "name": a.author}
+        graph.append({"@type": "Person", "@id": f"{base}/author/{a.author_slug}/", "name": a.author,
+                      "url": f"{base}/author/{a.author_slug}/"})
+    graph.append(art)
+    return ('<script type="application/ld+json" class="rank-math-schema">'
+            + json.dumps({"@context": "https://schema.org", "@graph": graph}, ensure_ascii=False, separators=(",", ":"))
+            + "</script>")
+
+
+def _video_ld(a: Article, base: str) -> str:
+    video = {"@context": "https://schema.org", "@type": "VideoObject", "name": a.title,
+             "description": a.subtitle or a.excerpt(30), "uploadDate": a.published.isoformat(),
+             "thumbnailUrl": a.image_url(base) or f"{base}/wp-content/themes/jnews/assets/img/jeg-empty.png"}
+    video["embedUrl" if a.video_kind == "iframe" else "contentUrl"] = a.video_src(base)
+    return '<script type="application/ld+json">' + json.dumps(video, ensure_ascii=False) + "</script>"
+
+
 def _jnews_ld(a: Article, base: str) -> str:
     url = a.url(base)
     loc = lambda d: d.strftime("%Y-%m-%d %H:%M:%S")
@@ -411,9 +482,11 @@ def _jnews_ld(a: Article, base: str) -> str:
     web = {"@context": "http://schema.org", "@type": "WebSite", "@id": base + "/#website", "url": base + "/",
            "name": SITE_NAME, "potentialAction": {"@type": "SearchAction", "target": base + "/?s={search_term_string}",
                                                   "query-input": "required name=search_term_string"}}
-    art = {"@context": "http://schema.org", "@type": "NewsArticle",
+    gmt = lambda d: d.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    # as real JNews sites emit it: lower-case type, published in local time, modified in GMT, no offsets
+    art = {"@context": "http://schema.org", "@type": "article",
            "mainEntityOfPage": {"@type": "WebPage", "@id": url},
-           "dateCreated": loc(a.published), "datePublished": loc(a.published), "dateModified": loc(a.modified),
+           "dateCreated": loc(a.published), "datePublished": loc(a.published), "dateModified": gmt(a.modified),
            "url": url, "headline": a.title, "name": a.title,
            "articleBody": "".join(f"<{k}>{x}</{k}>\n" for k, x in a.blocks), "articleSection": a.category}
     if a.image:
@@ -472,6 +545,87 @@ def _related_article(a: Article, base: str, href: str) -> str:
             f'</div>\n</article>')
 
 
+def _player(a: Article, base: str) -> str:
+    """The video's player: a YouTube iframe, or a <video> with its <source>."""
+    if a.video_kind == "iframe":
+        return (f'<div class="jeg_video_container jeg_video_content">'
+                f'<iframe title="{a_(a.title)}" width="500" height="281" src="{a.video_src(base)}" frameborder="0" '
+                f'allow="accelerometer; autoplay; clipboard-write; encrypted-media; gyroscope; picture-in-picture; web-share" '
+                f'referrerpolicy="strict-origin-when-cross-origin" allowfullscreen></iframe></div>')
+    return (f'<video class="wp-video-shortcode" id="video-{a.post_id}-1" width="640" height="360" preload="metadata" '
+            f'controls="controls"><source type="video/mp4" src="{a.video_src(base)}" /></video>')
+
+
+def _bio(a: Article) -> str:
+    return f"{a.author} scrive di attualità per {SITE_NAME} dal 2019. Segue cronaca, politica & esteri."
+
+
+def _jnews_author_box(a: Article, base: str) -> str:
+    av = hashlib.md5(a.author.encode()).hexdigest()
+    return (f'<div class="jeg_authorbox"><div class="jeg_author_image"><img alt=\'{a_(a.author)}\' '
+            f'src=\'https://secure.gravatar.com/avatar/{av}?s=80&#038;d=mm&#038;r=g\' class=\'avatar avatar-80 photo\' '
+            f'height=\'80\' width=\'80\'/></div><div class="jeg_author_content"><h3 class="jeg_author_name">'
+            f'<a href="{base}/author/{a.author_slug}/">{t(a.author)}</a></h3><p class="jeg_author_desc">{t(_bio(a))}</p>'
+            f'<div class="jeg_author_socials"><a href="https://twitter.com/alanews" class="twitter"><i class="fa fa-twitter"></i></a>'
+            f'</div></div></div>')
+
+
+def _molongui_box(a: Article, base: str, other: Article) -> str:
+    """Molongui's author box, as the plugin puts it inside the content, with the author's other posts."""
+    return (f'<div class="m-a-box " data-box-layout="slim" data-box-position="below" data-multiauthor="false">'
+            f'<div class="m-a-box-container"><div class="m-a-box-tab m-a-box-content m-a-box-profile">'
+            f'<div class="m-a-box-content-middle"><div class="m-a-box-item m-a-box-data">'
+            f'<div class="m-a-box-name"><h5 itemprop="name"><a href="{base}/author/{a.author_slug}/">{t(a.author)}</a></h5></div>'
+            f'<div class="m-a-box-bio"><p>{t(_bio(a))}</p></div>'
+            f'<div class="m-a-box-related"><ul><li><a href="{other.url(base)}">{t(other.title)}</a></li></ul></div>'
+            f'</div></div></div></div></div>')
+
+
+def _callouts() -> str:
+    """A newsletter sign-up (Mailchimp for WordPress) and a "comment below" call-out inside the content."""
+    return ('<form id="mc4wp-form-1" class="mc4wp-form mc4wp-form-77" method="post"><div class="mc4wp-form-fields">'
+            '<p>Iscriviti alla newsletter di Alanews: le notizie del giorno ogni mattina.</p>'
+            '<p><input type="email" name="EMAIL" placeholder="La tua email" required /></p>'
+            '<p><input type="submit" value="Iscriviti" /></p></div></form>\n'
+            '<div class="comment-callout"><p>E tu cosa ne pensi? Scrivilo nei commenti qui sotto.</p></div>')
+
+
+def _elementor_widget(name: str, inner: str) -> str:
+    return (f'<div class="elementor-element elementor-widget elementor-widget-{name}_elementor" '
+            f'data-widget_type="{name}_elementor.default"><div class="elementor-widget-container">{inner}</div></div>\n')
+
+
+def _custom_template(a: Article, base: str, site: Site, breadcrumbs: str, header: str, featured: str,
+                     entry_content: str, tags: str, author_box: str, rel: str) -> str:
+    """The post laid out by a custom (Elementor-built) JNews template: every part a block of its own."""
+    top = (_elementor_widget("jnews_post_breadcrumb", f'<div class="jeg_custom_breadcrumb_wrapper ">{breadcrumbs}</div>')
+           + header)
+    main = (_elementor_widget("jnews_post_feature", f'<div class="jeg_custom_featured_wrapper ">{featured}</div>')
+            + _elementor_widget("jnews_post_content", f'<div class="jeg_custom_content_wrapper ">{entry_content}</div>')
+            + (_elementor_widget("jnews_post_tag", f'<div class="jeg_custom_tag_wrapper ">{tags}</div>') if tags else "")
+            + _elementor_widget("jnews_post_author", author_box)
+            + _elementor_widget("jnews_post_related", f'<div class="jeg_custom_related_wrapper ">{rel}</div>'))
+    section = '<section class="elementor-section elementor-top-section"><div class="elementor-container">'
+    return (f'<div class="elementor elementor-{9000 + len(CATEGORIES)}" data-elementor-type="wp-post">\n'
+            f'{section}<div class="elementor-column elementor-col-100"><div class="elementor-widget-wrap">\n{top}'
+            f'</div></div></div></section>\n'
+            f'{section}<div class="elementor-column elementor-col-66"><div class="elementor-widget-wrap">\n{main}'
+            f'</div></div>\n<div class="elementor-column elementor-col-33">{sidebar(site, base)}</div></div></section>\n'
+            f'</div>\n')
+
+
+def article_bytes(a: Article, page: str) -> bytes:
+    """The article's page as served: UTF-8, and with ``stray_byte`` one windows-1252 byte in it
+    (the body's first ’ as the byte 0x92, as when a post is pasted from an old editor)."""
+    data = page.encode("utf-8")
+    if a.stray_byte:
+        start = data.find(b'class="content-inner')
+        at = data.find(b"&#8217;", start) if start >= 0 else -1
+        if at >= 0:
+            data = data[:at] + b"\x92" + data[at + len(b"&#8217;"):]
+    return data
+
+
 def render_article(site: Site, a: Article, base_url: str) -> str:
     base = base_url.rstrip("/")
     url = a.url(base)
@@ -483,16 +637,18 @@ def render_article(site: Site, a: Article, base_url: str) -> str:
          '<meta name="robots" content="index, follow, max-image-preview:large, max-snippet:-1, max-video-preview:-1" />',
          f'<link rel="canonical" href="{url}" />',
          '<meta property="og:locale" content="it_IT" />', '<meta property="og:type" content="article" />',
-         f'<meta property="og:title" content="{a_(a.title)}" />', f'<meta property="og:description" content="{a_(desc)}" />',
+         f'<meta property="og:title" content="{a_(_headline(a))}" />', f'<meta property="og:description" content="{a_(desc)}" />',
          f'<meta property="og:url" content="{url}" />', '<meta property="og:site_name" content="Alanews" />']
     if not a.no_meta:
         h += ['<meta property="article:publisher" content="https://www.facebook.com/alanews.it" />',
               f'<meta property="article:published_time" content="{utc_iso(a.published)}" />',
               f'<meta property="article:modified_time" content="{utc_iso(a.modified)}" />']
+        if not a.no_yoast and a.seo_plugin == "rankmath":
+            h.append(f'<meta property="article:section" content="{a_(a.category)}" />')
     if img_full:
         h += [f'<meta property="og:image" content="{img_full}" />', '<meta property="og:image:width" content="1200" />',
               '<meta property="og:image:height" content="675" />', '<meta property="og:image:type" content="image/jpeg" />']
-    if a.video_url:
+    if a.video_url and not a.featured_video:
         h.append(f'<meta property="og:video" content="{a_(a.video_src(base))}" />')
     if a.author:
         h.append(f'<meta name="author" content="{a_(a.author)}" />')
@@ -502,13 +658,16 @@ def render_article(site: Site, a: Article, base_url: str) -> str:
     h += ['<meta name="twitter:label2" content="Tempo di lettura stimato" />',
           f'<meta name="twitter:data2" content="{max(1, sum(len(x.split()) for _, x in a.blocks) // 200)} minuti" />']
     if not a.no_yoast:
-        h.append(_yoast_graph(a, base))
+        h.append({"yoast": _yoast_graph, "aioseo": _aioseo_graph, "rankmath": _rank_math_graph}[a.seo_plugin](a, base))
+    if a.video_url and a.video_ld:
+        h.append(_video_ld(a, base))
     h.append(f"<link rel='shortlink' href='{base}/?p={a.post_id}' />")
     h.append(f'<link rel="alternate" type="application/json+oembed" href="{base}/wp-json/oembed/1.0/embed?url={a_(url)}" />')
     head = "\n".join(h)
     fmt = "video" if a.video_kind else "standard"
     body_class = (f"post-template-default single single-post postid-{a.post_id} single-format-{fmt} "
-                  f"jeg_toggle_light jeg_single_tpl_1 jnews jsc_normal wpb-js-composer js-comp-ver-6.7.0 vc_responsive")
+                  f"jeg_toggle_light {'jeg_single_custom' if a.template == 'custom' else 'jeg_single_tpl_' + a.template} "
+                  f"jnews jsc_normal wpb-js-composer js-comp-ver-6.7.0 vc_responsive")
     # ---- breadcrumbs
     parts = a.category_path.split("/")
     crumbs = [f'<span><a href="{base}/">Home</a></span>']
@@ -532,23 +691,41 @@ def render_article(site: Site, a: Article, base_url: str) -> str:
     cats += [f'<a href="{cat_url(base, p)}" rel="category tag">{t(CATEGORIES[p])}</a>' for p in a.listed_in]
     meta.append(f'\t\t\t\t\t<div class="jeg_meta_category">\n\t\t\t\t<span><span class="meta_text">in</span>\n\t\t\t\t\t'
                 + ", ".join(cats) + '\t\t\t\t</span>\n\t\t\t</div>')
-    meta.append('\t\t\t</div>\n\n\t<div class="meta_right">\n\t\t\t\t\t\t\t<div class="jeg_meta_comment"><a href="'
-                + url + '#comments"><i class="fa fa-comment-o"></i> 0 </a></div>\n\t\t\t</div>\n</div>\n</div>')
+    meta_right = ('\t<div class="meta_right">\n\t\t\t\t\t\t\t<div class="jeg_meta_comment"><a href="'
+                  + url + '#comments"><i class="fa fa-comment-o"></i> 0 </a></div>\n\t\t\t</div>')
+    meta.append('\t\t\t</div>\n\n' + meta_right + '\n</div>\n</div>')
     entry_header = (f'<div class="entry-header">\n\t<h1 class="jeg_post_title">{t(a.title)}</h1>\n'
                     + (f'\t<h2 class="jeg_post_subtitle">{t(a.subtitle)}</h2>\n' if a.subtitle else "")
                     + "\n".join(meta) + '\n</div>')
-    # ---- featured image
+    # a custom (Elementor) template: title, subtitle and byline in blocks of their own, no .entry-header
+    custom_header = (_elementor_widget("jnews_post_title", f'<div class="jeg_custom_title_wrapper ">'
+                                       f'<h1 class="jeg_post_title">{t(a.title)}</h1></div>')
+                     + (_elementor_widget("jnews_post_subtitle", f'<div class="jeg_custom_subtitle_wrapper ">'
+                                          f'<h2 class="jeg_post_subtitle">{t(a.subtitle)}</h2></div>') if a.subtitle else "")
+                     + _elementor_widget("jnews_post_meta", '<div class="jeg_post_meta jeg_custom_meta_wrapper ">'
+                                         '<div class="meta_left">' + "\n".join(meta[1:-1]) + '</div>' + meta_right
+                                         + '</div>'))
+    # ---- featured image (or, in the video post format, the player)
     featured = ""
-    if a.image:
+    if a.video_url and a.featured_video:
+        featured = ('<div class="jeg_featured featured_video"><div class="jeg_featured_video_wrapper">'
+                    + _player(a, base) + '</div></div>')
+    elif a.image:
         cap = a.image[1]
-        featured = (f'<div  class="jeg_featured featured_image "><a href="{img_full}">'
-                    f'<div class="thumbnail-container animate-lazy" style="padding-bottom:50%">'
-                    f'<img width="750" height="375" src="{base}/wp-content/themes/jnews/assets/img/jeg-empty.png" '
-                    f'class="attachment-jnews-750x375 size-jnews-750x375 lazyload wp-post-image" alt="{a_(cap or a.title)}" '
-                    f'decoding="async" fetchpriority="high" data-src="{a.image_sized(base, "750x375")}" data-sizes="auto" '
-                    f'data-srcset="{a.image_sized(base, "750x375")} 750w, {a.image_sized(base, "360x180")} 360w, '
-                    f'{a.image_sized(base, "1140x570")} 1140w" data-expand="700" /></div></a>'
-                    + (f'<p class="wp-caption-text">{t(cap)}</p>' if cap else "") + '</div>')
+        img = (f'<a href="{img_full}">'
+               f'<div class="thumbnail-container animate-lazy" style="padding-bottom:50%">'
+               f'<img width="750" height="375" src="{base}/wp-content/themes/jnews/assets/img/jeg-empty.png" '
+               f'class="attachment-jnews-750x375 size-jnews-750x375 lazyload wp-post-image" alt="{a_(cap or a.title)}" '
+               f'decoding="async" fetchpriority="high" data-src="{a.image_sized(base, "750x375")}" data-sizes="auto" '
+               f'data-srcset="{a.image_sized(base, "750x375")} 750w, {a.image_sized(base, "360x180")} 360w, '
+               f'{a.image_sized(base, "1140x570")} 1140w" data-expand="700" /></div></a>')
+        if cap and a.caption_style == "figcaption":
+            featured = f'<div  class="jeg_featured featured_image "><figure>{img}<figcaption>{t(cap)}</figcaption></figure></div>'
+        elif cap and a.caption_style == "featured_caption":
+            featured = f'<div  class="jeg_featured featured_image ">{img}</div><div class="featured_caption">{t(cap)}</div>'
+        else:
+            featured = (f'<div  class="jeg_featured featured_image ">{img}'
+                        + (f'<p class="wp-caption-text">{t(cap)}</p>' if cap else "") + '</div>')
     # ---- content
     others = [site.by_id[p] for p in a.related]
     inline_rel = others[:2] if a.post_id % 2 else others[:3]
@@ -566,17 +743,12 @@ def render_article(site: Site, a: Article, base_url: str) -> str:
                   f'<script>var jnews_module_{a.post_id}_1_x = {{"header_icon":"","first_title":"Leggi anche","number_post":"2","post_offset":0}};</script>\n'
                   '</div>\n</div>\n</div>')
     content = []
-    if a.video_kind == "iframe":
+    if a.video_kind == "iframe" and not a.featured_video:
         content.append(f'<figure class="wp-block-embed is-type-video is-provider-youtube wp-block-embed-youtube wp-embed-aspect-16-9 wp-has-aspect-ratio">'
-                       f'<div class="wp-block-embed__wrapper">\n<div class="jeg_video_container jeg_video_content">'
-                       f'<iframe title="{a_(a.title)}" width="500" height="281" src="{a.video_src(base)}" frameborder="0" '
-                       f'allow="accelerometer; autoplay; clipboard-write; encrypted-media; gyroscope; picture-in-picture; web-share" '
-                       f'referrerpolicy="strict-origin-when-cross-origin" allowfullscreen></iframe></div>\n</div></figure>')
-    elif a.video_kind == "video":
-        src = a.video_src(base)
+                       f'<div class="wp-block-embed__wrapper">\n{_player(a, base)}\n</div></figure>')
+    elif a.video_kind == "video" and not a.featured_video:
         content.append(f'<div style="width: 640px;" class="wp-video"><!--[if lt IE 9]><script>document.createElement(\'video\');</script><![endif]-->\n'
-                       f'<video class="wp-video-shortcode" id="video-{a.post_id}-1" width="640" height="360" preload="metadata" controls="controls">'
-                       f'<source type="video/mp4" src="{src}" /></video></div>')
+                       f'{_player(a, base)}</div>')
     n_p = 0
     for kind, text in a.blocks:
         if kind == "p":
@@ -596,6 +768,10 @@ def render_article(site: Site, a: Article, base_url: str) -> str:
             content.append(f"<h2>{t(text)}</h2>")
     if not a.blocks:
         content.append(_ad_inline(3456789000 + a.post_id))
+    if a.author and a.author_box == "molongui":
+        content.append(_molongui_box(a, base, others[0]))
+    if a.callouts:
+        content.append(_callouts())
     content.append(f'<script type="text/javascript">jnews_view_counter = {{ post_id: {a.post_id} }};</script>')
     if a.post_id % 4 == 0:
         content.append(_share(a, base, "bottom"))
@@ -603,11 +779,13 @@ def render_article(site: Site, a: Article, base_url: str) -> str:
     if a.tags:
         tags = ('<div class="jeg_post_tags"><span>Tags:</span> '
                 + "".join(f'<a href="{base}/tag/{_tag_slug(x)}/" rel="tag">{t(x)}</a>' for x in a.tags) + '</div>')
+    custom = a.template == "custom"
+    entry_content = (f'<div class="entry-content no-share">\n<div class="jeg_share_button share-float jeg_sticky_share clearfix share-monocrhome">'
+                     f'<div class="jeg_share_float_container"></div></div>\n'
+                     f'<div class="content-inner ">' + "\n".join(content) + ("" if custom else f'\n{tags}') + '\n</div>\n</div>')
     entry = (f'<div class="jeg_share_top_container">{_share(a, base, "top")}</div>\n'
              f'<div class="jeg_ad jeg_article jnews_content_top_ads "><div class=\'ads-wrapper  \'></div></div>\n'
-             f'<div class="entry-content no-share">\n<div class="jeg_share_button share-float jeg_sticky_share clearfix share-monocrhome">'
-             f'<div class="jeg_share_float_container"></div></div>\n'
-             f'<div class="content-inner ">' + "\n".join(content) + f'\n{tags}\n</div>\n</div>')
+             + entry_content)
     # ---- prev / next (site-wide chronology)
     idx = site.position[a.post_id]
     newer = site.articles[idx - 1] if idx > 0 else None
@@ -634,15 +812,23 @@ def render_article(site: Site, a: Article, base_url: str) -> str:
            f'"sort_by":"latest","pagination_mode":"disable"}};</script>\n</div></div>')
     comments = (f'<div class="jnews_comment_container"><div id="respond" class="comment-respond">\n'
                 f'<h3 id="reply-title" class="comment-reply-title">Leave a Reply</h3></div></div>')
-    main = (f'<div class="post-wrapper">\n<div class="post-wrap" >\n<div class="jeg_main ">\n<div class="jeg_container">\n'
+    author_box = (f'<div class="jnews_author_box_container ">'
+                  + (_jnews_author_box(a, base) if a.author and a.author_box == "jnews" else "") + '</div>')
+    # template 1: breadcrumbs and header inside the main column; template 2: before the row that holds it
+    before_row, in_column = ("", f'{breadcrumbs}\n{entry_header}\n') if a.template == "1" else \
+        (f'{breadcrumbs}\n{entry_header}\n', "")
+    column = (f'<div class="row">\n<div class="jeg_main_content col-md-8">\n<div class="jeg_inner_content">\n'
+              f'{in_column}{featured}\n{entry}\n'
+              f'<div class="jeg_ad jeg_article jnews_content_bottom_ads "><div class=\'ads-wrapper  \'></div></div>\n'
+              + "\n".join(pn) + f'\n{author_box}\n{rel}\n'
+              f'<div class="jnews_popup_post_container"></div>\n{comments}\n</div>\n</div>\n'
+              f'{sidebar(site, base)}\n</div>\n')
+    if custom:
+        column = _custom_template(a, base, site, breadcrumbs, custom_header, featured, entry_content, tags, author_box, rel)
+    main = (f'<div class="post-wrapper">\n<div class="post-wrap" >\n<div class="jeg_main {"jeg_single_custom" if custom else ""}">\n<div class="jeg_container">\n'
             f'<div class="jeg_content jeg_singlepage">\n<div class="container">\n'
             f'<div class="jeg_ad jeg_article jnews_article_top_ads">\n<div class=\'ads-wrapper  \'></div></div>\n'
-            f'<div class="row">\n<div class="jeg_main_content col-md-8">\n<div class="jeg_inner_content">\n'
-            f'{breadcrumbs}\n{entry_header}\n{featured}\n{entry}\n'
-            f'<div class="jeg_ad jeg_article jnews_content_bottom_ads "><div class=\'ads-wrapper  \'></div></div>\n'
-            + "\n".join(pn) + f'\n<div class="jnews_author_box_container "></div>\n{rel}\n'
-            f'<div class="jnews_popup_post_container"></div>\n{comments}\n</div>\n</div>\n'
-            f'{sidebar(site, base)}\n</div>\n</div>\n</div>\n</div>\n</div>\n</div>\n</div>')
+            f'{before_row if not custom else ""}{column}</div>\n</div>\n</div>\n</div>\n</div>\n</div>')
     tail_ld = "" if a.no_jnews_ld else _jnews_ld(a, base)
     return _doc(head, body_class, main, base, site, a.post_id, tail_ld)
 

@@ -57,7 +57,7 @@ class Replica:
             if key in self.cache:
                 return self.cache[key]
         val = fn()
-        data = val.encode("utf-8") if isinstance(val, str) else None
+        data = val.encode("utf-8") if isinstance(val, str) else val  # bytes as they are; None: no page
         with self.lock:
             self.cache[key] = data
         return data
@@ -67,7 +67,8 @@ class Replica:
             a = self.site.by_path.get(path)
         if a is None:
             return None
-        return self._cached(("a", path), lambda: self._themed(a, render.render_article(self.site, a, self.base_url)))
+        return self._cached(("a", path), lambda: render.article_bytes(
+            a, self._themed(a, render.render_article(self.site, a, self.base_url))))
 
     def _themed(self, a, html: str) -> str:
         drifted = self.theme == "drifted" and a.post_id % self.drifted_every == 0

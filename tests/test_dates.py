@@ -141,8 +141,43 @@ FALLBACK_CASES = [
     ("11 dicembre, 2025", "2025-12-11"),
     ("11.12.25", "2025-12-11"),
     ("Dec 11, 2025 10:32 am", "2025-12-11T10:32:00+01:00"),
-    ("2 mesi fa", "2025-11-02"),
+    ("April 21, 2022 6:46 pm", "2022-04-21T18:46:00+02:00"),
+    # a zone the fast path does not convert: dateparser's conversion, not the wall time
+    ("31 ott 2021 23:37:13 EST", "2021-11-01T05:37:13+01:00"),
 ]
+
+# What the text says is never dropped: a zone or offset after the time, am/pm (issue 15, point 11).
+ZONES_AND_HALVES = [
+    ("31 ott 2021 23:37:13 UTC", "2021-11-01T00:37:13+01:00"),
+    ("11 Dicembre 2025 1:32 pm", "2025-12-11T13:32:00+01:00"),
+    ("11 Dicembre 2025 - 1:32 p.m.", "2025-12-11T13:32:00+01:00"),
+    ("11 Dicembre 2025 12:05 am", "2025-12-11T00:05:00+01:00"),
+    ("11 Dicembre 2025 12:05 PM", "2025-12-11T12:05:00+01:00"),
+    ("11 Dicembre 2025 9:05 AM", "2025-12-11T09:05:00+01:00"),
+    ("21/04/2022 6:46 pm", "2022-04-21T18:46:00+02:00"),
+    ("11 Dicembre 2025 10:32 GMT", "2025-12-11T11:32:00+01:00"),
+    ("11/12/2025 10:32 GMT+1", "2025-12-11T10:32:00+01:00"),
+    ("11 Luglio 2025 - 10:32 UTC+02:00", "2025-07-11T10:32:00+02:00"),
+    ("11 Dicembre 2025 10:32 +0000", "2025-12-11T11:32:00+01:00"),
+    ("11 Luglio 2025 10:32 -04:00", "2025-07-11T16:32:00+02:00"),
+    ("11 Dicembre 2025 10:32 CET", "2025-12-11T10:32:00+01:00"),
+    ("11 Luglio 2025 10:32 CEST", "2025-07-11T10:32:00+02:00"),
+    ("11 Dicembre 2025 10:32 CEST", "2025-12-11T09:32:00+01:00"),
+    ("ieri alle 10:32 UTC", "2026-01-01T11:32:00+01:00"),
+    ("2025-12-11 09:15:00 UTC", "2025-12-11T10:15:00+01:00"),
+    ("2025-12-11T09:15:00 GMT", "2025-12-11T10:15:00+01:00"),
+    # byline dates as other JNews sites show them: numeric, or localised with a time
+    ("21/04/2022", "2022-04-21"),
+    ("21 aprile 2022, 18:46", "2022-04-21T18:46:00+02:00"),
+    # relative to the fetch time: half an hour
+    ("mezz'ora fa", "2026-01-02T00:00:00+01:00"),
+    ("mezz’ora fa", "2026-01-02T00:00:00+01:00"),
+    ("mezzora fa", None),  # not Italian: unreadable rather than guessed
+    ("half an hour ago", "2026-01-02T00:00:00+01:00"),
+]
+
+# Relative text that names no day gives None: no day is invented (the next source gives the field).
+NO_DAY = ["2 mesi fa", "un mese fa", "un anno fa", "3 anni fa", "2 months ago", "a year ago", "il mese scorso"]
 
 BAD_INPUT = [
     "",
@@ -166,6 +201,9 @@ BAD_INPUT = [
     "11 Pippo 2025",
     "x" * 10_000,
     "11 Dicembre 2025 " * 600,
+    "11 Dicembre 2025 13:32 pm",
+    "11 Dicembre 2025 0:32 am",
+    "11 Dicembre 2025 10:32 +2500",
 ]
 
 
@@ -176,6 +214,16 @@ BAD_INPUT = [
 )
 def test_normalise_date(text, expected):
     assert normalise_date(text, now=FIXED_NOW) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), ZONES_AND_HALVES)
+def test_zone_offset_and_am_pm_are_honoured(text, expected):
+    assert normalise_date(text, now=FIXED_NOW) == expected
+
+
+@pytest.mark.parametrize("text", NO_DAY)
+def test_relative_text_without_a_day_invents_none(text):
+    assert normalise_date(text, now=FIXED_NOW) is None
 
 
 @pytest.mark.parametrize("text", BAD_INPUT)

@@ -32,6 +32,38 @@ def test_wrong_declared_charset_is_read_right(declared, sent):
     assert stats.values == {"alanews/charset/fixed": 1}
 
 
+STRAY = ("<html><head><meta charset='{}'></head><body><h1 class='jeg_post_title'>Perché la città è più bella</h1>"
+         "<p>Tutti d{}accordo: {} il prezzo</p></body></html>")
+
+
+@pytest.mark.parametrize("declared, stray, read", [
+    ("utf-8", b"\x92", "’"),  # a pasted windows-1252 apostrophe (the issue's example)
+    ("utf-8", b"\x80", "€"),  # a windows-1252 euro sign
+    ("utf-8", b"\x81", "\ufffd"),  # a byte windows-1252 leaves undefined
+    ("iso-8859-1", b"\x92", "’"),  # UTF-8 with a stray byte, declared Latin-1
+])
+def test_a_stray_byte_damages_one_character_not_the_page(declared, stray, read):
+    stats = Stats()
+    body = STRAY.format(declared, "{}", "{}").encode("utf-8").replace(b"{}", stray, 1).replace(b"{}", "€".encode(), 1)
+    response = HtmlResponse("https://www.alanews.it/x/", body=body,
+                            headers={"Content-Type": f"text/html; charset={declared}"})
+    fixed = CharsetMiddleware(stats).process_response(None, response)
+    assert f"Perché la città è più bella</h1><p>Tutti d{read}accordo: € il prezzo" in fixed.text
+    assert fixed.body.decode("utf-8") == fixed.text  # the body handed on is clean UTF-8
+    assert stats.values == {"alanews/charset/repaired": 1}
+
+
+@pytest.mark.parametrize("sent", ["cp1252", "latin-1"])
+def test_a_page_really_in_a_single_byte_charset_declared_utf8_is_still_read_whole_in_it(sent):
+    stats = Stats()
+    text = STRAY.format("utf-8", "'" if sent == "latin-1" else "’", "£")
+    response = HtmlResponse("https://www.alanews.it/x/", body=text.encode(sent),
+                            headers={"Content-Type": "text/html; charset=utf-8"})
+    fixed = CharsetMiddleware(stats).process_response(None, response)
+    assert fixed.text == text
+    assert stats.values == {"alanews/charset/fixed": 1}
+
+
 @pytest.mark.parametrize("declared, sent", [("utf-8", "utf-8"), ("iso-8859-1", "latin-1")])
 def test_right_charset_is_left_alone(declared, sent):
     response = HtmlResponse("https://www.alanews.it/x/", body=TEXT.format(declared).encode(sent))

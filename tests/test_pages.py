@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from datetime import datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
+from alanews.middlewares import CharsetMiddleware
 from alanews.pages.article import ArticlePage
 from alanews.pages.listing import ListingPage
 
@@ -20,22 +22,41 @@ ARTICLE_FIELDS = [
 ]
 
 
-def _saved(name: str):
+class Stats(dict):
+    """Counts like Scrapy's stats collector."""
+
+    def inc_value(self, key, count=1):
+        self[key] = self.get(key, 0) + count
+
+
+def _served(url: str, body: bytes, stats: Stats | None = None) -> HtmlResponse:
+    """A saved page as the crawl's downloader middlewares hand it to the spider: in its real charset."""
+    response = HtmlResponse(url=url, body=body, headers={"Content-Type": "text/html; charset=UTF-8"})
+    return CharsetMiddleware(Stats() if stats is None else stats).process_response(None, response)
+
+
+def _saved(name: str, stats: Stats | None = None):
     spec = json.loads((FIXTURES / f"{name}.json").read_text("utf-8"))
-    html = (FIXTURES / f"{name}.html").read_bytes()
-    response = HtmlResponse(url=spec["fetched_url"], body=html, encoding="utf-8")
+    response = _served(spec["fetched_url"], (FIXTURES / f"{name}.html").read_bytes())
     base = spec.get("base_url", "https://www.alanews.it")
     page = ArticlePage(response, base, now=datetime.fromisoformat(spec["now"]))
-    return page.to_item(), spec["expected"]
+    return page.to_item(stats), spec["expected"]
 
 
 SAVED = sorted(p.stem for p in FIXTURES.glob("*.json"))
 
 
+@functools.lru_cache(maxsize=None)
+def _saved_once(name: str):
+    """Read once for the 16 field tests of a page."""
+    item, expected = _saved(name)
+    return dict(item), expected
+
+
 @pytest.mark.parametrize("field", ARTICLE_FIELDS)
 @pytest.mark.parametrize("name", SAVED)
 def test_saved_article_page_field(name, field):
-    item, expected = _saved(name)
+    item, expected = _saved_once(name)
     assert item[field] == expected[field]
 
 
@@ -98,8 +119,8 @@ def _replica_pages(n: int, drifted: bool = False):
         yield article.url("https://www.alanews.it"), render.drift_article(html) if drifted else html
 
 
-def _both_ways(url: str, html: str):
-    response = HtmlResponse(url=url, body=html.encode(), encoding="utf-8")
+def _both_ways(url: str, html: str | bytes):
+    response = _served(url, html if isinstance(html, bytes) else html.encode())
     now = datetime(2026, 11, 21, 12, 0).astimezone()
     region, whole = ArticlePage(response, "https://www.alanews.it", now), \
         ArticlePage(response, "https://www.alanews.it", now, region=False)
@@ -118,7 +139,7 @@ def test_post_region_gives_the_item_of_the_whole_page(drifted):
 @pytest.mark.parametrize("name", SAVED)
 def test_post_region_gives_the_item_of_the_whole_saved_page(name):
     spec = json.loads((FIXTURES / f"{name}.json").read_text("utf-8"))
-    page, from_region, from_whole = _both_ways(spec["fetched_url"], (FIXTURES / f"{name}.html").read_text("utf-8"))
+    page, from_region, from_whole = _both_ways(spec["fetched_url"], (FIXTURES / f"{name}.html").read_bytes())
     assert page.from_region
     assert from_region == from_whole
 
@@ -129,8 +150,11 @@ def _seed_html() -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("change, region_used", [
-    # no JNews main column: the whole page is read
-    (lambda html: html.replace("jeg_main_content", "main_column"), False),
+    # no JNews main column, breadcrumbs or post header: the whole page is read
+    (lambda html: html.replace("jeg_main_content", "main_column").replace("jeg_breadcrumbs", "crumbs")
+     .replace("entry-header", "post-header"), False),
+    # no main column, but the breadcrumbs and header before the content (as in template 2): the region
+    (lambda html: html.replace("jeg_main_content", "main_column"), True),
     # the post's content outside the main column (after the sidebar): the region lacks it
     (lambda html: html.replace('<div class="jeg_sidebar', '<div class="jeg_sidebar"></div><div class="x', 1)
      .replace('<div class="entry-content', '</div><div class="jeg_sidebar"></div><div class="entry-content', 1),
@@ -178,7 +202,8 @@ def test_a_page_read_whole_is_counted():
 
     url, html = _seed_html()
     stats = Stats()
-    ArticlePage(HtmlResponse(url=url, body=html.replace("jeg_main_content", "x").encode(), encoding="utf-8"),
+    no_layout = html.replace("jeg_main_content", "x").replace("jeg_breadcrumbs", "y").replace("entry-header", "z")
+    ArticlePage(HtmlResponse(url=url, body=no_layout.encode(), encoding="utf-8"),
                 "https://www.alanews.it").to_item(stats)
     ArticlePage(HtmlResponse(url=url, body=html.encode(), encoding="utf-8"), "https://www.alanews.it").to_item(stats)
     assert stats == {"alanews/article/whole_page": 1}
@@ -314,3 +339,175 @@ def test_parsed_pages_are_freed_without_the_cycle_collector():
         gc.garbage.clear()
         gc.enable()
     assert kept == []
+
+
+# --- issue 15: each kind once more, on a saved page changed by hand ------------------------------
+
+def _changed(name: str, change, now: str | None = None, stats: Stats | None = None) -> tuple[dict, dict]:
+    """The saved page ``name`` after ``change`` (bytes -> bytes), read; and its expected item."""
+    spec = json.loads((FIXTURES / f"{name}.json").read_text("utf-8"))
+    html = (FIXTURES / f"{name}.html").read_bytes()
+    changed = change(html)
+    assert changed != html
+    page = ArticlePage(_served(spec["fetched_url"], changed), "https://www.alanews.it",
+                       now=datetime.fromisoformat(now or spec["now"]))
+    return dict(page.to_item(stats)), spec["expected"]
+
+
+def _sub(old: str, new: str, count: int = 1):
+    def change(html: bytes) -> bytes:
+        assert old.encode() in html, old
+        return html.replace(old.encode(), new.encode(), count)
+    return change
+
+
+def _chain(*changes):
+    def change(html: bytes) -> bytes:
+        for one in changes:
+            html = one(html)
+        return html
+    return change
+
+
+def _cut(start: str, end: str, new: str = ""):
+    """The first stretch of the page from ``start`` to the end of the next ``end``, replaced by ``new``."""
+    def change(html: bytes) -> bytes:
+        first = html.index(start.encode())
+        last = html.index(end.encode(), first) + len(end)
+        return html[:first] + new.encode() + html[last:]
+    return change
+
+
+@pytest.mark.parametrize("change", [
+    # All in One SEO as seen on real pages: the UTC clock time labelled with the local offset
+    _sub('"datePublished":"2022-04-21T18:46:12-04:00","dateModified":"2022-04-22T07:05:00-04:00"',
+         '"datePublished":"2022-04-21T18:46:12+02:00","dateModified":"2022-04-22T07:05:00+02:00"'),
+    # the same graph written by Rank Math: any JSON-LD but Yoast's ranks below the article:* meta
+    _sub('class="aioseo-schema"', 'class="rank-math-schema-pro"'),
+])
+def test_article_meta_outranks_every_json_ld_but_yoasts(change):
+    item, expected = _changed("jnews-aioseo-dates-below-meta", change)
+    assert (item["published"], item["modified"]) == (expected["published"], expected["modified"]) == (
+        "2022-04-21T20:46:12+02:00", "2022-04-22T09:05:00+02:00")
+
+
+def test_theme_json_ld_dates_each_in_its_zone_and_types_in_any_case():
+    change = _chain(_sub('"@type":"article"', '"@type":"NEWSARTICLE"'),
+                    _sub('"datePublished":"2025-12-11 10:15:00","dateModified":"2025-12-11 09:42:31"',
+                         '"datePublished":"2025-07-03 18:05:00","dateModified":"2025-07-05 07:30:00"'))
+    item, _ = _changed("jnews-theme-jsonld-real-shape", change)
+    assert (item["published"], item["modified"]) == ("2025-07-03T18:05:00+02:00", "2025-07-05T09:30:00+02:00")
+
+
+@pytest.mark.parametrize("change", [
+    # the site's name known only from the WebSite node of the graph, another separator
+    _chain(_sub('<meta property="og:site_name" content="Alanews" />', ""),
+           _sub('festa” - Alanews"', 'festa” | Alanews"')),
+    # a suffix that is not the site's name: the h1 wins where the headline differs from it only by it
+    _sub('festa” - Alanews"', 'festa” – Alanews Video"'),
+])
+def test_a_headline_loses_a_site_name_suffix(change):
+    item, expected = _changed("jnews-title-site-suffix", change)
+    assert item["title"] == expected["title"] == "Roma, Stellantis: “È un giorno di festa”"
+
+
+@pytest.mark.parametrize("name, keywords_are_tags", [
+    # no tag links shown: Rank Math's focus keyword is still not a tag
+    ("jnews-rank-math-focus-keyword", False),
+    # no tag links shown: Yoast's keywords (the post's tags) stand in
+    ("jnews-title-site-suffix", True),
+])
+def test_json_ld_keywords_only_when_the_page_shows_no_tags(name, keywords_are_tags):
+    item, expected = _changed(name, _cut('<div class="jeg_post_tags">', "</div>"))
+    assert item["tags"] == (expected["tags"] if keywords_are_tags else [])
+    assert len(expected["tags"]) >= 2
+
+
+def test_category_from_json_ld_article_section_before_the_sites_table():
+    change = _chain(_sub('<meta property="article:section" content="Business" />', ""),
+                    _sub("</head>", '<script type="application/ld+json" class="aioseo-schema">{"@graph":[{"@type":'
+                         '"BlogPosting","headline":"H","articleSection":"Finanza, Borsa, Tassi"}]}</script></head>'))
+    item, _ = _changed("jnews-article-section-only", change)
+    assert item["category"] == "Finanza"
+
+
+def test_byline_in_a_custom_meta_block_outside_any_header():
+    """The issue's markup, exactly: a custom template's meta block with only the author."""
+    change = _cut('<div class="jeg_post_meta jeg_custom_meta_wrapper ">', "</div></div></div>",
+                  '<div class="jeg_custom_meta_wrapper"><div class="jeg_meta_author">'
+                  '<a href="/author/redazione/">Redazione</a></div></div></div>')
+    item, expected = _changed("jnews-custom-template", change)
+    assert (item["author"], item["published"], item["title"], item["body"]) == (
+        "Redazione", "2026-10-18", expected["title"], expected["body"])
+
+
+def test_author_boxes_newsletter_share_and_comment_call_outs_are_not_body():
+    boxes = ('<div class="jeg_authorbox"><div class="jeg_author_content"><h3 class="jeg_author_name"><a href="/a/">'
+             'Staff</a></h3><p class="jeg_author_desc">Scrive di esteri.</p></div></div>'
+             '<form class="mc4wp-form"><div class="mc4wp-form-fields"><p>Iscriviti alla newsletter</p></div></form>'
+             '<div class="addtoany_share_save_container"><p>Condividi</p></div>'
+             '<div class="comment-callout"><p>Dicci la tua nei commenti qui sotto.</p></div>')
+    item, expected = _changed("jnews-molongui-box-in-content",
+                              _sub('<div class="m-a-box"><h5>Staff Report</h5><p>Bio.</p><ul><li><a href="/x/">'
+                                   'Other post</a></li></ul></div>', boxes))
+    assert item["body"] == expected["body"]
+
+
+@pytest.mark.parametrize("change, video_url", [
+    # the player a <video> with its <source>
+    (_cut('<iframe title=', "</iframe>", '<video controls><source type="video/mp4" src="/wp-content/uploads/v.mp4" />'
+          '</video>'), "https://www.alanews.it/wp-content/uploads/v.mp4"),
+    # a JSON-LD VideoObject outranks the player
+    (_sub("</head>", '<script type="application/ld+json">{"@context":"https://schema.org","@type":"VideoObject",'
+          '"name":"V","contentUrl":"https://cdn.example/v.mp4"}</script></head>'), "https://cdn.example/v.mp4"),
+])
+def test_video_of_the_video_post_format(change, video_url):
+    item, _ = _changed("jnews-featured-slot-video", change)
+    assert item["video_url"] == video_url
+
+
+def test_caption_in_the_themes_own_block_under_the_featured_image():
+    change = _chain(_sub("<figure>", ""),
+                    _sub("<figcaption>Roma | ANSA/ETTORE FERRARI - alanews</figcaption></figure></div>",
+                         '</div><div class="featured_caption">Roma | ANSA/ETTORE FERRARI - alanews</div>'))
+    item, expected = _changed("jnews-figcaption", change)
+    assert item["image_caption"] == expected["image_caption"] == "Roma | ANSA/ETTORE FERRARI - alanews"
+
+
+def test_entities_in_the_caption_and_tags_decoded_once():
+    change = _chain(_sub("<figcaption>Roma | ANSA/ETTORE FERRARI - alanews", "<figcaption>Foto &amp;copy 2026 &amp;amp; ANSA"),
+                    _sub('rel="tag">', 'rel="tag">R&amp;D &amp;region=it '))
+    item, _ = _changed("jnews-figcaption", change)
+    assert item["image_caption"] == "Foto &copy 2026 &amp; ANSA"
+    assert item["tags"][0].startswith("R&D &region=it ")
+
+
+@pytest.mark.parametrize("byline, now, published", [
+    ("1 Novembre 2021 12:37 am", None, "2021-11-01T00:37:00+01:00"),
+    ("01/11/2021", None, "2021-11-01"),
+    ("1 novembre 2021, 00:37", None, "2021-11-01T00:37:00+01:00"),
+    # relative to the fetch time
+    ("mezz'ora fa", "2021-11-01T01:10:00+01:00", "2021-11-01T00:40:00+01:00"),
+    # names no day: the permalink's day, no invented one
+    ("2 mesi fa", None, "2021-11-01"),
+])
+def test_byline_dates_as_other_jnews_sites_write_them(byline, now, published):
+    item, _ = _changed("jnews-byline-date-utc", _sub("31 ott 2021 23:37:13 UTC", byline), now=now)
+    assert item["published"] == published
+
+
+def test_an_unreadable_lower_ranked_date_is_not_reported_when_a_higher_one_gave_the_field():
+    stats = Stats()
+    # the theme's JSON-LD gives both dates; the byline (ranked below) says nonsense
+    item, expected = _changed("jnews-theme-jsonld-real-shape", _sub("11 Dicembre 2025</a>", "31 Febbraio 2025</a>"),
+                              stats=stats)
+    assert (item["published"], item["modified"]) == (expected["published"], expected["modified"])
+    assert stats == {}
+    # Yoast's graph gives both dates; the theme's JSON-LD (ranked below) cannot be read
+    item, expected = _changed("jnews-title-site-suffix", _sub('"datePublished":"2026-11-02 11:36:00"',
+                                                               '"datePublished":"domani"'), stats=stats)
+    assert item["published"] == expected["published"] and stats == {}
+    # the highest source unreadable: reported once, the next one gives the field
+    _changed("jnews-theme-jsonld-real-shape", _sub('"datePublished":"2025-12-11 10:15:00"', '"datePublished":"x"'),
+             stats=stats)
+    assert stats == {"alanews/date/unreadable": 1}

@@ -5,7 +5,7 @@ from scrapy.exceptions import DropItem
 
 from alanews.items import Article
 from alanews.pipelines import DuplicatesPipeline
-from alanews.processors import canonical_url, clean_text, post_id
+from alanews.processors import canonical_url, clean_text, decode_entities, post_id
 from alanews.site import category_url, normalise_base_url, parse_article_url
 
 BASE = "https://www.alanews.it"
@@ -45,9 +45,37 @@ def test_base_url_and_category_urls():
 
 
 def test_clean_text_and_post_id():
-    assert clean_text("  Russia,&nbsp;Lavrov:\n &#8220;Tra&#8221; ") == "Russia, Lavrov: “Tra”"
+    assert clean_text("  Russia,\u00a0Lavrov:\n “Tra” ") == "Russia, Lavrov: “Tra”"
     assert clean_text(" \u00a0 ") is None
-    assert [post_id(v) for v in ("postid-48213", f"{BASE}/?p=48213", "post-7", "none")] == [48213, 48213, 7, None]
+    assert [post_id(v) for v in ("postid-48213", f"{BASE}/?p=48213", "post-7", "none", "p=12 ")] == \
+        [48213, 48213, 7, None, 12]
+
+
+@pytest.mark.parametrize("text", ["Sport&notizie", "?a=1&region=it", "&copy 2026", "R&amp;D", "&#8220;"])
+def test_clean_text_never_decodes_entities_again(text):
+    """The HTML parser decoded the page's text already: a second pass would turn
+    Sport&notizie into Sport¬izie and &region= into ®ion= (issue 15, point 9)."""
+    assert clean_text(text) == text
+
+
+@pytest.mark.parametrize("text, decoded", [
+    ("Russia, Lavrov: &#8220;Tra&#8221;", "Russia, Lavrov: “Tra”"),
+    ("Sport&amp;notizie", "Sport&notizie"),
+    ("?a=1&amp;region=it", "?a=1&region=it"),
+    ("Sport&notizie &copy 2026 &region=", "Sport&notizie &copy 2026 &region="),  # no ";": not a reference
+    ("&notizie; &#x2019; &amp;amp;", "&notizie; ’ &amp;"),  # unknown names stay; decoded once only
+])
+def test_json_ld_strings_are_decoded_once(text, decoded):
+    assert decode_entities(text) == decoded
+
+
+@pytest.mark.parametrize("value", [
+    "postid-" + "7" * 40_000,  # more digits than an id has (and than int() takes)
+    "postid-" + "7" * 40_000 + "x",  # a digit run that does not end the text
+    "1" * 21,
+])
+def test_post_id_of_a_long_digit_run_is_none_at_once(value):
+    assert post_id(value) is None
 
 
 def test_duplicates_dropped_by_url_or_post_id():
@@ -82,4 +110,4 @@ def test_clean_text_folds_exactly_the_white_space_a_regex_would():
     others = "".join(chr(c) for c in range(sys.maxunicode + 1)
                      if not re.fullmatch(r"\s", chr(c)) and chr(c) not in "&<>")
     assert clean_text(others) == others.strip()
-    assert clean_text("a&nbsp;&amp;&#8239;b") == "a & b"
+    assert clean_text("a\u00a0&amp;\u202fb") == "a &amp; b"

@@ -7,7 +7,7 @@ import re
 import sys
 import urllib.error
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from replica.harness import ReplicaProcess  # noqa: E402
 from replica.model import CATEGORIES, MONTHS, Site, expected_item  # noqa: E402
-from replica.render import render_article  # noqa: E402
+from replica.render import article_bytes, render_article  # noqa: E402
 
 N = 60
 ROME = ZoneInfo("Europe/Rome")
@@ -137,7 +137,13 @@ def test_variant_flags_coverage():
                 "no_image", "image_no_caption", "no_tags", "date_std", "date_lower", "date_ordinal",
                 "date_time", "shows_modified", "video_iframe", "video_video", "video_no_text",
                 "related_utm", "related_respond", "related_utm+respond", "cross_listed",
-                "combo_nosd_modified_time", "dst_edge", "day_one"]
+                "combo_nosd_modified_time", "dst_edge", "day_one",
+                # shapes seen on other real JNews sites (issue 15)
+                "seo_aioseo", "seo_rankmath", "title_suffix", "template_2", "template_custom",
+                "author_box_jnews", "author_box_molongui", "callouts", "featured_video_iframe",
+                "featured_video_video", "video_ld", "caption_figcaption", "caption_featured_caption",
+                "caption_figcaption_markup_only", "caption_featured_caption_markup_only", "entities",
+                "stray_byte", "date_numeric", "date_ampm", "date_utc"]
     for n, least in ((300, 3), (60, 1)):
         c = Site(n, 1).flag_counts()
         for f in required:
@@ -154,11 +160,31 @@ def test_variant_flags_coverage():
 _MON = {m.lower(): i + 1 for i, m in enumerate(MONTHS)}
 
 
+def _visible(text: str) -> str:
+    """A byline date in any of the replica's styles, as ISO (Rome), the date alone without a time."""
+    m = re.fullmatch(r"(\d\d)/(\d\d)/(\d{4})", text)
+    if m:
+        return f"{m[3]}-{m[2]}-{m[1]}"
+    m = re.fullmatch(r"(\d+) (\w{3}) (\d{4}) (\d\d):(\d\d):(\d\d) UTC", text)
+    if m:
+        mo = next(i + 1 for i, name in enumerate(MONTHS) if name.lower().startswith(m[2]))
+        return datetime(int(m[3]), mo, int(m[1]), int(m[4]), int(m[5]), int(m[6]),
+                        tzinfo=timezone.utc).astimezone(ROME).isoformat()
+    m = re.fullmatch(r"(\d+)°?\s+(\w+)\s+(\d{4})(?:\s*-\s*(\d\d):(\d\d)| (\d+):(\d\d) ([ap])m)?", text)
+    d, mo, yr = int(m[1]), _MON[m[2].lower()], int(m[3])
+    if m[4]:
+        return datetime(yr, mo, d, int(m[4]), int(m[5]), tzinfo=ROME).isoformat()
+    if m[6]:
+        return datetime(yr, mo, d, int(m[6]) % 12 + (12 if m[8] == "p" else 0), int(m[7]), tzinfo=ROME).isoformat()
+    return f"{yr:04d}-{mo:02d}-{d:02d}"
+
+
 def _ideal_extract(html: str) -> dict:
     s = Selector(text=html)
     url = s.css("link[rel=canonical]::attr(href)").get()
     pub = mod = None
-    y = s.css("script.yoast-schema-graph::text").get()
+    # Yoast's and Rank Math's graphs are right; All in One SEO's dates are hours off (the meta is right)
+    y = s.css("script.yoast-schema-graph::text, script.rank-math-schema::text").get()
     if y:
         art = next(g for g in json.loads(y)["@graph"] if g["@type"] == "NewsArticle")
         pub, mod = (datetime.fromisoformat(art[k]).astimezone(ROME).isoformat()
@@ -169,14 +195,11 @@ def _ideal_extract(html: str) -> dict:
     else:
         for j in s.xpath("//script[@type='application/ld+json' and not(@class)]/text()").getall():
             o = json.loads(j)
-            if o.get("@type") == "NewsArticle":
-                pub, mod = (datetime.strptime(o[k], "%Y-%m-%d %H:%M:%S").replace(tzinfo=ROME).isoformat()
-                            for k in ("datePublished", "dateModified"))
+            if o.get("@type") == "article":  # the theme's: published in Rome local time, modified in GMT
+                pub, mod = (datetime.strptime(o[k], "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone).astimezone(ROME).isoformat()
+                            for k, zone in (("datePublished", ROME), ("dateModified", timezone.utc)))
     if pub is None:
-        m = re.match(r"(\d+)°?\s+(\w+)\s+(\d{4})(?:\s*-\s*(\d\d):(\d\d))?", s.css(".jeg_meta_date a::text").get().strip())
-        d, mo, yr = int(m[1]), _MON[m[2].lower()], int(m[3])
-        vis = (datetime(yr, mo, d, int(m[4]), int(m[5]), tzinfo=ROME).isoformat() if m[4]
-               else f"{yr:04d}-{mo:02d}-{d:02d}")
+        vis = _visible(s.css(".jeg_meta_date a::text").get().strip())
         udate = "-".join(urlsplit(url).path.split("/")[1:4])
         pub, mod = (vis, None) if vis[:10] == udate else (udate, vis)
     blocks = ["".join(x.css("::text").getall()).strip() for x in s.css(".content-inner > p, .content-inner > h2")]
@@ -188,9 +211,11 @@ def _ideal_extract(html: str) -> dict:
         "category_path": "/".join(urlsplit(url).path.strip("/").split("/")[3:-1]),
         "tags": s.css(".jeg_post_tags a[rel=tag]::text").getall(),
         "body": "\n\n".join(b for b in blocks if b) or None,
-        "image_url": s.css(".jeg_featured a::attr(href)").get(),
-        "image_caption": s.css(".jeg_featured .wp-caption-text::text").get(),
-        "video_url": s.css(".content-inner iframe::attr(src), .content-inner video source::attr(src)").get(),
+        "image_url": s.css(".jeg_featured a::attr(href)").get() or s.css('meta[property="og:image"]::attr(content)').get(),
+        "image_caption": s.css(".jeg_featured .wp-caption-text::text, .jeg_featured figcaption::text, "
+                               ".featured_caption::text").get(),
+        "video_url": s.css(".jeg_featured iframe::attr(src), .jeg_featured video source::attr(src), "
+                           ".content-inner iframe::attr(src), .content-inner video source::attr(src)").get(),
         "related_urls": [urlunsplit(urlsplit(u)._replace(query="", fragment="")) for u in rel],
         "post_id": int(re.search(r"postid-(\d+)", s.css("body::attr(class)").get())[1]),
         "language": s.css("html::attr(lang)").get()[:2],
@@ -203,3 +228,17 @@ def test_truth_matches_markup():
     site.publish(2)
     for a in site.articles:
         assert _ideal_extract(render_article(site, a, base)) == expected_item(a, base), a.flags()
+
+
+def test_stray_byte_is_one_windows_1252_apostrophe_in_the_served_page():
+    site = Site(N, 1)
+    flagged = [a for a in site.articles if a.stray_byte]
+    assert flagged
+    for a in site.articles:
+        page = render_article(site, a, "http://127.0.0.1:8000")
+        data = article_bytes(a, page)
+        if a in flagged:
+            assert data.count(b"\x92") == 1 and data.decode("utf-8", "replace").count("\ufffd") == 1
+            assert data.replace(b"\x92", b"&#8217;") == page.encode("utf-8")
+        else:
+            assert data == page.encode("utf-8")

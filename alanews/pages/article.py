@@ -18,16 +18,20 @@ from alanews.dates import parse_date
 from alanews.loaders import ArticleLoader
 from alanews.pages.markup import (STRING, by_class, parse_part, post_region, select, strings,
                                   utf8_body)
-from alanews.pages.structured import JsonLd
-from alanews.processors import canonical_url
+from alanews.pages.structured import RANK_MATH, JsonLd, dates
+from alanews.pages.structured import strings as ld_strings
+from alanews.processors import canonical_url, clean_text, decode_entities
 from alanews.site import CATEGORY_NAME_BY_PATH, ArticleUrl, parse_article_url
 
 logger = logging.getLogger(__name__)
 
-# Blocks inside the content that are not article text.
+# Blocks inside the content that are not article text (class substrings): ads, related posts,
+# tags, captions, players, share buttons, author boxes (JNews's, Molongui's), newsletter sign-ups,
+# comment call-outs and forms.
 _NOT_BODY = (
-    "jeg_ad", "jnews_inline_related_post", "jeg_post_tags", "jeg_share",
-    "wp-caption", "jnews_prev_next", "jeg_video_container", "sharedaddy",
+    "jeg_ad", "jnews_inline_related_post", "jeg_post_tags", "jeg_share", "sharedaddy", "addtoany",
+    "social-share", "share-buttons", "wp-caption", "jnews_prev_next", "jeg_video_container",
+    "jeg_authorbox", "author_box", "m-a-box", "molongui", "newsletter", "mc4wp", "comment",
 )
 _CONTENT_INNER = etree.XPath(
     "descendant::*[@class and contains(concat(' ', normalize-space(@class), ' '), ' content-inner ')]")
@@ -39,10 +43,16 @@ _INLINE_BLOCKS = frozenset(("p", "li", "blockquote"))
 # the fields used ~20 of them. Elements are bucketed by exact class token, as CSS matches them.
 _ANCHOR_CLASSES = frozenset((
     "entry-header", "jeg_main_content", "jeg_post_title", "jeg_post_subtitle", "jeg_breadcrumbs",
-    "jeg_featured", "entry-content", "jnews_related_post_container", "jeg_post_tags",
+    "jeg_featured", "featured_caption", "entry-content", "jnews_related_post_container", "jeg_post_tags",
+    "jeg_custom_title_wrapper", "jeg_custom_meta_wrapper",
 ))
-# The post region is used only when it holds these; else the whole page is read.
-_POST_PARTS = frozenset(("entry-header", "entry-content"))
+# The post's header: JNews templates 1-10 (.entry-header), custom (Elementor-built) templates
+# (title and byline in their own blocks). The post region is used only when it holds a header
+# and the content; else the whole page is read.
+_HEADERS = ("entry-header", "jeg_custom_title_wrapper", "jeg_custom_meta_wrapper")
+_CONTENT = "entry-content"
+# A trailing " - Site name" on a headline: the separators WordPress and the SEO plugins write
+_SEPARATORS = "-–—|·•»:"
 
 _BODY_CLASS = etree.XPath("string(/html/body/@class)", smart_strings=False)
 _LANG = etree.XPath("/html/@lang", smart_strings=False)
@@ -52,7 +62,7 @@ _PLAYERS = etree.XPath(
 
 
 def _holds_the_post(anchors: dict) -> bool:
-    return _POST_PARTS <= anchors.keys()
+    return _CONTENT in anchors and any(header in anchors for header in _HEADERS)
 
 
 def _find_anchors(root) -> dict[str, list]:
@@ -72,43 +82,68 @@ def _not_body(element) -> bool:
 
 
 def _text_of(element) -> str:
-    """Text nodes under ``element`` outside script/style, as ``.//text()[not(ancestor::script or ancestor::style)]``."""
-    parts: list[str] = []
-    _add_text(element, parts)
-    return "".join(parts)
+    """Text nodes under ``element`` outside script/style, as ``.//text()[not(ancestor::script or ancestor::style)]``.
 
-
-# The tree walks are module functions, not closures: a recursive closure is a reference cycle
-# (function -> cell -> function) that would keep the page's tree alive until the next
-# collection of the cyclic garbage collector, instead of freeing it with the page.
-def _add_text(el, parts: list[str]) -> None:
-    if el.text and isinstance(el.tag, str):
-        parts.append(el.text)
-    for child in el:
-        if isinstance(child.tag, str) and child.tag not in ("script", "style"):
-            _add_text(child, parts)
-        if child.tail:
+    A walk with its own stack, not recursion: a page nesting thousands of elements must not
+    reach Python's recursion limit. Module functions, not closures: a closure over the tree
+    is a reference cycle that keeps the tree alive until the cycle collector runs.
+    """
+    parts = [element.text] if element.text and isinstance(element.tag, str) else []
+    stack = [(iter(element), None)]  # children still to visit, and the tail that follows them
+    while stack:
+        children, tail = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if tail:
+                parts.append(tail)
+        elif isinstance(child.tag, str) and child.tag not in ("script", "style"):
+            if child.text:
+                parts.append(child.text)
+            stack.append((iter(child), child.tail))
+        elif child.tail:
             parts.append(child.tail)
+    return "".join(parts)
 
 
 def _body_blocks(content) -> list:
     """Paragraphs, sub-headings, list items and quotes of the content, in document order:
     none inside another p/li/blockquote, none inside (or being) a _NOT_BODY block.
-    A tree walk, not an XPath: the ancestor tests cost more than the rest of the page."""
+    A tree walk with its own stack, not an XPath (the ancestor tests cost more than the rest
+    of the page) nor recursion (thousands of nested elements must not raise)."""
     if any(_not_body(a) for a in content.iterancestors()) or _not_body(content):
         return []
     found: list = []
-    _add_blocks(content, content.tag in _INLINE_BLOCKS, found)
-    return found
-
-
-def _add_blocks(el, in_inline: bool, found: list) -> None:
-    for child in el:
+    stack = [(iter(content), content.tag in _INLINE_BLOCKS)]
+    while stack:
+        children, in_inline = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            continue
         if not isinstance(child.tag, str) or _not_body(child):
             continue
         if child.tag in _BODY_TAGS and not in_inline:
             found.append(child)
-        _add_blocks(child, in_inline or child.tag in _INLINE_BLOCKS, found)
+        stack.append((iter(child), in_inline or child.tag in _INLINE_BLOCKS))
+    return found
+
+
+def _without_suffix(title: str, site_names: list[str], shown: list[str]) -> str:
+    """``title`` (white space folded) without a trailing " - <site name>"; a title shown on the
+    page (the h1) where ``title`` is that shown title plus such a suffix, site name unknown."""
+    title = " ".join(title.split())
+    for name in site_names:
+        name = " ".join(name.split())
+        if name and len(title) > len(name) and title[-len(name):].casefold() == name.casefold():
+            head = title[:-len(name)].rstrip()
+            if head[-1:] in _SEPARATORS and head[-2:-1] == " " and head[:-1].strip():
+                return head[:-1].rstrip()
+    for visible in shown:
+        rest = title[len(visible):]
+        if visible and title.startswith(visible) and rest[:1] == " " and rest.lstrip()[:1] in _SEPARATORS:
+            return visible
+    return title
 
 
 class ArticlePage:
@@ -181,8 +216,10 @@ class ArticlePage:
 
     @cached_property
     def header(self) -> list:
-        """The post header (title, byline, date), not the related or sidebar posts."""
-        return self._anchored("entry-header") or self._anchored("jeg_main_content")
+        """The post header (title, byline, date), not the related or sidebar posts: the
+        template's ``.entry-header`` (before the main column in template 2) or a custom
+        template's title and meta blocks; else the main column."""
+        return [el for name in _HEADERS for el in self._anchored(name)] or self._anchored("jeg_main_content")
 
     @cached_property
     def permalink(self) -> ArticleUrl | None:
@@ -216,48 +253,59 @@ class ArticlePage:
         )
 
     def title(self) -> list[str]:
-        # JSON-LD headline, the theme's h1, og:title
-        h1 = [el for el in self._anchored("jeg_post_title") if el.tag == "h1"]
-        return self.jsonld.values("headline") + strings(h1) + self._meta("og:title")
+        # Yoast's headline, the theme's h1, other JSON-LD headlines, og:title; each without a
+        # trailing " - <site name>" (og:site_name, the WebSite node), the h1 where one differs from it only so
+        shown = [" ".join(t.split()) for t in strings([el for el in self._anchored("jeg_post_title") if el.tag == "h1"])]
+        names = self._meta("og:site_name") + self.jsonld.site_names
+        return [_without_suffix(t, names, shown) for t in (
+            ld_strings(self.jsonld.yoast, "headline") + shown + ld_strings(self.jsonld.others, "headline")
+            + self._meta("og:title"))]
 
     def subtitle(self) -> list[str]:
-        # JNews standfirst; no structured equivalent (og:description is the excerpt)
+        # JNews standfirst (in .entry-header or a custom template's block); og:description is the excerpt
         return strings(self._anchored("jeg_post_subtitle"))
 
     def author(self) -> list[str]:
-        # JSON-LD author (by @id in Yoast's graph), the byline link
-        return self.jsonld.author_names() + strings(select(self.header, ".jeg_meta_author a"))
+        # Yoast's author (by @id in its graph), the byline link (post header or custom meta block),
+        # other JSON-LD authors
+        return (self.jsonld.author_names(self.jsonld.yoast) + strings(select(self.header, ".jeg_meta_author a"))
+                + self.jsonld.author_names(self.jsonld.others))
 
     def published(self) -> list[str]:
-        # Yoast JSON-LD (UTC), article:published_time, JNews JSON-LD (local),
-        # the byline date when it is the publication day, the permalink's date
+        # Yoast's graph (UTC), article:published_time, other JSON-LD (AIOSEO, Rank Math, the theme's
+        # in Rome local time), the byline date when it is the publication day, the permalink's date
         visible = [self.visible_date[0]] if self._visible_date_is_published() else []
         from_url = [self.permalink.published.isoformat()] if self.permalink else []
         return (
-            self.jsonld.values("datePublished")[:1]
+            dates(self.jsonld.yoast, "datePublished")
             + self._meta("article:published_time")
-            + self.jsonld.values("datePublished")[1:]
+            + dates(self.jsonld.others, "datePublished")
             + visible
             + from_url
         )
 
     def modified(self) -> list[str]:
-        # Yoast JSON-LD, article:modified_time, JNews JSON-LD, a byline date later than the permalink's
+        # Yoast's graph, article:modified_time, other JSON-LD (the theme's in GMT), a byline date
+        # later than the permalink's
         shown = self.visible_date[0]
         visible = [shown] if shown and self.visible_date[1] and not self._visible_date_is_published() else []
         return (
-            self.jsonld.values("dateModified")[:1]
+            dates(self.jsonld.yoast, "dateModified")
             + self._meta("article:modified_time")
-            + self.jsonld.values("dateModified")[1:]
+            + dates(self.jsonld.others, "dateModified")
             + visible
         )
 
     def category(self) -> list[str]:
-        # the breadcrumb's last category, the byline's first category, the site's table
+        # the breadcrumb's last category, the byline's first category, article:section, JSON-LD
+        # articleSection (Yoast's, then the others'; AIOSEO's lists categories and tags in one string,
+        # comma-separated: its first), the site's table by permalink
         by_path = CATEGORY_NAME_BY_PATH.get(self.permalink.category_path) if self.permalink else None
         return (
             strings(select(self._anchored("jeg_breadcrumbs"), ".breadcrumb_last_link a"))
             + strings(select(self.header, ".jeg_meta_category a"))[:1]
+            + self._meta("article:section")
+            + [section.split(",")[0] for section in ld_strings(self.jsonld.articles, "articleSection")]
             + ([by_path] if by_path else [])
         )
 
@@ -266,13 +314,18 @@ class ArticlePage:
         return [self.permalink.category_path] if self.permalink else []
 
     def tags(self) -> list[str]:
-        # JSON-LD keywords, else the tag links under the body
-        keywords = next((n["keywords"] for n in self.jsonld.articles if n.get("keywords")), None)
-        if isinstance(keywords, str):
-            keywords = keywords.split(",")
-        if isinstance(keywords, list) and keywords:
-            return [k for k in keywords if isinstance(k, str)]
-        return strings(select(self._anchored("jeg_post_tags"), "a[rel~=tag]"))
+        # the tag links the page shows (the post's or a custom template's tag block); only when it
+        # shows none, JSON-LD keywords (Rank Math's are its SEO focus keyword, never the tags)
+        shown = strings(select(self._anchored("jeg_post_tags"), "a[rel~=tag]"))
+        if any(clean_text(tag) for tag in shown):
+            return shown
+        for node in self.jsonld.articles:
+            keywords = node.strings("keywords") if node.source != RANK_MATH else []
+            if len(keywords) == 1:
+                keywords = keywords[0].split(",")
+            if any(clean_text(k) for k in keywords):
+                return keywords
+        return []
 
     def body(self) -> list[str]:
         # paragraphs and sub-headings of the content, without ads, boxes, tags and scripts
@@ -295,15 +348,22 @@ class ArticlePage:
         )
 
     def image_caption(self) -> list[str]:
-        # JSON-LD primary image caption, the caption under the featured image
+        # JSON-LD primary image caption, the caption in the featured slot (WordPress's, a
+        # <figcaption>), a theme's own caption block under it (.featured_caption)
         caption = self.jsonld.primary_image.get("caption")
         featured = self._anchored("jeg_featured")
-        return ([caption] if isinstance(caption, str) else []) + strings(select(featured, ".wp-caption-text"))
+        return (
+            ([decode_entities(caption)] if isinstance(caption, str) else [])
+            + strings(select(featured, ".wp-caption-text, figcaption"))
+            + strings(self._anchored("featured_caption"))
+        )
 
     def video_url(self) -> list[str]:
-        # og:video, then an iframe or <video> in the content (never inside an ad)
-        players = [src for el in self._anchored("entry-content") for src in _PLAYERS(el)]
-        return self._meta("og:video") + self._meta("og:video:url") + players
+        # og:video, JSON-LD VideoObject (embedUrl, contentUrl), the player in the featured slot
+        # (the video post format), then an iframe or <video> in the content (never inside an ad)
+        slot = [el for el in self._anchored("jeg_featured") if "featured_video" in (el.get("class") or "").split()]
+        players = [src for el in slot + self._anchored("entry-content") for src in _PLAYERS(el)]
+        return self._meta("og:video") + self._meta("og:video:url") + self.jsonld.video_urls() + players
 
     def related_urls(self) -> list[str]:
         # the "Related Posts" block under the article

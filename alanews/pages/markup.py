@@ -161,18 +161,26 @@ def _document(body: bytes, head: _Head, start: int, parts: list[bytes]) -> bytes
     return b"".join((head.html, b"<head>", *head.tags, b"</head>", body_tag, *parts, b"</body></html>"))
 
 
+# Where a post's parts start: the main column; in template 2 the breadcrumbs and header before
+# the row that holds it; in custom (Elementor-built) templates, which have no main column, their
+# breadcrumb and title blocks.
+_POST_STARTS = (b"jeg_main_content", b"jeg_breadcrumbs", b"entry-header", b"jeg_custom_breadcrumb_wrapper",
+                b"jeg_custom_title_wrapper")
+
+
 def post_region(body: bytes) -> bytes | None:
     """A small document with what a JNews post's fields are read from, or None if the page has no such parts.
 
-    The head's meta, link and JSON-LD, the main column (from ``jeg_main_content`` to the
-    sidebar, or else to the footer) and every JSON-LD script elsewhere. A 140 KB page gives
+    The head's meta, link and JSON-LD, the post's column (from the first of ``_POST_STARTS`` to
+    the sidebar, or else to the footer) and every JSON-LD script elsewhere. A 140 KB page gives
     ~25 KB: the parse and the walk over the elements cost a third of the whole page's. The rest
     of the page is menus, ads, widgets and scripts.
     """
     head = _head(body)
-    start = _class_tag(body, b"jeg_main_content", head.end) if head else -1
-    if start < 0:
+    starts = [p for p in (_class_tag(body, marker, head.end) for marker in _POST_STARTS) if p >= 0] if head else []
+    if not starts:
         return None
+    start = min(starts)
     end = _class_tag(body, b"jeg_sidebar", start)
     if end < 0:
         end = _class_tag(body, b"jeg_footer", start)
