@@ -231,6 +231,9 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         self.walked: set[str] = set()  # categories whose walk reached the end or stopped early
         self.main_keys: dict[str, set[str]] = {}  # category -> main-list keys seen this run
         self.stored_this_run: set[str] = set()  # request keys of the articles written by this run
+        self.fingerprint = None  # the crawler's request fingerprinter (Scrapy's dupefilter uses it)
+        self.first_keys: dict[bytes, str] = {}  # request fingerprint -> key of the first request scheduled
+        self.folded: dict[str, set[str]] = {}  # first key -> keys of the requests the dupefilter folded into it
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -252,7 +255,14 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         # connected before us: our handlers run after the feed line is written.
         crawler.signals.connect(mw.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(mw.item_dropped, signal=signals.item_dropped)
+        mw._connect_walks(crawler)
         return mw
+
+    def _connect_walks(self, crawler) -> None:
+        """Hear the requests Scrapy's dupefilter folds (their keys become aliases)."""
+        self.fingerprint = crawler.request_fingerprinter.fingerprint
+        crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -278,6 +288,7 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         logger.info("deltafetch: %d articles known in %s", len(self.store), self.store.path)
 
     def spider_closed(self, spider, reason):
+        self._store_folded()
         if reason == "finished":
             complete = {c for c in self.walked if all(k in self.store for k in self.main_keys.get(c, ()))}
             self.store.mark_walks(complete, complete=True)
@@ -319,6 +330,30 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
             if article:
                 self.store.add(article, request_key)
                 return
+
+    # --- requests folded by Scrapy's dupefilter ---------------------------------------
+
+    def request_scheduled(self, request, spider):
+        key = request.meta.get("deltafetch_key")
+        if key:
+            self.first_keys.setdefault(self.fingerprint(request), key)
+
+    def request_dropped(self, request, spider):
+        """The dupefilter folded ``request`` into an earlier one (another spelling of its query,
+        or a redirect to a page already fetched): its key becomes an alias of that article."""
+        key = request.meta.get("deltafetch_key")
+        first = self.first_keys.get(self.fingerprint(request))
+        if key and first and key != first and key not in self.store:
+            self.folded.setdefault(first, set()).add(key)
+            self.stats.inc_value("deltafetch/folded")
+            self._store_folded()
+
+    def _store_folded(self) -> None:
+        """Record the folded keys whose article is stored (the others wait for it, or for a later run)."""
+        for first in list(self.folded):
+            article = self.store.article_of(first)
+            if article:
+                self.store.add(article, *self.folded.pop(first))
 
     # --- spider output -------------------------------------------------------------
 

@@ -99,7 +99,7 @@ def test_the_hostile_crawl_finishes_without_any_exception(run):
 
 def test_every_good_article_is_emitted_once_with_its_truth(run):
     good = [name for name, case in run.cases.items() if case["kind"] == "good"]
-    assert len(good) == 8 and set(map(run.url, good)) <= set(run.truth)
+    assert len(good) == 10 and set(map(run.url, good)) <= set(run.truth)
     assert len(run.truth) == 60 + len(good)
     assert_items_match_truth(run.crawl.items, run.truth, set(run.truth))
     assert run.crawl.stats["item_scraped_count"] == len(run.truth)
