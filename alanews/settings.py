@@ -37,6 +37,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's, that decodes a page only if its first bytes say "refresh"
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "alanews.middlewares.MetaRefreshMiddleware": 580,
+    # robots.txt read as RFC 9309 says: 5xx or no answer disallows all for the run, 4xx allows all
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "alanews.middlewares.RobotsTxtMiddleware": 100,
 }
 
 # --- incremental recrawls (alanews/incremental.py) --------------------------------------

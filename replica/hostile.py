@@ -486,8 +486,7 @@ class Hostile:
         if path.startswith("/__replica__/"):
             return self._control(h, u, head_only)
         if path == "/robots.txt":
-            r.count("robots", path, 200)
-            h._send(200, self.robots().encode(), "text/plain; charset=UTF-8", head_only=head_only)
+            h.robots(self.robots(), head_only)
             return True
         m = re.match(r"^/category/(?P<cat>[a-z0-9\-/]+?)/(?:page/(?P<page>\d+)/)?$", path)
         if m:

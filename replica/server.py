@@ -5,6 +5,7 @@ import json
 import re
 import sys
 import threading
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,9 +22,11 @@ class Replica:
     theme = "jnews"  # "drifted": article pages after a theme update (render.drift_article)
     drifted_every = 1  # with "drifted", only posts whose id is a multiple of it (a partial roll-out)
     hostile = None  # --hostile: a replica.hostile.Hostile, serving bad pages beside the site
+    robots_status = 200  # POST /__replica__/robots?status=503: robots.txt answers an error page
 
     def __init__(self, site: Site, base_url: str = ""):
         self.site = site
+        self.robots_disallow: list[str] = []
         self.base_url = base_url.rstrip("/")
         self.lock = threading.RLock()
         self.cache: dict[tuple, bytes | None] = {}
@@ -133,6 +136,21 @@ class Handler(BaseHTTPRequestHandler):
     def _redirect(self, location: str, head_only: bool) -> None:
         self._send(301, b"", headers={"Location": location, "X-Redirect-By": "WordPress"}, head_only=head_only)
 
+    def robots(self, rules: str, head_only: bool) -> None:
+        """robots.txt: ``rules`` plus the paths POST /__replica__/robots?disallow= added, or the
+        error page of the status it set (an HTML page, as WordPress or the web server sends)."""
+        r = self.replica
+        r.count("robots", "/robots.txt", r.robots_status)
+        if r.robots_status == 200:
+            extra = "".join(f"Disallow: {path}\n" for path in r.robots_disallow)
+            body = rules.replace("User-agent: *\n", "User-agent: *\n" + extra, 1).encode()
+            self._send(200, body, "text/plain; charset=UTF-8", head_only=head_only)
+        elif r.robots_status == 404:
+            self._not_found(head_only)
+        else:
+            body = f"<html><body><h1>{r.robots_status} {HTTPStatus(r.robots_status).phrase}</h1></body></html>".encode()
+            self._send(r.robots_status, body, head_only=head_only)
+
     def _not_found(self, head_only: bool) -> None:
         body = self.replica._cached(("404",), lambda: render.render_404(self.replica.base_url))
         self._send(404, body, head_only=head_only)
@@ -157,6 +175,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, r.truth_jsonl(new), "application/x-ndjson; charset=UTF-8")
         elif u.path == "/__replica__/stats/reset":
             r.reset_stats()
+            self._send(200, b'{"ok": true}', "application/json")
+        elif u.path == "/__replica__/robots":
+            r.robots_status = int((q.get("status") or ["200"])[0])
+            r.robots_disallow = q.get("disallow") or []
             self._send(200, b'{"ok": true}', "application/json")
         else:
             self._send(405, b"Method Not Allowed", "text/plain; charset=UTF-8")
@@ -189,8 +211,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         base = r.base_url
         if path == "/robots.txt":
-            r.count("robots", path, 200)
-            self._send(200, render.render_robots(base).encode(), "text/plain; charset=UTF-8", head_only=head_only)
+            self.robots(render.render_robots(base), head_only)
             return
         if path == "/":
             r.count("other", path, 200)

@@ -12,10 +12,14 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
 from conftest import Crawl, run_crawl
 from test_crawl import assert_items_match_truth
 
 PER_PAGE = 10
+RETRY_TIMES = 3  # settings.py
+EXIT_MONITORS_FAILED = 3  # alanews/commands/crawl.py
 
 
 class Runs:
@@ -73,3 +77,42 @@ def test_spellings_of_one_url_are_one_request_and_folded_requests_are_recorded(m
     second = runs.run()
     assert second.items == [] and replica.stats()["by_kind"]["article"] == 0
     runs.assert_union_is(archive)
+
+
+# --- robots.txt as RFC 9309 reads it (issue 14, point 10) -----------------------------------
+
+@pytest.mark.parametrize("status", [503, 500])
+def test_robots_txt_answering_5xx_disallows_everything_for_the_run(make_replica, tmp_path, status):
+    replica = make_replica("--articles", "40", "--seed", "2")
+    archive = set(replica.archive("esteri"))
+    runs = Runs(replica, tmp_path, settings={"ALANEWS_RETRY_BACKOFF": "0.05"})
+    replica.post(f"/__replica__/robots?status={status}")
+    refused = runs.run(returncode=EXIT_MONITORS_FAILED)
+    served = replica.stats()["by_kind"]
+    assert served["robots"] == RETRY_TIMES + 1  # retried like any page, then read as "unreachable"
+    assert served["listing"] == served["article"] == 0 and refused.items == []
+    lines = [line for line in refused.log.splitlines() if "robots.txt of" in line]
+    host = urlsplit(replica.url).netloc
+    assert len(lines) == 1 and f"[alanews.middlewares] ERROR: robots.txt of {host} answered {status}: every page " \
+                               f"of {host} is disallowed for this run" in lines[0]
+    assert refused.stats["alanews/robotstxt/unreachable"] == 1
+    assert refused.stats["alanews/failed/robots"] == 1  # the archive's first page, never sent
+
+    # robots.txt answers again: the next run crawls everything, nothing was recorded meanwhile
+    replica.post("/__replica__/robots?status=200")
+    again = runs.run()
+    assert "alanews/robotstxt/unreachable" not in again.stats
+    runs.assert_union_is(archive)
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_robots_txt_answering_4xx_allows_everything(make_replica, tmp_path, status):
+    replica = make_replica("--articles", "40", "--seed", "2")
+    replica.post(f"/__replica__/robots?status={status}")
+    runs = Runs(replica, tmp_path)
+    crawl = runs.run()
+    assert replica.stats()["by_kind"]["robots"] == 1
+    assert crawl.stats["alanews/robotstxt/unavailable"] == 1 and "robotstxt/forbidden" not in crawl.stats
+    host = urlsplit(replica.url).netloc
+    assert f"INFO: robots.txt of {host} answered {status}: no rules, every page allowed" in crawl.log
+    runs.assert_union_is(set(replica.archive("esteri")))
