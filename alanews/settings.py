@@ -13,6 +13,10 @@ ALANEWS_BASE_URL = "https://www.alanews.it"
 ALANEWS_CATEGORY_PATHS = {}
 # Where feeds (feeds/<spider>/<timestamp>.jsonl) and incremental state live.
 ALANEWS_DATA_DIR = "data"
+# A bound on a category walk, for a pagination that never ends: listing pages read per category
+# (the walk then stops with a WARNING and alanews/listing/max_pages, and is not complete).
+# 10,000 pages hold 100,000 posts; raise it for a larger archive.
+ALANEWS_MAX_LISTING_PAGES = 10000
 # Worker processes that read article pages (alanews/extraction.py): 0 reads them in the crawl
 # process, enough when politeness is the limit; N > 0 for a crawl bound by CPU (the HTTP cache
 # replayed, a backfill, the replica), one per spare core. "auto": 1 when DOWNLOAD_DELAY is 0,
@@ -59,6 +63,10 @@ DELTAFETCH_RESET = False
 # "all_known": one page later, at the first page whose main-list posts are all known
 # (also finds a post back-dated onto the next page). "off": walk every page, fetch only the new.
 DELTAFETCH_EARLY_STOP = "oldest_known"
+# An article that failed (HTTP error, no answer, robots.txt, invalid item) is requested again
+# by this many later runs, whatever their walks read; then given up (a WARNING, counted in
+# deltafetch/failed/given_up), fetched again only when a listing page a walk reads lists it.
+DELTAFETCH_RETRY_RUNS = 3
 # Feed lines reach the OS as they are exported, before deltafetch records the article.
 FEED_STORAGES = {
     "": "alanews.feeds.FileFeedStorage",

@@ -639,3 +639,24 @@ class Hostile:
 
     def _serve_endless(self, h, name, u, head_only):
         self._stream(h, name, u, head_only, None, b" " * 65536, 0, SLOW_LIMIT)
+
+
+def endless_listing(replica, category: str, page: int) -> str:
+    """A category archive whose pagination never ends (``POST /__replica__/endless``).
+
+    Its last page links a next one, and every page past it answers 200 with a "Next":
+    shape "repeat" lists the last page's posts again; shape "fresh" lists ten posts never
+    listed before (dated before the site began; their links answer 404).
+    """
+    site, base = replica.site, replica.base_url
+    total = site.pages(category, render.PER_PAGE)
+    next_url = render.listing_url(base, category, page + 1)
+    if page <= total or replica.endless[category] == "repeat":
+        html = render.render_listing(site, category, min(page, total), base)
+        return Hostile._add_next(html, next_url, min(page, total))
+    first = render.render_listing(site, category, 1, base)
+    empty = _PAGINATION.sub("", _MAIN_ITEM.sub("", _HEAD_LINKS.sub("", first)))
+    day = (datetime(2026, 3, 19, tzinfo=ROME) - timedelta(days=page)).strftime("%Y/%m/%d")
+    links = [(f"{base}/{day}/{category}/archivio-senza-fine-{page}-{k}/", f"Archivio senza fine, pagina {page}, {k}")
+             for k in range(render.PER_PAGE)]
+    return Hostile._add_next(Hostile._inject(empty, links), next_url, page)

@@ -27,6 +27,11 @@ class Replica:
     def __init__(self, site: Site, base_url: str = ""):
         self.site = site
         self.robots_disallow: list[str] = []
+        # post id -> status its page answers, though listed; "drifted": 200, the page after a theme
+        # update (render.drift_article), which reads as an invalid item
+        self.broken: dict[int, int | str] = {}
+        self.endless: dict[str, str] = {}  # category -> "fresh" or "repeat": its pagination never ends
+        self.triggers: list[tuple[str, object]] = []  # (path, change): made once that path is answered
         self.base_url = base_url.rstrip("/")
         self.lock = threading.RLock()
         self.cache: dict[tuple, bytes | None] = {}
@@ -77,6 +82,9 @@ class Replica:
         return render.drift_article(html) if drifted else html
 
     def listing_page(self, cat: str, page: int) -> bytes | None:
+        if cat in self.endless:
+            from .hostile import endless_listing
+            return self._cached(("e", cat, page, self.endless[cat]), lambda: endless_listing(self, cat, page))
         return self._cached(("l", cat, page), lambda: render.render_listing(self.site, cat, page, self.base_url))
 
     def home(self) -> bytes:
@@ -100,8 +108,59 @@ class Replica:
             self.cache.clear()
         return new
 
+    def change(self, action: str, q: dict) -> dict:
+        """A change of the site (control endpoints ``unpublish``, ``move``, ``break``), made now,
+        or with ``after=PATH`` the next time PATH is answered (its body already made): the
+        change then lands between two requests of a crawl, e.g. two pages of a walk."""
+        post_id = int(q["post_id"][0])
+        with self.lock:
+            if post_id not in self.site.by_id:
+                raise KeyError(post_id)
+            url = self.site.by_id[post_id].url(self.base_url)
+        if action == "unpublish":
+            def do():
+                self.site.unpublish(post_id)
+        elif action == "move":
+            category = q["category"][0]
+            if category not in CATEGORIES:
+                raise KeyError(category)
+
+            def do():
+                self.site.move(post_id, category)
+        else:  # break: listed, but its page answers this status (200 repairs it), or "drifted"
+            status = (q.get("status") or ["404"])[0]
+            status = status if status == "drifted" else int(status)
+
+            def do():
+                if status == 200:
+                    self.broken.pop(post_id, None)
+                else:
+                    self.broken[post_id] = status
+        after = (q.get("after") or [None])[0]
+        if after:
+            with self.lock:
+                self.triggers.append((after, do))
+        else:
+            self.apply(do)
+        return {"post_id": post_id, "url": url, "after": after}
+
+    def apply(self, do) -> None:
+        with self.lock:
+            do()
+            self.site.version += 1
+            self.cache.clear()
+
+    def fire(self, path: str) -> None:
+        """Make the changes waiting for ``path``."""
+        with self.lock:
+            due = [do for at, do in self.triggers if at == path]
+            self.triggers = [(at, do) for at, do in self.triggers if at != path]
+        for do in due:
+            self.apply(do)
+
     def truth_jsonl(self, articles=None) -> bytes:
         arts = self.site.articles if articles is None else articles
+        arts = [a for a in arts if a.post_id not in self.broken]
         return "".join(json.dumps(expected_item(a, self.base_url), ensure_ascii=False) + "\n"
                        for a in arts).encode("utf-8")
 
@@ -122,6 +181,7 @@ class Handler(BaseHTTPRequestHandler):
     # ---- helpers
     def _send(self, status: int, body: bytes, ctype: str = "text/html; charset=UTF-8",
               headers: dict | None = None, head_only: bool = False) -> None:
+        self.replica.fire(urlsplit(self.path).path)  # the body is made: changes waiting for this path
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -175,6 +235,22 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, r.truth_jsonl(new), "application/x-ndjson; charset=UTF-8")
         elif u.path == "/__replica__/stats/reset":
             r.reset_stats()
+            self._send(200, b'{"ok": true}', "application/json")
+        elif u.path in ("/__replica__/unpublish", "/__replica__/move", "/__replica__/break"):
+            try:
+                done = r.change(u.path.rsplit("/", 1)[1], q)
+            except (KeyError, ValueError, IndexError) as error:
+                self._send(400, f"bad request: {error!r}".encode(), "text/plain; charset=UTF-8")
+                return
+            self._send(200, json.dumps(done).encode(), "application/json")
+        elif u.path == "/__replica__/endless":
+            category, shape = (q.get("category") or [""])[0], (q.get("shape") or ["fresh"])[0]
+            with r.lock:
+                if shape == "off":
+                    r.endless.pop(category, None)
+                else:
+                    r.endless[category] = shape
+                r.cache.clear()
             self._send(200, b'{"ok": true}', "application/json")
         elif u.path == "/__replica__/robots":
             r.robots_status = int((q.get("status") or ["200"])[0])
@@ -238,6 +314,26 @@ class Handler(BaseHTTPRequestHandler):
             return
         if _ART_RE.match(path):
             canon = path if path.endswith("/") else path + "/"
+            with r.lock:
+                a = r.site.by_path.get(canon)
+                status = r.broken.get(a.post_id) if a else None
+                moved = r.site.by_id.get(r.site.moved.get(canon))
+            if status == "drifted":
+                r.count("article", path, 200)
+                self._send(200, render.drift_article(r.article_page(canon).decode()).encode(), head_only=head_only)
+                return
+            if status:
+                r.count("article", path, status)
+                if status == 404:
+                    self._not_found(head_only)
+                else:
+                    self._send(status, f"<html><body><h1>{status} {HTTPStatus(status).phrase}</h1></body></html>"
+                               .encode(), head_only=head_only)
+                return
+            if a is None and moved is not None:
+                r.count("article", path, 301)
+                self._redirect(moved.url(base), head_only)
+                return
             body = r.article_page(canon)
             if body is not None:
                 if canon != path:

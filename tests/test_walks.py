@@ -25,9 +25,10 @@ EXIT_MONITORS_FAILED = 3  # alanews/commands/crawl.py
 class Runs:
     """Runs of one spider against one replica: one data directory, one feed file they append to."""
 
-    def __init__(self, replica, workdir: Path, spider: str = "esteri", settings: dict | None = None):
+    def __init__(self, replica, workdir: Path, spider: str = "esteri", settings: dict | None = None,
+                 args: tuple[str, ...] = ()):
         self.replica, self.workdir, self.spider = replica, workdir, spider
-        self.settings = settings or {}
+        self.settings, self.args = settings or {}, args
         self.feed = workdir / f"{spider}.jsonl"
 
     def lines(self) -> list[dict]:
@@ -37,7 +38,7 @@ class Runs:
     def run(self, *args: str, settings: dict | None = None, returncode: int | None = 0) -> Crawl:
         """One run; its ``items`` are the lines it added to the feed."""
         before = len(self.lines())
-        crawl = run_crawl(self.spider, self.replica.url, self.workdir, *args,
+        crawl = run_crawl(self.spider, self.replica.url, self.workdir, *self.args, *args,
                           settings={**self.settings, **(settings or {})}, append=True)
         if returncode is not None:
             assert crawl.returncode == returncode, crawl.log[-3000:]
@@ -116,3 +117,170 @@ def test_robots_txt_answering_4xx_allows_everything(make_replica, tmp_path, stat
     host = urlsplit(replica.url).netloc
     assert f"INFO: robots.txt of {host} answered {status}: no rules, every page allowed" in crawl.log
     runs.assert_union_is(set(replica.archive("esteri")))
+
+
+# --- the early stop never hides a post (issue 14, points 4 and 5) --------------------------
+
+def post_id_of(replica, url: str) -> int:
+    return replica.truth()[url]["post_id"]
+
+
+def listing_hits(replica) -> int:
+    return replica.stats()["by_kind"]["listing"]
+
+
+@pytest.mark.parametrize("change", ["move", "unpublish"])
+def test_a_post_taken_off_page_1_during_the_walk_hides_no_post(make_replica, tmp_path, change):
+    """Page 1 is read, then one of its posts leaves the archive (moved to another category,
+    or unpublished) before page 2 is read: the 11th post slides onto page 1, unread."""
+    replica = make_replica("--articles", "80", "--seed", "22")
+    archive = replica.archive("esteri")
+    assert len(archive) > PER_PAGE + 2
+    truth = replica.truth()
+    gone = next(url for url in archive[:PER_PAGE] if truth[url]["category_path"] == "esteri")
+    slid = archive[PER_PAGE]  # first on page 2 when page 1 is read; last on page 1 once page 2 is
+    extra = "&category=politica" if change == "move" else ""
+    done = json.loads(replica.post(f"/__replica__/{change}?post_id={post_id_of(replica, gone)}{extra}"
+                                   f"&after=/category/esteri/"))
+    assert done["url"] == gone
+    runs = Runs(replica, tmp_path, args=("related_depth=0",))  # posts reached by the walks alone
+
+    first = runs.run()
+    assert archive[:PER_PAGE] != replica.archive("esteri")[:PER_PAGE]  # the change came after page 1
+    # page 1, read again once page 2 was read, lists the slid post: fetched in this run already
+    assert slid in {item["url"] for item in first.items}
+    assert first.stats["alanews/listing/shifted"] == 1
+    warning = [line for line in first.log.splitlines() if "Archive esteri shifted" in line]
+    assert len(warning) == 1 and "WARNING: Archive esteri shifted during the walk: page 1, read again after " \
+                                  "page 2, lists 1 post(s) it did not list before" in warning[0]
+    assert "deltafetch: walk of esteri not complete: its archive shifted during the walk" in first.log
+
+    # a post published: the slid post would now sit on page 2, below an early stop at page 1
+    publish_in_archive(replica, 1)
+    second = runs.run()
+    assert "deltafetch/early_stop" not in second.stats  # the shifted walk was not complete
+    third = runs.run()
+    assert third.stats["deltafetch/early_stop"] == 1 and third.items == []
+    expected = set(replica.archive("esteri"))
+    if change == "move":  # its old URL 301s to the new one: written once, under the new URL
+        expected.add(replica.truth()[done["url"].replace("/esteri/", "/politica/")]["url"])
+    runs.assert_union_is(expected)
+
+
+def publish_in_archive(replica, k: int, path: str = "esteri") -> list[str]:
+    """Publish one article at a time until ``k`` new ones are listed in the archive at ``path``."""
+    before = set(replica.archive(path))
+    for _ in range(40 * k):
+        replica.post("/__replica__/publish?count=1")
+        new = [url for url in replica.archive(path) if url not in before]
+        if len(new) == k:
+            return new
+    raise AssertionError(f"could not publish {k} articles into {path}")
+
+
+@pytest.mark.parametrize("fault", ["http_410", "robots", "invalid"])
+def test_a_listed_post_that_always_fails_is_retried_without_forcing_full_walks(make_replica, tmp_path, fault):
+    replica = make_replica("--articles", "80", "--seed", "34")
+    archive = replica.archive("esteri")
+    pages = -(-len(archive) // PER_PAGE)
+    assert pages >= 2
+    failing = archive[PER_PAGE + 1]  # on page 2: below the early stop of later runs
+    post_id = post_id_of(replica, failing)
+    breaks = {"http_410": f"/__replica__/break?post_id={post_id}&status=410",
+              "robots": f"/__replica__/robots?disallow={path_of(failing)}",
+              "invalid": f"/__replica__/break?post_id={post_id}&status=drifted"}
+    repairs = {"http_410": f"/__replica__/break?post_id={post_id}&status=200", "robots": "/__replica__/robots",
+               "invalid": f"/__replica__/break?post_id={post_id}&status=200"}
+    replica.post(breaks[fault])
+    runs = Runs(replica, tmp_path)
+
+    first = runs.run()
+    assert failing not in {item["url"] for item in first.items}
+    assert first.stats["deltafetch/failed/recorded"] == 1
+    assert "not complete" not in first.log  # a failed post does not keep the walk from being complete
+
+    for run in range(2):  # later runs stop early at page 1 and still ask for it
+        replica.reset_stats()
+        again = runs.run()
+        assert again.items == [] and again.stats["deltafetch/early_stop"] == 1
+        assert listing_hits(replica) == 1
+        assert again.stats["deltafetch/failed/retried"] == 1 and again.stats["deltafetch/failed/recorded"] == 1
+        hits = replica.stats()["by_path"]
+        assert hits.get(path_of(failing), 0) == (0 if fault == "robots" else 1)
+        assert "deltafetch: 1 failed article(s) to retry, 0 given up" in again.log
+
+    replica.post(repairs[fault])
+    repaired = runs.run()
+    assert [item["url"] for item in repaired.items] == [failing]
+    assert "deltafetch/failed/recorded" not in repaired.stats
+    runs.assert_union_is(set(archive))
+    assert "failed article(s) to retry" not in runs.run().log  # written: no longer failed
+
+
+def test_a_failed_post_is_given_up_after_the_retry_runs_and_read_again_when_a_walk_lists_it(
+        make_replica, tmp_path):
+    replica = make_replica("--articles", "80", "--seed", "34")
+    archive = replica.archive("esteri")
+    failing = archive[PER_PAGE + 1]
+    post_id = post_id_of(replica, failing)
+    replica.post(f"/__replica__/break?post_id={post_id}&status=404")
+    runs = Runs(replica, tmp_path, settings={"DELTAFETCH_RETRY_RUNS": "1"})
+    runs.run()
+    retried = runs.run()
+    assert retried.stats["deltafetch/failed/retried"] == 1 and retried.stats["deltafetch/failed/given_up"] == 1
+    assert f"WARNING: deltafetch: gave up {failing} after 2 failed runs (last: http_404)" in retried.log
+    replica.reset_stats()
+    quiet = runs.run()
+    assert replica.stats()["by_path"].get(path_of(failing), 0) == 0 and "deltafetch/failed/retried" not in quiet.stats
+    assert quiet.stats["deltafetch/failed/given_up"] == 1
+    assert "deltafetch: 0 failed article(s) to retry, 1 given up after 2 failed runs" in quiet.log
+    # repaired, and a walk reads its page: fetched like any unknown post
+    replica.post(f"/__replica__/break?post_id={post_id}&status=200")
+    full = runs.run(settings={"DELTAFETCH_EARLY_STOP": "off"})
+    assert [item["url"] for item in full.items] == [failing]
+    runs.assert_union_is(set(archive))
+
+
+# --- pagination that never ends (issue 14, point 6) ----------------------------------------
+
+def test_endless_pagination_of_fresh_posts_stops_at_the_page_bound(make_replica, tmp_path):
+    replica = make_replica("--articles", "80", "--seed", "38")
+    archive = set(replica.archive("esteri"))
+    pages = -(-len(archive) // PER_PAGE)
+    bound = pages + 3
+    replica.post("/__replica__/endless?category=esteri&shape=fresh")
+    runs = Runs(replica, tmp_path, settings={"ALANEWS_MAX_LISTING_PAGES": str(bound), "related_depth": "0"})
+    for run in range(2):  # the walk is not complete: the next run walks again, to the same bound
+        crawl = runs.run("related_depth=0")
+        assert crawl.stats["alanews/listing/pages"] == bound and crawl.stats["alanews/listing/max_pages"] == 1
+        assert f"WARNING: Stopped walking esteri at page {bound} " in crawl.log
+        assert f"ALANEWS_MAX_LISTING_PAGES is {bound}; the walk is not complete" in crawl.log
+        assert "deltafetch/early_stop" not in crawl.stats
+    replica.post("/__replica__/endless?category=esteri&shape=off")
+    runs.run("related_depth=0")
+    assert runs.run("related_depth=0").stats["deltafetch/early_stop"] == 1
+    runs.assert_union_is(archive)
+
+
+def test_endless_pagination_repeating_its_last_page_stops_where_nothing_is_new(make_replica, tmp_path):
+    replica = make_replica("--articles", "80", "--seed", "38")
+    archive = set(replica.archive("esteri"))
+    pages = -(-len(archive) // PER_PAGE)
+    replica.post("/__replica__/endless?category=esteri&shape=repeat")
+    runs = Runs(replica, tmp_path)
+    crawl = runs.run("related_depth=0")
+    assert crawl.stats["alanews/listing/pages"] == pages + 1 and crawl.stats["alanews/listing/nothing_new"] == 1
+    assert f"WARNING: Stopped walking esteri at page {pages + 1} " in crawl.log
+    assert "every post it lists was listed on an earlier page; the walk is not complete" in crawl.log
+    runs.assert_union_is(archive)
+
+
+def test_endless_pagination_ends_at_the_job_time_limit(make_replica, tmp_path):
+    replica = make_replica("--articles", "80", "--seed", "38")
+    replica.post("/__replica__/endless?category=esteri&shape=fresh")
+    runs = Runs(replica, tmp_path, settings={"CLOSESPIDER_TIMEOUT": "3"})
+    crawl = runs.run("related_depth=0", returncode=EXIT_MONITORS_FAILED)
+    assert crawl.stats["finish_reason"] == "closespider_timeout"
+    assert "deltafetch: walk of" not in crawl.log  # a cut run marks no walk complete
+    assert set(replica.archive("esteri")) <= {item["url"] for item in crawl.items}
+    assert len(crawl.items) == len({item["url"] for item in crawl.items})
