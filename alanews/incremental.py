@@ -304,6 +304,7 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         self.retry_runs = 3  # DELTAFETCH_RETRY_RUNS
         self.failed: FailedArticles | None = None
         self.failed_this_run: set[str] = set()
+        self.retries: list[str] = []  # failed keys this run requests again
         self.unverified: dict[str, int] = {}  # category -> page boundaries whose re-read is awaited
         self.shifted: set[str] = set()  # categories whose archive shifted during the walk
         self.spider = None
@@ -449,18 +450,19 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         if self.reset:
             self.failed.clear()
         self.failed.forget([key for key in self.failed.keys() if key in self.store])
-        due, given_up = len(self.failed.due(self.retry_runs)), self.failed.given_up(self.retry_runs)
+        self.retries = self.failed.due(self.retry_runs)  # read now: this run's own failures wait for the next
+        given_up = self.failed.given_up(self.retry_runs)
         if given_up:
             self.stats.set_value("deltafetch/failed/given_up", given_up)
-        if due or given_up:
+        if self.retries or given_up:
             logger.info("deltafetch: %d failed article(s) to retry, %d given up after %d failed runs",
-                        due, given_up, self.retry_runs + 1)
+                        len(self.retries), given_up, self.retry_runs + 1)
 
     async def process_start(self, start: AsyncIterator) -> AsyncIterator:
         """The spider's start requests, then the failed articles due for a retry."""
         async for request in start:
             yield request
-        for key in self.failed.due(self.retry_runs):
+        for key in self.retries:
             for request in self.spider.article_requests(key):
                 self.stats.inc_value("deltafetch/failed/retried")
                 yield request

@@ -207,7 +207,7 @@ def test_listing_page_failing_with_503_then_500_recovers_on_retry(run):
     assert len(log_lines(run.crawl, rf"Retrying {re.escape(page)} in 0.5 s \(retry 2 of 3\): 500 Internal Server Error")) == 1
     assert run.crawl.stats["retry/reason_count/503 Service Unavailable"] == 1
     assert run.crawl.stats["retry/reason_count/500 Internal Server Error"] == 1
-    assert run.hits(page) == 3
+    assert run.hits(page) == 3 + 1  # and once more, read again when the page after it was read
     # its articles were emitted: the archive is part of the truth compared above
     assert not log_lines(run.crawl, rf"Failed {re.escape(page)}")
 
@@ -224,7 +224,8 @@ def test_pagination_loop_back_to_page_one_is_walked_once(run):
     assert len(log_lines(run.crawl, rf"Pagination loop: {re.escape(page)} points back to {re.escape(first)}, "
                                     "already walked")) == 1
     assert run.crawl.stats["alanews/listing/loop"] == 1
-    assert run.hits(first) == 1 and run.hits(page) == 1
+    # page 1 is read once more when page 2 was read (the walk's check that nothing shifted)
+    assert run.hits(first) == 2 and run.hits(page) == 1
 
 
 def test_links_to_other_hosts_schemes_javascript_and_mailto_are_ignored(run):
