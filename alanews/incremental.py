@@ -420,10 +420,8 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
 
     def boundary(self, category: str, state: str | None) -> None:
         """A listing page's ``alanews_boundary``: see the class docstring."""
-        if state == "recheck":
-            self.unverified[category] = self.unverified.get(category, 0) + 1
-        elif state == "verified":
-            self.unverified[category] -= 1
+        if state in ("recheck", "verified"):
+            self.unverified[category] = self.unverified.get(category, 0) + (1 if state == "recheck" else -1)
         elif state == "shifted":
             self.shifted.add(category)
 
@@ -462,8 +460,9 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         """The spider's start requests, then the failed articles due for a retry."""
         async for request in start:
             yield request
-        for key in self.retries:
-            for request in self.spider.article_requests(key):
+        article_requests = getattr(self.spider, "article_requests", None)  # CategorySpider's
+        for key in self.retries if article_requests else ():
+            for request in article_requests(key):
                 self.stats.inc_value("deltafetch/failed/retried")
                 yield request
 
