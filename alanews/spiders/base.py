@@ -168,7 +168,7 @@ class CategorySpider(scrapy.Spider):
         number = response.meta.get("alanews_page", 1)
         unread = [url for url, _ in main if url not in before["main"]]
         self.logger.warning("Archive %s shifted during the walk: page %d, read again after page %d, lists %d post(s) "
-                            "it did not list before; the walk is not complete, the next run walks every page",
+                            "it did not list before (requested now); the walk is not complete",
                             response.meta.get("alanews_category"), number, number + 1, len(unread))
 
     async def parse_article(self, response):
