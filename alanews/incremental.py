@@ -20,6 +20,10 @@ What it changes:
   article written by an earlier run does not follow its next page (meta
   ``alanews_next_page``) — only if the previous walk of that category was complete (see
   :meth:`KeyStore.complete_walks`); ``DELTAFETCH_EARLY_STOP`` chooses another rule;
+* a walk is complete only if the archive did not shift under it (see :class:`DeltaFetch`);
+* failed articles (:class:`FailedArticles`) are retried by the next ``DELTAFETCH_RETRY_RUNS``
+  runs, whatever their walks read, and do not keep a walk from being complete;
+* requests Scrapy's dupefilter folds into an earlier one have their key recorded as an alias;
 * ``<dir>/<spider>.lock`` (``fcntl.flock``) makes a second concurrent run of the same
   spider refuse to start, with an ERROR line and a non-zero exit of ``scrapy crawl``.
 """
@@ -42,6 +46,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request
 
 from alanews.errors import NotStarting
+from alanews.signals import article_failed
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +138,53 @@ class KeyStore:
         self.conn.close()
 
 
+class FailedArticles:
+    """Articles whose request brought no item, in table ``failed`` of the state's SQLite file.
+
+    Row: ``key`` (the request's ``deltafetch_key``, the canonical URL), ``kind`` (the last
+    failure: ``http_404``, ``timeout``, ``robots``, ``invalid``, ...), ``runs`` (runs that
+    failed it), ``first_failed``, ``last_failed`` (UNIX times). A run counts once per article.
+    An article leaves the table once it is written (its key in the keys table).
+    """
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        conn.execute("CREATE TABLE IF NOT EXISTS failed (key TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+                     " runs INTEGER NOT NULL, first_failed REAL NOT NULL, last_failed REAL NOT NULL) WITHOUT ROWID")
+
+    def __contains__(self, key: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM failed WHERE key = ?", (key,)).fetchone() is not None
+
+    def record(self, key: str, kind: str) -> int:
+        """One more failed run for ``key``, committed; return how many runs failed it."""
+        now = time.time()
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("INSERT INTO failed VALUES (?, ?, 1, ?, ?) ON CONFLICT(key) DO UPDATE"
+                              " SET kind = excluded.kind, runs = runs + 1, last_failed = excluded.last_failed",
+                              (key, kind, now, now))
+            return self.conn.execute("SELECT runs FROM failed WHERE key = ?", (key,)).fetchone()[0]
+
+    def due(self, retry_runs: int) -> list[str]:
+        """Keys to request again: failed by at most ``retry_runs`` runs, oldest failure first."""
+        return [row[0] for row in self.conn.execute(
+            "SELECT key FROM failed WHERE runs <= ? ORDER BY first_failed, key", (retry_runs,))]
+
+    def given_up(self, retry_runs: int) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM failed WHERE runs > ?", (retry_runs,)).fetchone()[0]
+
+    def forget(self, keys: Iterable[str]) -> None:
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.executemany("DELETE FROM failed WHERE key = ?", [(k,) for k in keys])
+
+    def keys(self) -> list[str]:
+        return [row[0] for row in self.conn.execute("SELECT key FROM failed")]
+
+    def clear(self) -> None:
+        self.forget(self.keys())
+
+
 #: DELTAFETCH_EARLY_STOP: where a recrawl stops walking a category's archive (see _ListingOutput.finish)
 EARLY_STOP_RULES = ("oldest_known", "all_known", "off")
 
@@ -187,6 +239,7 @@ class _ListingOutput:
         main = meta.get("alanews_main_list") or []
         if self.category:
             self.mw.main_keys.setdefault(self.category, set()).update(main)
+            self.mw.boundary(self.category, meta.get("alanews_boundary"))
         if not self.next_pages:
             return []
         rule = self.mw.early_stop
@@ -215,9 +268,23 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
 
     Walk completeness: at open every walk of the spider is marked incomplete (committed);
     at a ``finished`` close, a category is marked complete if this run reached its archive
-    end or stopped early in it, and every main-list article it listed is known by then.
-    Early stop needs the previous walk complete, so a killed, ``max_pages``- or
-    ``since``-limited run is followed by a full walk.
+    end or stopped early in it, every main-list article it listed is written or recorded as
+    failed (:class:`FailedArticles`) by then, and every pair of consecutive listing pages it
+    read is joined: the second lists a post of the first (meta ``alanews_boundary``
+    "overlap"), or the first, read again once the second was read, lists the same posts
+    and hero as before ("verified"; "recheck" while that read is awaited, "shifted" when it
+    differs). Otherwise a post unpublished above a page boundary between two reads may have
+    slid, unread, onto the page already read. Early stop needs the previous walk complete,
+    so a killed, ``max_pages``- or ``since``-limited run is followed by a full walk.
+
+    Failed articles: an article request that brings no item (HTTP error after the retries,
+    no answer, robots.txt, not a page, an invalid item, an exception in the callback; the
+    spider sends :data:`alanews.signals.article_failed`) is recorded in the state, and
+    requested again after the start requests by each of the next ``DELTAFETCH_RETRY_RUNS``
+    runs (default 3), whatever their walks read; after that it is given up (counted, one
+    WARNING line), and fetched again only when a listing page a later walk reads lists it.
+    Stats: ``deltafetch/failed/recorded``, ``deltafetch/failed/retried``,
+    ``deltafetch/failed/given_up`` (articles given up so far), ``deltafetch/folded``.
     """
 
     def __init__(self, dir, reset=False, stats=None, early_stop="oldest_known"):  # noqa: A002 (stock signature)
@@ -231,6 +298,16 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         self.walked: set[str] = set()  # categories whose walk reached the end or stopped early
         self.main_keys: dict[str, set[str]] = {}  # category -> main-list keys seen this run
         self.stored_this_run: set[str] = set()  # request keys of the articles written by this run
+        self.fingerprint = None  # the crawler's request fingerprinter (Scrapy's dupefilter uses it)
+        self.first_keys: dict[bytes, str] = {}  # request fingerprint -> key of the first request scheduled
+        self.folded: dict[str, set[str]] = {}  # first key -> keys of the requests the dupefilter folded into it
+        self.retry_runs = 3  # DELTAFETCH_RETRY_RUNS
+        self.failed: FailedArticles | None = None
+        self.failed_this_run: set[str] = set()
+        self.retries: list[str] = []  # failed keys this run requests again
+        self.unverified: dict[str, int] = {}  # category -> page boundaries whose re-read is awaited
+        self.shifted: set[str] = set()  # categories whose archive shifted during the walk
+        self.spider = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -252,7 +329,28 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         # connected before us: our handlers run after the feed line is written.
         crawler.signals.connect(mw.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(mw.item_dropped, signal=signals.item_dropped)
+        mw._connect_walks(crawler)
         return mw
+
+    def _connect_walks(self, crawler) -> None:
+        """Hear failed articles and the requests Scrapy's dupefilter folds (their keys become aliases)."""
+        retry_runs = crawler.settings.get("DELTAFETCH_RETRY_RUNS", 3)
+        try:
+            self.retry_runs = int(retry_runs)
+        except (TypeError, ValueError):
+            self.retry_runs = -1
+        if self.retry_runs < 0:
+            raise NotStarting(f"DELTAFETCH_RETRY_RUNS must be 0 or a positive integer, got {retry_runs!r}")
+        self.spider = crawler.spider
+        self.failed = FailedArticles(self.store.conn)
+        self.fingerprint = crawler.request_fingerprinter.fingerprint
+        # connected after spider_opened and item_dropped above: they run after those
+        crawler.signals.connect(self.open_walks, signal=signals.spider_opened)
+        crawler.signals.connect(self.item_invalid, signal=signals.item_dropped)
+        crawler.signals.connect(self.spider_error, signal=signals.spider_error)
+        crawler.signals.connect(self.article_failed, signal=article_failed)
+        crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -278,12 +376,10 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         logger.info("deltafetch: %d articles known in %s", len(self.store), self.store.path)
 
     def spider_closed(self, spider, reason):
+        self._store_folded()
+        self.failed.forget([key for key in self.failed.keys() if key in self.store])
         if reason == "finished":
-            complete = {c for c in self.walked if all(k in self.store for k in self.main_keys.get(c, ()))}
-            self.store.mark_walks(complete, complete=True)
-            if self.walked - complete:
-                logger.info("deltafetch: walk of %s not complete: some listed articles were not stored",
-                            ", ".join(sorted(self.walked - complete)))
+            self.store.mark_walks(self._complete_walks(), complete=True)
         get = self.stats.get_value
         logger.info("deltafetch: %d fetched, %d skipped as known, %d stored, %d known",
                     get("deltafetch/fetched", 0), get("deltafetch/skipped", 0),
@@ -319,6 +415,102 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
             if article:
                 self.store.add(article, request_key)
                 return
+
+    # --- walks ------------------------------------------------------------------------
+
+    def boundary(self, category: str, state: str | None) -> None:
+        """A listing page's ``alanews_boundary``: see the class docstring."""
+        if state in ("recheck", "verified"):
+            self.unverified[category] = self.unverified.get(category, 0) + (1 if state == "recheck" else -1)
+        elif state == "shifted":
+            self.shifted.add(category)
+
+    def _complete_walks(self) -> set[str]:
+        """The categories this finished run walked completely (see the class docstring)."""
+        complete = set()
+        for category in sorted(self.walked):
+            unsettled = [k for k in self.main_keys.get(category, ()) if k not in self.store and k not in self.failed]
+            if category in self.shifted:
+                why = "its archive shifted during the walk"
+            elif self.unverified.get(category):
+                why = f"{self.unverified[category]} page boundary(ies) could not be read again"
+            elif unsettled:
+                why = f"{len(unsettled)} listed article(s) neither written nor recorded as failed"
+            else:
+                complete.add(category)
+                continue
+            logger.info("deltafetch: walk of %s not complete: %s; the next run walks every page", category, why)
+        return complete
+
+    # --- failed articles -----------------------------------------------------------
+
+    def open_walks(self, spider):
+        if self.reset:
+            self.failed.clear()
+        self.failed.forget([key for key in self.failed.keys() if key in self.store])
+        self.retries = self.failed.due(self.retry_runs)  # read now: this run's own failures wait for the next
+        given_up = self.failed.given_up(self.retry_runs)
+        if given_up:
+            self.stats.set_value("deltafetch/failed/given_up", given_up)
+        if self.retries or given_up:
+            logger.info("deltafetch: %d failed article(s) to retry, %d given up after %d failed runs",
+                        len(self.retries), given_up, self.retry_runs + 1)
+
+    async def process_start(self, start: AsyncIterator) -> AsyncIterator:
+        """The spider's start requests, then the failed articles due for a retry."""
+        async for request in start:
+            yield request
+        article_requests = getattr(self.spider, "article_requests", None)  # CategorySpider's
+        for key in self.retries if article_requests else ():
+            for request in article_requests(key):
+                self.stats.inc_value("deltafetch/failed/retried")
+                yield request
+
+    def article_failed(self, key: str, kind: str, spider=None):
+        """An article request brought no item (signal :data:`alanews.signals.article_failed`)."""
+        if not key or key in self.failed_this_run or key in self.store:
+            return
+        self.failed_this_run.add(key)
+        runs = self.failed.record(key, kind)
+        self.stats.inc_value("deltafetch/failed/recorded")
+        if runs == self.retry_runs + 1:
+            self.stats.inc_value("deltafetch/failed/given_up")
+            logger.warning("deltafetch: gave up %s after %d failed runs (last: %s); fetched again only if a "
+                           "listing page a later walk reads lists it", key, runs, kind)
+
+    def item_invalid(self, item, response, exception, spider):
+        """A dropped item whose key item_dropped did not make an alias: not a duplicate, an invalid one."""
+        key = response.meta.get("deltafetch_key") if response is not None else None
+        if key and key not in self.store:
+            self.article_failed(key, "invalid")
+
+    def spider_error(self, failure, response, spider):
+        """An exception in an article's callback: the article is failed (its item never came)."""
+        self.article_failed(response.meta.get("deltafetch_key"), "spider_error")
+
+    # --- requests folded by Scrapy's dupefilter ---------------------------------------
+
+    def request_scheduled(self, request, spider):
+        key = request.meta.get("deltafetch_key")
+        if key:
+            self.first_keys.setdefault(self.fingerprint(request), key)
+
+    def request_dropped(self, request, spider):
+        """The dupefilter folded ``request`` into an earlier one (another spelling of its query,
+        or a redirect to a page already fetched): its key becomes an alias of that article."""
+        key = request.meta.get("deltafetch_key")
+        first = self.first_keys.get(self.fingerprint(request))
+        if key and first and key != first and key not in self.store:
+            self.folded.setdefault(first, set()).add(key)
+            self.stats.inc_value("deltafetch/folded")
+            self._store_folded()
+
+    def _store_folded(self) -> None:
+        """Record the folded keys whose article is stored (the others wait for it, or for a later run)."""
+        for first in list(self.folded):
+            article = self.store.article_of(first)
+            if article:
+                self.store.add(article, *self.folded.pop(first))
 
     # --- spider output -------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """Downloader middlewares: stay on the site, read every page in its real charset,
-retry with back-off, stop redirect loops."""
+retry with back-off, stop redirect loops, read robots.txt as RFC 9309 says."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import logging
 from urllib.parse import urljoin
 
 from scrapy.downloadermiddlewares import redirect as scrapy_redirect
+from scrapy.downloadermiddlewares import robotstxt as scrapy_robotstxt
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.python import global_object_name
 from scrapy.utils.response import response_status_message
 from twisted.internet.task import deferLater
@@ -42,6 +44,46 @@ class SameSiteMiddleware:
             self.stats.inc_value("alanews/offsite/dropped")
             logger.warning("Dropped %s: not on %s", request.url, self.base_url)
             raise IgnoreRequest(f"off-site request {request.url}")
+
+
+class RobotsTxtMiddleware(scrapy_robotstxt.RobotsTxtMiddleware):
+    """Scrapy's, with the robots.txt answer read as RFC 9309 (section 2.3.1) says.
+
+    * 2xx: the file's rules (Scrapy's behaviour);
+    * 4xx ("unavailable"): no rules, every page allowed; Scrapy would parse the error page as
+      rules. INFO line, stat ``alanews/robotstxt/unavailable``;
+    * 5xx after the retries, or no answer at all ("unreachable"): every page of the host
+      disallowed for the rest of the run; Scrapy would parse the error page, or allow all.
+      One ERROR line (the run's monitors then fail it), stat ``alanews/robotstxt/unreachable``.
+    """
+
+    DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
+
+    async def _parse_robots(self, response, netloc, request):
+        if 400 <= response.status < 500:
+            self._stats.inc_value("alanews/robotstxt/unavailable")
+            logger.info("robots.txt of %s answered %d: no rules, every page allowed (RFC 9309)",
+                        netloc, response.status)
+            response = response.replace(body=b"")
+        elif response.status >= 500:
+            self._unreachable(netloc, f"answered {response.status}")
+            response = response.replace(body=self.DISALLOW_ALL)
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc, netloc):
+        if isinstance(exc, IgnoreRequest):  # never sent (a middleware dropped it): Scrapy's "allow all"
+            super()._robots_error(exc, netloc)
+            return
+        self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+        self._unreachable(netloc, f"could not be downloaded ({type(exc).__name__})")
+        parser = build_from_crawler(self._parserimpl, self.crawler, self.DISALLOW_ALL)
+        waiting, self._parsers[netloc] = self._parsers[netloc], parser
+        waiting.callback(parser)
+
+    def _unreachable(self, netloc: str, what: str) -> None:
+        self._stats.inc_value("alanews/robotstxt/unreachable")
+        logger.error("robots.txt of %s %s: every page of %s is disallowed for this run (RFC 9309: "
+                     "an unreachable robots.txt means disallow all); the next run asks again", netloc, what, netloc)
 
 
 class _Counting:

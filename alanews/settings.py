@@ -13,6 +13,10 @@ ALANEWS_BASE_URL = "https://www.alanews.it"
 ALANEWS_CATEGORY_PATHS = {}
 # Where feeds (feeds/<spider>/<timestamp>.jsonl) and incremental state live.
 ALANEWS_DATA_DIR = "data"
+# A bound on a category walk, for a pagination that never ends: listing pages read per category
+# (the walk then stops with a WARNING and alanews/listing/max_pages, and is not complete).
+# 10,000 pages hold 100,000 posts; raise it for a larger archive.
+ALANEWS_MAX_LISTING_PAGES = 10000
 
 ADDONS = {"alanews.addons.DataDirFeeds": 100}
 ITEM_PIPELINES = {
@@ -32,6 +36,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's, that decodes a page only if its first bytes say "refresh"
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "alanews.middlewares.MetaRefreshMiddleware": 580,
+    # robots.txt read as RFC 9309 says: 5xx or no answer disallows all for the run, 4xx allows all
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "alanews.middlewares.RobotsTxtMiddleware": 100,
 }
 
 # --- incremental recrawls (alanews/incremental.py) --------------------------------------
@@ -51,6 +58,10 @@ DELTAFETCH_RESET = False
 # "all_known": one page later, at the first page whose main-list posts are all known
 # (also finds a post back-dated onto the next page). "off": walk every page, fetch only the new.
 DELTAFETCH_EARLY_STOP = "oldest_known"
+# An article that failed (HTTP error, no answer, robots.txt, invalid item) is requested again
+# by this many later runs, whatever their walks read; then given up (a WARNING, counted in
+# deltafetch/failed/given_up), fetched again only when a listing page a walk reads lists it.
+DELTAFETCH_RETRY_RUNS = 3
 # Feed lines reach the OS as they are exported, before deltafetch records the article.
 FEED_STORAGES = {
     "": "alanews.feeds.FileFeedStorage",

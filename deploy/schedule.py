@@ -17,7 +17,15 @@ Every ``-d name=value`` goes to ``schedule.json`` unchanged: spider arguments
 (never with a ``/``: Scrapyd 1.6 loses a process slot for it; with ``--all``, each job's id is
 ``<jobid>-<spider>``).
 ``setting=ALANEWS_DATA_DIR=<ALANEWS_DATA_DIR>`` is added unless given, so every job of
-the node shares one data directory (feeds and incremental state).
+the node shares one data directory (feeds and incremental state). ``setting=CLOSESPIDER_TIMEOUT=3300``
+is added unless given: a job ends within 55 minutes (finish reason ``closespider_timeout``,
+which the run's monitors report), before the crontab schedules its spider again; a first full
+crawl of a large archive goes on over the next runs, which skip what it wrote.
+
+Job ids: Scrapyd makes one (32 hex digits) unless ``-d jobid=ID`` is given. A given id must
+be letters, digits, ``.``, ``_`` and ``-`` (starting with a letter or digit): Scrapyd 1.6
+names the job's log file after it, and an id with ``/`` loses one of its process slots for
+good (after ``max_proc`` such jobs, every job stays pending).
 
 Environment; variables already set win over those in ``ALANEWS_ENV_FILE``
 (default ``/etc/alanews/scrapyd.env``, ``KEY=value`` lines, read if it exists):
@@ -33,7 +41,7 @@ crawl's own lock (``<data dir>/deltafetch/<spider>.lock``) then refuses the seco
 
 Exit status: 0 when each spider was scheduled or skipped (one line each on stdout); 1 when
 Scrapyd is unreachable, refuses the credentials or answers an error for any (stderr); 2 on
-bad usage.
+bad usage (an unsafe job id among them).
 Standard library only: runs with any python3 on the node.
 """
 
@@ -43,6 +51,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import sys
 import urllib.error
 import urllib.parse
@@ -52,6 +61,9 @@ from pathlib import Path
 DEFAULT_URL = "http://localhost:6800/"
 DEFAULT_ENV_FILE = "/etc/alanews/scrapyd.env"
 ALL_CATEGORIES_SPIDER = "alanews"  # walks every category in one job; --all schedules the others
+#: seconds a scheduled job may run (CLOSESPIDER_TIMEOUT), less than the hour between two runs
+DEFAULT_JOB_TIMEOUT = 3300
+SAFE_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 class ScheduleError(Exception):
@@ -123,8 +135,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         if "=" not in param:
             parser.error(f"-d expects name=value, got {param!r}")
     args.params = [tuple(param.split("=", 1)) for param in args.params]
-    if any(key == "jobid" and "/" in value for key, value in args.params):
-        parser.error("a jobid must not contain '/'")
+    for name, value in args.params:
+        if name == "jobid" and not SAFE_JOB_ID.fullmatch(value):
+            parser.error(f"jobid must be letters, digits, '.', '_' or '-' (at most 100, the first a letter or "
+                         f"digit): Scrapyd 1.6 loses a process slot for good on a job id with '/'; got {value!r}")
     return args
 
 
@@ -155,6 +169,8 @@ def main(argv: list[str] | None = None, environ: dict | None = None) -> int:
             print(f"schedule: ALANEWS_DATA_DIR must be an absolute path, got {data_dir!r}", file=sys.stderr)
             return 2
         params.append(("setting", f"ALANEWS_DATA_DIR={data_dir}"))
+    if not any(k == "setting" and v.startswith("CLOSESPIDER_TIMEOUT=") for k, v in params):
+        params.append(("setting", f"CLOSESPIDER_TIMEOUT={DEFAULT_JOB_TIMEOUT}"))
     scrapyd = Scrapyd(env.get("SCRAPYD_URL") or DEFAULT_URL,
                       env.get("SCRAPYD_USERNAME", ""), env.get("SCRAPYD_PASSWORD", ""))
     try:

@@ -14,7 +14,10 @@ crawl meets it:
 * **Esteri, page 2** answers its first request 503, its second 500, then 200 (recovery on retry).
 * **Esteri, last page** links a next page past the end, which answers 200 with no posts.
 * **Cronaca, last page** (page 2 at ``--articles 60``) has a "next" back to page 1: a pagination loop.
-* **Politica, page 1** lists the cross-listed post too.
+* **Politica, page 1** lists the cross-listed post too, a post whose slug WordPress keeps
+  percent-encoded (``caff%c3%a8-…``), linked with lower-case escapes, upper-case escapes,
+  the raw ``è`` and a needless escape, and a post linked only as ``…/?a`` and ``…/?a=``
+  (one request for Scrapy's dupefilter, two spellings for the crawler).
 * **robots.txt** disallows the ``area-riservata`` article that Esteri lists.
 * A second tiny server on loopback (another port: "another host") counts every hit.
 
@@ -35,7 +38,7 @@ import time
 import zlib
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, unquote
 
 from . import render
 from .model import ROME, Article, expected_item, fmt_visible, slugify
@@ -84,6 +87,16 @@ CASES = {c.name: c for c in [
          what="listed as relative, protocol-relative, no-slash, utm_* and #fragment links"),
     Case("cross_listed", "good", "/2026/11/13/politica/governo-e-opposizione-sulla-politica-estera/",
          what="a Politica post also listed in Esteri: on both archives' first page"),
+    Case("accented_slug", "good", "/2026/11/13/politica/caff%C3%A8-sospeso-in-parlamento/",
+         links=("{base}/2026/11/13/politica/caff%c3%a8-sospeso-in-parlamento/",
+                "{base}/2026/11/13/politica/caffè-sospeso-in-parlamento/",
+                "{base}/2026/11/13/politica/caff%C3%A8-sospeso-in-parlamento/",
+                "/2026/11/13/politica/%63aff%c3%a8-sospeso-in-parlamento"),
+         what="slug kept percent-encoded; its own page names it with lower-case escapes"),
+    Case("query_variants", "good", "/2026/11/13/politica/legge-di-bilancio-il-voto-finale/",
+         links=("{base}/2026/11/13/politica/legge-di-bilancio-il-voto-finale/?a",
+                "{base}/2026/11/13/politica/legge-di-bilancio-il-voto-finale/?a="),
+         what="linked only with an unknown query, ?a and ?a= (WordPress ignores it)"),
     # --- bad: never an item, each with a log line and a stat
     Case("not_found", "bad", _p(14, "articolo-rimosso"), what="404"),
     Case("gone", "bad", _p(14, "articolo-ritirato"), what="410"),
@@ -151,7 +164,17 @@ _TEXTS = {
         "Governo e opposizione divisi sulla politica estera",
         "Il dibattito in aula si accende sulle missioni all'estero",
         "Giulia Ferraresi", ["Governo", "Parlamento"]),
+    "accented_slug": (
+        "Caffè sospeso in Parlamento: la proposta divide la maggioranza",
+        "Un fondo per i bar che offrono la colazione a chi non può pagarla",
+        "Marco Santoro", ["Parlamento"]),
+    "query_variants": (
+        "Legge di bilancio, oggi il voto finale alla Camera",
+        "Le opposizioni annunciano battaglia sugli emendamenti",
+        "Luca Bernardini", ["Governo", "Manovra"]),
 }
+POLITICA = ("cross_listed", "accented_slug", "query_variants")  # good cases listed in Politica
+_POLITICA_ONLY = POLITICA[1:]
 _BODY = [
     ("p", "Secondo quanto riferito dalle agenzie, la questione resta al centro del dibattito. "
           "Le parti hanno confermato la volontà di proseguire il confronto nei prossimi giorni."),
@@ -292,9 +315,9 @@ class Hostile:
     def listed(self, category: str) -> list[str]:
         """URLs of the good cases injected into ``category``'s archive."""
         if category == "esteri":
-            return [self.base + c.path for c in GOOD]
+            return [self.base + c.path for c in GOOD if c.name not in _POLITICA_ONLY]
         if category == "politica":
-            return [self.base + CASES["cross_listed"].path]
+            return [self.base + CASES[name].path for name in POLITICA]
         return []
 
     # ---- pages
@@ -330,6 +353,11 @@ class Hostile:
         cut = body.index('<div class="jnews_popup_post_container">')
         return (head + "<body" + body[:cut] + '<div class="jnews_popup_post_con').encode("utf-8")
 
+    def _page_accented_slug(self, page: str, a: Article) -> bytes:
+        # WordPress writes the slug as it stores it: escapes in lower case
+        lower = a.path.replace("%C3%A8", "%c3%a8")
+        return page.replace(a.path, lower).replace(a.path.replace("/", "\\/"), lower.replace("/", "\\/")).encode()
+
     def _page_impossible_date(self, page: str, a: Article) -> bytes:
         shown = f">{render.t(fmt_visible(a.published, a.date_style))}</a>"
         assert page.count(shown) == 1, shown
@@ -361,7 +389,7 @@ class Hostile:
         if category == "esteri" and page == 1:
             html = self._inject(html, self._esteri_links())
         if category == "politica" and page == 1:
-            html = self._inject(html, [(base + CASES["cross_listed"].path, _TEXTS["cross_listed"][0])])
+            html = self._inject(html, self._politica_links())
         if (category, page + 1) == self.past_end():
             html = self._add_next(html, render.listing_url(base, category, page + 1), page)
         if (category, page) == self.loop_page():
@@ -374,6 +402,8 @@ class Hostile:
         port = host.rsplit(":", 1)[1]
         links = []
         for case in CASES.values():
+            if case.name in _POLITICA_ONLY:
+                continue
             title = _TEXTS[case.name][0] if case.name in _TEXTS else case.name.replace("_", " ")
             if case.name == "link_variants":
                 path = arts[case.name].path
@@ -383,6 +413,12 @@ class Hostile:
                 links.append((base + case.path, title))
             for href in case.links:
                 links.append((href.format(base=base, other=self.other.url, port=port), title))
+        return links
+
+    def _politica_links(self) -> list[tuple[str, str]]:
+        links = [(self.base + CASES["cross_listed"].path, _TEXTS["cross_listed"][0])]
+        for name in _POLITICA_ONLY:
+            links += [(href.format(base=self.base), _TEXTS[name][0]) for href in CASES[name].links]
         return links
 
     @staticmethod
@@ -450,17 +486,21 @@ class Hostile:
         if path.startswith("/__replica__/"):
             return self._control(h, u, head_only)
         if path == "/robots.txt":
-            r.count("robots", path, 200)
-            h._send(200, self.robots().encode(), "text/plain; charset=UTF-8", head_only=head_only)
+            h.robots(self.robots(), head_only)
             return True
         m = re.match(r"^/category/(?P<cat>[a-z0-9\-/]+?)/(?:page/(?P<page>\d+)/)?$", path)
         if m:
             return self._listing(h, path, m["cat"], int(m["page"] or 1), head_only)
-        if any(c.path and path == c.path.rstrip("/") for c in CASES.values()):
+        if any(c.path and unquote(path) == unquote(c.path.rstrip("/")) for c in CASES.values()):
             r.count("article", path, 301)
             h._redirect(self.base + path + "/", head_only)
             return True
-        name = next((c.name for c in CASES.values() if c.path and path == c.path), None)
+        # any spelling of a case's path (escapes in either case, needless ones) is that case,
+        # counted under the case's own path
+        name = next((c.name for c in CASES.values() if c.path and unquote(path) == unquote(c.path)), None)
+        if name is not None:
+            path = CASES[name].path
+            u = u._replace(path=path)
         if name is None and path == _p(15, "giro-b"):
             name = "redirect_loop_b"
         if name is None:
@@ -599,3 +639,24 @@ class Hostile:
 
     def _serve_endless(self, h, name, u, head_only):
         self._stream(h, name, u, head_only, None, b" " * 65536, 0, SLOW_LIMIT)
+
+
+def endless_listing(replica, category: str, page: int) -> str:
+    """A category archive whose pagination never ends (``POST /__replica__/endless``).
+
+    Its last page links a next one, and every page past it answers 200 with a "Next":
+    shape "repeat" lists the last page's posts again; shape "fresh" lists ten posts never
+    listed before (dated before the site began; their links answer 404).
+    """
+    site, base = replica.site, replica.base_url
+    total = site.pages(category, render.PER_PAGE)
+    next_url = render.listing_url(base, category, page + 1)
+    if page <= total or replica.endless[category] == "repeat":
+        html = render.render_listing(site, category, min(page, total), base)
+        return Hostile._add_next(html, next_url, min(page, total))
+    first = render.render_listing(site, category, 1, base)
+    empty = _PAGINATION.sub("", _MAIN_ITEM.sub("", _HEAD_LINKS.sub("", first)))
+    day = (datetime(2026, 3, 19, tzinfo=ROME) - timedelta(days=page)).strftime("%Y/%m/%d")
+    links = [(f"{base}/{day}/{category}/archivio-senza-fine-{page}-{k}/", f"Archivio senza fine, pagina {page}, {k}")
+             for k in range(render.PER_PAGE)]
+    return Hostile._add_next(Hostile._inject(empty, links), next_url, page)

@@ -400,7 +400,7 @@ class Site:
     """Deterministic fake content of the site.
 
     ``articles`` newest first; ``by_id``; ``by_path`` (canonical path -> Article);
-    ``archive(path)``; ``publish(k)``.
+    ``archive(path)``; ``publish(k)``, ``unpublish(post_id)``, ``move(post_id, category)``.
     """
 
     def __init__(self, n_articles: int = 300, seed: int = 1):
@@ -412,6 +412,7 @@ class Site:
         self.by_id: dict[int, Article] = {}
         self.by_path: dict[str, Article] = {}
         self.version = 0         # bumped on every change (cache invalidation)
+        self.moved: dict[str, int] = {}  # old permalink path -> id of the post moved away from it
         times = self._timeline(n_articles)
         chrono: list[Article] = []
         for i, t in enumerate(times):
@@ -672,6 +673,10 @@ class Site:
             self.by_path[a.path] = a
         for a in new:
             a.related_paths = [self.by_id[p].path for p in a.related]
+        self._changed()
+
+    def _changed(self) -> None:
+        """Re-sort after any change and bump the version (the server's page cache is keyed by it)."""
         self.articles = sorted(self.by_id.values(), key=lambda a: -a.published.timestamp())
         # post id -> index in ``articles`` (list.index compares dataclasses field by field: O(n) each)
         self.position = {a.post_id: i for i, a in enumerate(self.articles)}
@@ -703,6 +708,37 @@ class Site:
             for f in a.flags():
                 c[f] = c.get(f, 0) + 1
         return dict(sorted(c.items()))
+
+    def unpublish(self, post_id: int) -> Article:
+        """Take a post off the site (trashed, or back to draft): its permalink answers 404, the
+        archives close up over it, and Related Posts (computed live by the theme) drop it."""
+        a = self.by_id.pop(post_id)
+        del self.by_path[a.path]
+        self._relink(post_id)
+        self._changed()
+        return a
+
+    def move(self, post_id: int, category: str) -> Article:
+        """Give a post another primary category: its permalink changes and the old one 301s to
+        it (WordPress's canonical redirect); it leaves the old category's archive."""
+        if category not in CATEGORIES:
+            raise KeyError(category)
+        a = self.by_id[post_id]
+        del self.by_path[a.path]
+        self.moved[a.path] = post_id
+        a.category_path = category
+        a.listed_in = [p for p in a.listed_in if p != category]
+        self.by_path[a.path] = a
+        self._relink(post_id)
+        self._changed()
+        return a
+
+    def _relink(self, post_id: int) -> None:
+        """Related Posts after ``post_id`` moved or left."""
+        for other in self.by_id.values():
+            if post_id in other.related:
+                other.related = [p for p in other.related if p in self.by_id]
+                other.related_paths = [self.by_id[p].path for p in other.related]
 
     def publish(self, k: int) -> list[Article]:
         """Add k new articles, newer than every existing one. Returns them (newest first)."""

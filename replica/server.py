@@ -5,6 +5,7 @@ import json
 import re
 import sys
 import threading
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,9 +22,16 @@ class Replica:
     theme = "jnews"  # "drifted": article pages after a theme update (render.drift_article)
     drifted_every = 1  # with "drifted", only posts whose id is a multiple of it (a partial roll-out)
     hostile = None  # --hostile: a replica.hostile.Hostile, serving bad pages beside the site
+    robots_status = 200  # POST /__replica__/robots?status=503: robots.txt answers an error page
 
     def __init__(self, site: Site, base_url: str = ""):
         self.site = site
+        self.robots_disallow: list[str] = []
+        # post id -> status its page answers, though listed; "drifted": 200, the page after a theme
+        # update (render.drift_article), which reads as an invalid item
+        self.broken: dict[int, int | str] = {}
+        self.endless: dict[str, str] = {}  # category -> "fresh" or "repeat": its pagination never ends
+        self.triggers: list[tuple[str, object]] = []  # (path, change): made once that path is answered
         self.base_url = base_url.rstrip("/")
         self.lock = threading.RLock()
         self.cache: dict[tuple, bytes | None] = {}
@@ -75,6 +83,9 @@ class Replica:
         return render.drift_article(html) if drifted else html
 
     def listing_page(self, cat: str, page: int) -> bytes | None:
+        if cat in self.endless:
+            from .hostile import endless_listing
+            return self._cached(("e", cat, page, self.endless[cat]), lambda: endless_listing(self, cat, page))
         return self._cached(("l", cat, page), lambda: render.render_listing(self.site, cat, page, self.base_url))
 
     def home(self) -> bytes:
@@ -98,8 +109,59 @@ class Replica:
             self.cache.clear()
         return new
 
+    def change(self, action: str, q: dict) -> dict:
+        """A change of the site (control endpoints ``unpublish``, ``move``, ``break``), made now,
+        or with ``after=PATH`` the next time PATH is answered (its body already made): the
+        change then lands between two requests of a crawl, e.g. two pages of a walk."""
+        post_id = int(q["post_id"][0])
+        with self.lock:
+            if post_id not in self.site.by_id:
+                raise KeyError(post_id)
+            url = self.site.by_id[post_id].url(self.base_url)
+        if action == "unpublish":
+            def do():
+                self.site.unpublish(post_id)
+        elif action == "move":
+            category = q["category"][0]
+            if category not in CATEGORIES:
+                raise KeyError(category)
+
+            def do():
+                self.site.move(post_id, category)
+        else:  # break: listed, but its page answers this status (200 repairs it), or "drifted"
+            status = (q.get("status") or ["404"])[0]
+            status = status if status == "drifted" else int(status)
+
+            def do():
+                if status == 200:
+                    self.broken.pop(post_id, None)
+                else:
+                    self.broken[post_id] = status
+        after = (q.get("after") or [None])[0]
+        if after:
+            with self.lock:
+                self.triggers.append((after, do))
+        else:
+            self.apply(do)
+        return {"post_id": post_id, "url": url, "after": after}
+
+    def apply(self, do) -> None:
+        with self.lock:
+            do()
+            self.site.version += 1
+            self.cache.clear()
+
+    def fire(self, path: str) -> None:
+        """Make the changes waiting for ``path``."""
+        with self.lock:
+            due = [do for at, do in self.triggers if at == path]
+            self.triggers = [(at, do) for at, do in self.triggers if at != path]
+        for do in due:
+            self.apply(do)
+
     def truth_jsonl(self, articles=None) -> bytes:
         arts = self.site.articles if articles is None else articles
+        arts = [a for a in arts if a.post_id not in self.broken]
         return "".join(json.dumps(expected_item(a, self.base_url), ensure_ascii=False) + "\n"
                        for a in arts).encode("utf-8")
 
@@ -120,6 +182,7 @@ class Handler(BaseHTTPRequestHandler):
     # ---- helpers
     def _send(self, status: int, body: bytes, ctype: str = "text/html; charset=UTF-8",
               headers: dict | None = None, head_only: bool = False) -> None:
+        self.replica.fire(urlsplit(self.path).path)  # the body is made: changes waiting for this path
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -133,6 +196,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def _redirect(self, location: str, head_only: bool) -> None:
         self._send(301, b"", headers={"Location": location, "X-Redirect-By": "WordPress"}, head_only=head_only)
+
+    def robots(self, rules: str, head_only: bool) -> None:
+        """robots.txt: ``rules`` plus the paths POST /__replica__/robots?disallow= added, or the
+        error page of the status it set (an HTML page, as WordPress or the web server sends)."""
+        r = self.replica
+        r.count("robots", "/robots.txt", r.robots_status)
+        if r.robots_status == 200:
+            extra = "".join(f"Disallow: {path}\n" for path in r.robots_disallow)
+            body = rules.replace("User-agent: *\n", "User-agent: *\n" + extra, 1).encode()
+            self._send(200, body, "text/plain; charset=UTF-8", head_only=head_only)
+        elif r.robots_status == 404:
+            self._not_found(head_only)
+        else:
+            body = f"<html><body><h1>{r.robots_status} {HTTPStatus(r.robots_status).phrase}</h1></body></html>".encode()
+            self._send(r.robots_status, body, head_only=head_only)
 
     def _not_found(self, head_only: bool) -> None:
         body = self.replica._cached(("404",), lambda: render.render_404(self.replica.base_url))
@@ -158,6 +236,26 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, r.truth_jsonl(new), "application/x-ndjson; charset=UTF-8")
         elif u.path == "/__replica__/stats/reset":
             r.reset_stats()
+            self._send(200, b'{"ok": true}', "application/json")
+        elif u.path in ("/__replica__/unpublish", "/__replica__/move", "/__replica__/break"):
+            try:
+                done = r.change(u.path.rsplit("/", 1)[1], q)
+            except (KeyError, ValueError, IndexError) as error:
+                self._send(400, f"bad request: {error!r}".encode(), "text/plain; charset=UTF-8")
+                return
+            self._send(200, json.dumps(done).encode(), "application/json")
+        elif u.path == "/__replica__/endless":
+            category, shape = (q.get("category") or [""])[0], (q.get("shape") or ["fresh"])[0]
+            with r.lock:
+                if shape == "off":
+                    r.endless.pop(category, None)
+                else:
+                    r.endless[category] = shape
+                r.cache.clear()
+            self._send(200, b'{"ok": true}', "application/json")
+        elif u.path == "/__replica__/robots":
+            r.robots_status = int((q.get("status") or ["200"])[0])
+            r.robots_disallow = q.get("disallow") or []
             self._send(200, b'{"ok": true}', "application/json")
         else:
             self._send(405, b"Method Not Allowed", "text/plain; charset=UTF-8")
@@ -190,8 +288,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         base = r.base_url
         if path == "/robots.txt":
-            r.count("robots", path, 200)
-            self._send(200, render.render_robots(base).encode(), "text/plain; charset=UTF-8", head_only=head_only)
+            self.robots(render.render_robots(base), head_only)
             return
         if path == "/":
             r.count("other", path, 200)
@@ -218,6 +315,26 @@ class Handler(BaseHTTPRequestHandler):
             return
         if _ART_RE.match(path):
             canon = path if path.endswith("/") else path + "/"
+            with r.lock:
+                a = r.site.by_path.get(canon)
+                status = r.broken.get(a.post_id) if a else None
+                moved = r.site.by_id.get(r.site.moved.get(canon))
+            if status == "drifted":
+                r.count("article", path, 200)
+                self._send(200, render.drift_article(r.article_page(canon).decode()).encode(), head_only=head_only)
+                return
+            if status:
+                r.count("article", path, status)
+                if status == 404:
+                    self._not_found(head_only)
+                else:
+                    self._send(status, f"<html><body><h1>{status} {HTTPStatus(status).phrase}</h1></body></html>"
+                               .encode(), head_only=head_only)
+                return
+            if a is None and moved is not None:
+                r.count("article", path, 301)
+                self._redirect(moved.url(base), head_only)
+                return
             body = r.article_page(canon)
             if body is not None:
                 if canon != path:

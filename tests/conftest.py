@@ -62,11 +62,12 @@ class Crawl:
 
 
 def crawl_command(spider: str, base_url: str, data_dir: Path, feed: Path | None, *args: str,
-                  settings: dict | None = None) -> list[str]:
-    """`scrapy crawl` against a replica: politeness off, state in ``data_dir``, feed to ``feed``."""
+                  settings: dict | None = None, append: bool = False) -> list[str]:
+    """`scrapy crawl` against a replica: politeness off, state in ``data_dir``, feed to ``feed``
+    (overwritten with ``-O``; with ``append``, ``-o``: lines added to what the file holds)."""
     cmd = [sys.executable, "-m", "scrapy", "crawl", spider]
     if feed is not None:
-        cmd += ["-O", str(feed)]
+        cmd += ["-o" if append else "-O", str(feed)]
     for key, value in {"ALANEWS_BASE_URL": base_url, "ALANEWS_DATA_DIR": str(data_dir),
                        **FAST, **(settings or {})}.items():
         cmd += ["-s", f"{key}={value}"]
@@ -76,11 +77,15 @@ def crawl_command(spider: str, base_url: str, data_dir: Path, feed: Path | None,
 
 
 def run_crawl(spider: str, base_url: str, workdir: Path, *args: str, settings: dict | None = None,
-              feed: bool = True, timeout: int = 300, env: dict | None = None) -> Crawl:
-    """Run `scrapy crawl` in a real process; return its feed items, stats and log."""
+              feed: bool = True, timeout: int = 300, env: dict | None = None, append: bool = False) -> Crawl:
+    """Run `scrapy crawl` in a real process; return its feed items, stats and log.
+
+    With ``append`` (``-o``), ``items`` is every line of the feed file, this run's and earlier ones'.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     out = workdir / f"{spider}.jsonl"
-    cmd = crawl_command(spider, base_url, workdir / "data", out if feed else None, *args, settings=settings)
+    cmd = crawl_command(spider, base_url, workdir / "data", out if feed else None, *args, settings=settings,
+                        append=append)
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
     items = []

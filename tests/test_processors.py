@@ -24,6 +24,24 @@ def test_canonical_url(href, expected):
     assert canonical_url(href, BASE + "/category/esteri/") == expected
 
 
+@pytest.mark.parametrize("spellings, expected", [
+    # escapes in either case and the raw character: one URL, w3lib's upper-case escapes
+    (["/2026/11/13/esteri/caff%c3%a8-sospeso/", "/2026/11/13/esteri/caff%C3%A8-sospeso/",
+      "/2026/11/13/esteri/caffè-sospeso/", "https://WWW.alanews.it/2026/11/13/esteri/caff%c3%a8-sospeso"],
+     f"{BASE}/2026/11/13/esteri/caff%C3%A8-sospeso/"),
+    # needless escapes of unreserved characters, dot segments
+    (["/2026/11/13/esteri/%7Eperch%C3%A9-no%2D%41/", "/2026/11/13/esteri/./~perch%c3%a9-no-A/",
+      "/2026/11/13/esteri/x/../~perché-no-A/"], f"{BASE}/2026/11/13/esteri/~perch%C3%A9-no-A/"),
+    # a query keeps its spelling and its order; only tracking parameters go
+    (["/x/?a", "/x/?a&utm_source=newsletter", "/x/?utm_medium=email&a#respond"], f"{BASE}/x/?a"),
+    (["/x/?a="], f"{BASE}/x/?a="),
+    (["/x/?b=2&a=1&fbclid=Z"], f"{BASE}/x/?b=2&a=1"),
+    (["/x/?q=caff%c3%a8"], f"{BASE}/x/?q=caff%c3%a8"),
+])
+def test_canonical_url_gives_one_spelling_per_url(spellings, expected):
+    assert {canonical_url(href, BASE + "/category/esteri/") for href in spellings} == {expected}
+
+
 @pytest.mark.parametrize("url, expected", [
     (f"{BASE}/2026/09/12/politica/meloni-a-tutto-campo/", ("2026-09-12", "politica", "meloni-a-tutto-campo")),
     (f"{BASE}/2026/09/22/cronaca/video/rabbino-aggredito/", ("2026-09-22", "cronaca/video", "rabbino-aggredito")),

@@ -88,7 +88,7 @@ def test_the_hostile_crawl_finishes_without_any_exception(run):
 
 def test_every_good_article_is_emitted_once_with_its_truth(run):
     good = [name for name, case in run.cases.items() if case["kind"] == "good"]
-    assert len(good) == 8 and set(map(run.url, good)) <= set(run.truth)
+    assert len(good) == 10 and set(map(run.url, good)) <= set(run.truth)
     assert len(run.truth) == 60 + len(good)
     assert_items_match_truth(run.crawl.items, run.truth, set(run.truth))
     assert run.crawl.stats["item_scraped_count"] == len(run.truth)
@@ -196,7 +196,7 @@ def test_listing_page_failing_with_503_then_500_recovers_on_retry(run):
     assert len(log_lines(run.crawl, rf"Retrying {re.escape(page)} in 0.5 s \(retry 2 of 3\): 500 Internal Server Error")) == 1
     assert run.crawl.stats["retry/reason_count/503 Service Unavailable"] == 1
     assert run.crawl.stats["retry/reason_count/500 Internal Server Error"] == 1
-    assert run.hits(page) == 3
+    assert run.hits(page) == 3 + 1  # and once more, read again when the page after it was read
     # its articles were emitted: the archive is part of the truth compared above
     assert not log_lines(run.crawl, rf"Failed {re.escape(page)}")
 
@@ -213,7 +213,8 @@ def test_pagination_loop_back_to_page_one_is_walked_once(run):
     assert len(log_lines(run.crawl, rf"Pagination loop: {re.escape(page)} points back to {re.escape(first)}, "
                                     "already walked")) == 1
     assert run.crawl.stats["alanews/listing/loop"] == 1
-    assert run.hits(first) == 1 and run.hits(page) == 1
+    # page 1 is read once more when page 2 was read (the walk's check that nothing shifted)
+    assert run.hits(first) == 2 and run.hits(page) == 1
 
 
 def test_links_to_other_hosts_schemes_javascript_and_mailto_are_ignored(run):

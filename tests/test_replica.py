@@ -132,6 +132,57 @@ def test_publish(replica_url):
     assert fetch(new[0]["url"])[0] == 200
 
 
+def test_site_changes_made_now_or_once_a_path_is_answered():
+    replica = ReplicaProcess("--articles", str(N)).ready()
+    try:
+        url = replica.url
+        esteri = replica.archive("esteri")
+        truth = replica.truth()
+        first, second, third = esteri[0], esteri[1], esteri[2]
+        post = {u: truth[u]["post_id"] for u in (first, second, third)}
+
+        def status(u: str) -> int:
+            return fetch(u)[0]
+
+        # unpublish, once /category/esteri/ is answered: that answer still lists it
+        replica.post(f"/__replica__/unpublish?post_id={post[first]}&after=/category/esteri/")
+        assert first in replica.archive("esteri") and status(first) == 200
+        assert first in fetch(url + "/category/esteri/")[1].decode()
+        assert first not in replica.archive("esteri") and first not in replica.truth() and status(first) == 404
+        assert first not in fetch(url + "/category/esteri/")[1].decode()
+        # move: a new permalink, the old one 301s to it, the archives follow
+        moved = json.loads(replica.post(f"/__replica__/move?post_id={post[second]}&category=politica"))
+        new_url = second.replace(f"/{truth[second]['category_path']}/", "/politica/")
+        assert moved["url"] == second and new_url in replica.truth() and second not in replica.truth()
+        assert new_url in replica.archive("politica") and second not in replica.archive("esteri")
+        with urllib.request.urlopen(second, timeout=10) as response:  # follows the 301
+            assert response.url == new_url and response.status == 200
+        # break: listed, its page an error; not in the truth until repaired
+        replica.post(f"/__replica__/break?post_id={post[third]}&status=410")
+        assert third in replica.archive("esteri") and third not in replica.truth() and status(third) == 410
+        replica.post(f"/__replica__/break?post_id={post[third]}&status=200")
+        assert third in replica.truth() and status(third) == 200
+        # robots.txt: an error status, or more rules
+        replica.post("/__replica__/robots?status=503")
+        assert status(url + "/robots.txt") == 503
+        replica.post("/__replica__/robots?disallow=/2026/")
+        code, body, _ = fetch(url + "/robots.txt")
+        assert code == 200 and "Disallow: /2026/\n" in body.decode()
+        # endless pagination: past the last page, pages of posts never listed before
+        pages = -(-len(replica.archive("esteri")) // 10)
+        replica.post("/__replica__/endless?category=esteri&shape=fresh")
+        page = Selector(text=fetch(f"{url}/category/esteri/page/{pages + 5}/")[1].decode())
+        assert page.css(".jeg_pagination a.page_nav.next::attr(href)").get() == f"{url}/category/esteri/page/{pages + 6}/"
+        links = page.css(".jnews_category_content_wrapper .jeg_post_title a::attr(href)").getall()
+        assert len(links) == 10 and all(status(link) == 404 for link in links[:2])
+        replica.post("/__replica__/endless?category=esteri&shape=off")
+        assert status(f"{url}/category/esteri/page/{pages + 1}/") == 404
+        assert status(f"{url}/__replica__/unpublish?post_id=1") == 404  # control changes are POST only
+        assert fetch(url + "/__replica__/unpublish?post_id=1", "POST")[0] == 400  # no such post
+    finally:
+        replica.stop()
+
+
 def test_variant_flags_coverage():
     required = ["no_structured", "no_yoast", "no_meta", "no_jnews_ld", "no_subtitle", "no_author",
                 "no_image", "image_no_caption", "no_tags", "date_std", "date_lower", "date_ordinal",

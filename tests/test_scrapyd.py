@@ -81,7 +81,7 @@ class Job:
 class Scrapyd:
     """A `scrapyd` process in ``workdir`` and its JSON API."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, **options: str):
         self.workdir = workdir
         conf = configparser.ConfigParser()
         conf.read(ROOT / "deploy" / "scrapyd.conf")
@@ -91,6 +91,7 @@ class Scrapyd:
             conf["scrapyd"].update({
                 "http_port": str(self.port), "eggs_dir": str(workdir / "eggs"),
                 "dbs_dir": str(workdir / "dbs"), "logs_dir": str(workdir / "logs"), "poll_interval": "0.2",
+                **options,
             })
             with (workdir / "scrapyd.conf").open("w") as f:
                 conf.write(f)
@@ -328,6 +329,42 @@ def test_schedule_script_fails_loudly_on_wrong_credentials(scrapyd, deployed, tm
 
 
 # --- scheduled crawls ------------------------------------------------------------------------
+
+def test_unsafe_job_ids_are_refused_and_a_job_runs_after_a_named_one_on_a_single_slot(
+        tmp_path_factory, project, make_replica, tmp_path):
+    """Scrapyd 1.6 loses a process slot for good on a job id with '/': deploy/schedule.py
+    refuses such ids; with max_proc = 1, a job still runs after one with an id given by hand."""
+    single = Scrapyd(tmp_path_factory.mktemp("scrapyd-single"), max_proc="1")
+    try:
+        deploy = subprocess.run([command("scrapyd-deploy")], cwd=project, env=client_env(single),
+                                capture_output=True, text=True, timeout=120)
+        assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+        replica = make_replica("--articles", "40", "--seed", "5")
+        env = {**client_env(single), "ALANEWS_DATA_DIR": str(tmp_path / "data")}
+        schedule = [sys.executable, str(ROOT / "deploy" / "schedule.py"), "esteri", "-d", "max_pages=1",
+                    "-d", "related_depth=0", *[arg for key, value in fast(replica) for arg in ("-d", f"{key}={value}")]]
+
+        def run(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run([*schedule, *args], env=env, capture_output=True, text=True, timeout=60)
+
+        for unsafe in ("nightly/esteri", "../esteri", ".esteri", "", "esteri run"):
+            refused = run("-d", f"jobid={unsafe}")
+            assert refused.returncode == 2 and refused.stdout == "", refused.stderr
+            assert f"jobid must be letters, digits, '.', '_' or '-'" in refused.stderr and repr(unsafe) in refused.stderr
+        jobs = single.api("listjobs.json", [("project", PROJECT)])
+        assert jobs["pending"] == jobs["running"] == jobs["finished"] == []
+
+        named = run("-d", "jobid=esteri.by-hand_1")
+        assert named.stdout == "scheduled alanews/esteri: job esteri.by-hand_1\n", named.stderr
+        first = single.wait("esteri.by-hand_1")
+        assert_finished(first)
+        assert "'CLOSESPIDER_TIMEOUT': '3300'" in first.log  # the job time limit deploy/schedule.py sets
+        # an id Scrapyd makes is 32 hex digits; with one slot, it runs only if the first job gave it back
+        job_id = re.fullmatch(r"scheduled alanews/esteri: job ([0-9a-f]{32})\n", run().stdout).group(1)
+        assert_finished(single.wait(job_id))
+    finally:
+        single.stop()
+
 
 def test_scheduled_runs_full_then_incremental_then_exactly_the_new_articles(scrapyd, deployed, make_replica,
                                                                             tmp_path):

@@ -20,6 +20,7 @@ from twisted.internet.error import TimeoutError as TxTimeoutError
 from alanews.pages.article import ArticlePage
 from alanews.pages.listing import ListingPage
 from alanews.processors import canonical_url
+from alanews.signals import article_failed
 from alanews.site import (
     CATEGORY_BY_SPIDER, ArticleUrl, category_url, in_category, normalise_base_url, parse_article_url,
 )
@@ -66,6 +67,7 @@ class CategorySpider(scrapy.Spider):
         self._depths: dict[str, int] = {}  # smallest related depth each article was reached at
         self._unfollowed: dict[str, list[str]] = {}  # related posts of articles parsed at the depth limit
         self._listings: set[str] = set()  # listing pages requested (pagination loops)
+        self._listed: dict[str, set[str]] = {}  # category -> main-list posts its walk listed so far
         super().__init__(*args, **kwargs)
 
     @classmethod
@@ -77,6 +79,7 @@ class CategorySpider(scrapy.Spider):
         spider.paths = tuple(
             overrides.get(name, CATEGORY_BY_SPIDER[name].path) for name in cls.categories or (cls.name,)
         )
+        spider.max_listing_pages = crawler.settings.getint("ALANEWS_MAX_LISTING_PAGES", 10000)
         return spider
 
     async def start(self):
@@ -90,39 +93,82 @@ class CategorySpider(scrapy.Spider):
             )
 
     def parse_listing(self, response):
+        """A page of a category archive: its posts, then its next page, within the walk's bounds.
+
+        The walk ends at the archive's last page, at a pagination loop, at a page listing
+        nothing this walk had not listed already, at ``ALANEWS_MAX_LISTING_PAGES``, or at
+        ``-a max_pages`` / ``-a since``; deltafetch (alanews/incremental.py) may stop it earlier.
+        """
         if not is_html(response):
             self._skip(response, "listing/not_html")
             return
         page = ListingPage(response)
-        number = response.meta.get("alanews_page", 1)
+        category, number = response.meta.get("alanews_category"), response.meta.get("alanews_page", 1)
         self.crawler.stats.inc_value("alanews/listing/pages")
         if not page.from_region:
             self.crawler.stats.inc_value("alanews/listing/whole_page")  # not the JNews archive layout
-        main = self._articles(page.main_links(), response)
+        main, hero = self._articles(page.main_links(), response), self._articles(page.hero_links(), response)
         if not main:
             self._skip(response, "listing/empty")
-        wanted = {url: article for url, article in {**dict(self._articles(page.hero_links(), response)),
-                                                    **dict(main)}.items() if self._wanted_by_date(article)}
-        # the archive's own list, in page order, for deltafetch's early stop (the hero repeats on every page)
-        response.meta["alanews_main_list"] = [url for url, _ in main if url in wanted]
-        for url in wanted:
-            yield from self._article_requests(url, depth=0)
+        yield from self._list(response, main, hero)
+        yield from self._check_boundary(response, main)
+        listed = self._listed.setdefault(category, set())
+        new = [url for url, _ in main if url not in listed]
+        listed.update(new)
         next_url = page.next_page()
         if not next_url:
             response.meta["alanews_archive_end"] = True
-        more_pages = self.args.max_pages is None or number < self.args.max_pages
-        if next_url and main and more_pages and any(self._wanted_by_date(a, count=False) for _, a in main):
-            if canonical_url(next_url) in self._listings:
-                self.crawler.stats.inc_value("alanews/listing/loop")
-                self.logger.warning("Pagination loop: %s points back to %s, already walked", response.url, next_url)
-                response.meta["alanews_archive_end"] = True
-                return
-            self._listings.add(canonical_url(next_url))
-            yield Request(next_url, callback=self.parse_listing, errback=self._failed, meta={
-                "alanews_category": response.meta.get("alanews_category"),
-                "alanews_page": number + 1,
-                "alanews_next_page": True,
-            })
+            return
+        if not main or not self._more_pages(response, number) or not any(
+                self._wanted_by_date(a, count=False) for _, a in main):
+            return
+        if number > 1 and not new:
+            self.crawler.stats.inc_value("alanews/listing/nothing_new")
+            self.logger.warning("Stopped walking %s at page %d (%s): every post it lists was listed on an earlier "
+                                "page; the walk is not complete", category, number, response.url)
+            return
+        if canonical_url(next_url) in self._listings:
+            self.crawler.stats.inc_value("alanews/listing/loop")
+            self.logger.warning("Pagination loop: %s points back to %s, already walked", response.url, next_url)
+            response.meta["alanews_archive_end"] = True
+            return
+        self._listings.add(canonical_url(next_url))
+        yield Request(next_url, callback=self.parse_listing, errback=self._failed, meta={
+            "alanews_category": category,
+            "alanews_page": number + 1,
+            "alanews_next_page": True,
+            # what this page listed, to tell whether the archive shifted before the next one was read
+            "alanews_previous": {"url": response.url, "main": [url for url, _ in main],
+                                 "hero": [url for url, _ in hero]},
+        })
+
+    def recheck_listing(self, response):
+        """Page N read again once page N+1 was read, the two pages not overlapping.
+
+        If it lists the same posts and hero as when it was first read, no post slid from
+        page N+1 onto it in between (``alanews_boundary`` "verified"); otherwise the archive
+        shifted ("shifted": a WARNING, the stat ``alanews/listing/shifted``, a walk that is
+        not complete) and the posts now on it are requested like any listed post.
+        """
+        if not is_html(response):
+            self._skip(response, "listing/not_html")
+            return
+        page = ListingPage(response)
+        # links and dates were counted at the first read
+        main = self._articles(page.main_links(), response, count=False)
+        hero = self._articles(page.hero_links(), response, count=False)
+        yield from self._list(response, main, hero, count=False)
+        before = response.meta["alanews_recheck"]
+        if [url for url, _ in main] == before["main"] and [url for url, _ in hero] == before["hero"]:
+            response.meta["alanews_boundary"] = "verified"
+            return
+        response.meta["alanews_boundary"] = "shifted"
+        self.crawler.stats.inc_value("alanews/listing/shifted")
+        number = response.meta.get("alanews_page", 1)
+        unread = [url for url, _ in main if url not in before["main"]]
+        self.logger.warning("Archive %s shifted during the walk: page %d, read again after page %d, lists %d post(s) "
+                            "it did not list before (requested now); the walk is not complete",
+                            response.meta.get("alanews_category"), number, number + 1, len(unread))
 
     def parse_article(self, response):
         if not is_html(response):
@@ -148,20 +194,58 @@ class CategorySpider(scrapy.Spider):
 
     # --- navigation rules ------------------------------------------------------
 
-    def _articles(self, hrefs, response) -> list[tuple[str, ArticleUrl]]:
-        """Canonical permalinks among ``hrefs``; other links are counted and dropped."""
+    def _list(self, response, main, hero, count: bool = True):
+        """Request the listed posts wanted by date; the main list, in page order, goes to
+        deltafetch's early stop as meta ``alanews_main_list`` (the hero repeats on every page)."""
+        wanted = {url: article for url, article in {**dict(hero), **dict(main)}.items()
+                  if self._wanted_by_date(article, count)}
+        response.meta["alanews_main_list"] = [url for url, _ in main if url in wanted]
+        for url in wanted:
+            yield from self.article_requests(url)
+
+    def _check_boundary(self, response, main):
+        """Page N+1 just read: if it lists no post of page N, read page N again (see recheck_listing)."""
+        previous = response.meta.get("alanews_previous")
+        if previous is None:
+            return
+        if set(previous["main"]) & {url for url, _ in main}:
+            response.meta["alanews_boundary"] = "overlap"
+            return
+        response.meta["alanews_boundary"] = "recheck"
+        self.crawler.stats.inc_value("alanews/listing/rechecked")
+        yield Request(previous["url"], callback=self.recheck_listing, errback=self._failed, dont_filter=True,
+                      priority=2, meta={"alanews_category": response.meta.get("alanews_category"),
+                                        "alanews_page": response.meta.get("alanews_page", 2) - 1,
+                                        "alanews_recheck": previous})
+
+    def _more_pages(self, response, number: int) -> bool:
+        """Whether the walk may read page ``number + 1``: ``-a max_pages``, ALANEWS_MAX_LISTING_PAGES."""
+        if self.args.max_pages is not None and number >= self.args.max_pages:
+            return False
+        if number >= self.max_listing_pages:
+            self.crawler.stats.inc_value("alanews/listing/max_pages")
+            self.logger.warning("Stopped walking %s at page %d (%s): ALANEWS_MAX_LISTING_PAGES is %d; the walk "
+                                "is not complete", response.meta.get("alanews_category"), number, response.url,
+                                self.max_listing_pages)
+            return False
+        return True
+
+    def _articles(self, hrefs, response, count: bool = True) -> list[tuple[str, ArticleUrl]]:
+        """Canonical permalinks among ``hrefs``; other links are dropped, and counted if ``count``."""
         found = {}
         canonicalised = 0
         for href in hrefs:
             url = canonical_url(href, response.url)
             article = parse_article_url(self.base_url, url) if url else None
             if article is None:
+                if not count:
+                    continue
                 self.crawler.stats.inc_value("alanews/links/not_article")
                 self.logger.info("Ignored link %r on %s: not an article of %s", href, response.url, self.base_url)
             else:
                 canonicalised += url != href  # relative, utm_*, #fragment
                 found.setdefault(url, article)
-        if canonicalised:
+        if canonicalised and count:
             self.crawler.stats.inc_value("alanews/links/canonicalised", canonicalised)
         return list(found.items())
 
@@ -181,12 +265,12 @@ class CategorySpider(scrapy.Spider):
                 other_category += 1
             elif self._wanted_by_date(article):
                 followed += 1
-                yield from self._article_requests(url, depth=depth + 1)
+                yield from self.article_requests(url, depth=depth + 1)
         for name, count in (("other_category", other_category), ("followed", followed)):
             if count:
                 self.crawler.stats.inc_value(f"alanews/related/{name}", count)
 
-    def _article_requests(self, url: str, depth: int):
+    def article_requests(self, url: str, depth: int = 0):
         """Request an article once, and remember the smallest depth it is reached at.
 
         A post first reached through Related Posts and later listed in an archive
@@ -218,7 +302,15 @@ class CategorySpider(scrapy.Spider):
         first = request.meta.get("redirect_urls", [request.url])[0]
         self.crawler.stats.inc_value(f"alanews/failed/{kind}")
         self.logger.warning("Failed %s (failed/%s): %s", first, kind, message)
+        self._article_failed(request, kind)
 
     def _skip(self, response, reason: str) -> None:
         self.logger.warning("Skipped %s (%s, status %s)", response.url, reason, response.status)
         self.crawler.stats.inc_value(f"alanews/{reason}")
+        self._article_failed(response.request, reason.rsplit("/", 1)[-1])
+
+    def _article_failed(self, request, kind: str) -> None:
+        """Tell deltafetch an article brought no item: later runs retry it."""
+        if request is not None and request.meta.get("deltafetch_key"):
+            self.crawler.signals.send_catch_log(article_failed, key=request.meta["deltafetch_key"], kind=kind,
+                                                spider=self)
