@@ -30,6 +30,10 @@ CATEGORIES: dict[str, str] = {
     "ambiente": "Ambiente",
     "cronaca/video": "Video",
 }
+# Categories outside the menu (a real site has some: press releases, columns): no category
+# spider walks their archives, only the sitemaps list their posts (python -m replica --unlisted).
+OFF_MENU: dict[str, str] = {"comunicati": "Comunicati stampa"}
+CATEGORY_NAMES: dict[str, str] = {**CATEGORIES, **OFF_MENU}
 
 MONTHS = ["Gennaio", "Febbraio", "Marzo", "Aprile", "Maggio", "Giugno", "Luglio",
           "Agosto", "Settembre", "Ottobre", "Novembre", "Dicembre"]
@@ -109,6 +113,8 @@ class Article:
     video_kind: str | None = None  # "iframe" | "video" | None
     related_style: str = "plain"  # plain | utm | respond | utm+respond
     empty_paragraph: bool = False  # a stray <p>&nbsp;</p> in the body (not body text)
+    listed: bool = True           # False: no archive and no Related Posts block lists it
+    revision: int = 0             # edits made through Site.edit
     related_paths: list[str] = field(default_factory=list, repr=False)
 
     # -- derived --
@@ -122,7 +128,12 @@ class Article:
 
     @property
     def category(self) -> str:
-        return CATEGORIES[self.category_path]
+        return CATEGORY_NAMES[self.category_path]
+
+    @property
+    def hidden(self) -> bool:
+        """Reached through no listing page and no related post: only the sitemaps list it."""
+        return not self.listed or self.category_path in OFF_MENU
 
     @property
     def no_structured(self) -> bool:
@@ -203,6 +214,10 @@ class Article:
             f.append("empty_paragraph")
         if self.no_structured and self.shows_modified and self.date_style == "time":
             f.append("combo_nosd_modified_time")
+        if self.category_path in OFF_MENU:
+            f.append("off_menu")
+        elif not self.listed:
+            f.append("unlisted")
         if self.published.day == 1:
             f.append("day_one")
         if (self.published.date() in (date(2026, 3, 29), date(2026, 10, 25))
@@ -330,7 +345,7 @@ class Site:
     ``archive(path)``; ``publish(k)``.
     """
 
-    def __init__(self, n_articles: int = 300, seed: int = 1):
+    def __init__(self, n_articles: int = 300, seed: int = 1, unlisted: int = 0):
         self.seed = seed
         self.rng = random.Random(seed)
         self._slugs: set[str] = set()
@@ -339,10 +354,12 @@ class Site:
         self.by_id: dict[int, Article] = {}
         self.by_path: dict[str, Article] = {}
         self.version = 0         # bumped on every change (cache invalidation)
+        self.max_id = 9999       # the highest post id ever given
         times = self._timeline(n_articles)
         chrono: list[Article] = []
         for i, t in enumerate(times):
             chrono.append(self._make(i, t, self._category_for(i, n_articles)))
+        self._hide(chrono, unlisted)
         for i, a in enumerate(chrono):
             a.related = self._pick_related(chrono, i)
         self._add(chrono)
@@ -546,14 +563,27 @@ class Site:
             related_style=related_style, empty_paragraph=(i % 13 == 6 and not video),
         )
 
+    @staticmethod
+    def _hide(chrono: list[Article], count: int) -> None:
+        """``count`` posts spread over the timeline that no archive lists, alternately in a
+        category outside the menu and in a menu category but left out of every archive."""
+        for j in range(min(count, len(chrono))):
+            a = chrono[(j + 1) * len(chrono) // (count + 1)]
+            a.listed_in = []
+            if j % 2 == 0:
+                a.category_path = next(iter(OFF_MENU))
+            else:
+                a.listed = False
+
     def _pick_related(self, chrono: list[Article], i: int) -> list[int]:
-        """6 related posts: nearby in time, mostly same category, some others, some newer."""
+        """6 related posts: nearby in time, mostly same category, some others, some newer
+        (never a hidden post: only the sitemaps lead to those)."""
         r = self.rng
         a = chrono[i]
         lo, hi = max(0, i - 40), min(len(chrono), i + 15)
-        near = [c for c in chrono[lo:hi] if c is not a]
+        near = [c for c in chrono[lo:hi] if c is not a and not c.hidden]
         if len(near) < 6:
-            near = [c for c in chrono if c is not a]
+            near = [c for c in chrono if c is not a and not c.hidden]
         same = [c for c in near if c.category_path == a.category_path]
         r.shuffle(same)
         pick = same[:4]
@@ -561,7 +591,7 @@ class Site:
         r.shuffle(rest)
         pick += rest[: 6 - len(pick)]
         if len(pick) < 6:  # tiny sites: allow any post, repeat if ever needed
-            pool = [c for c in chrono if c is not a and c not in pick] or [a]
+            pool = [c for c in chrono if c is not a and c not in pick and not c.hidden] or [a]
             while len(pick) < 6:
                 pick.append(pool[len(pick) % len(pool)])
         pick.sort(key=lambda c: -c.published.timestamp())
@@ -571,6 +601,7 @@ class Site:
         for a in new:
             self.by_id[a.post_id] = a
             self.by_path[a.path] = a
+            self.max_id = max(self.max_id, a.post_id)
         for a in new:
             a.related_paths = [self.by_id[p].path for p in a.related]
         self.articles = sorted(self.by_id.values(), key=lambda a: -a.published.timestamp())
@@ -585,6 +616,8 @@ class Site:
         pre = path + "/"
         out = []
         for a in self.articles:
+            if not a.listed:
+                continue
             for p in [a.category_path, *a.listed_in]:
                 if p == path or p.startswith(pre):
                     out.append(a)
@@ -605,6 +638,46 @@ class Site:
                 c[f] = c.get(f, 0) + 1
         return dict(sorted(c.items()))
 
+    # ---------------------------------------------------------- edits between runs
+    EDITS = ("retitle", "extend", "touch")
+
+    def edit(self, post_id: int, kind: str) -> Article:
+        """Edit a post as an editor would, its ``modified`` moved past every time on the site.
+
+        ``retitle``: a new title (the slug stays, as WordPress keeps a published post's);
+        ``extend``: one more paragraph at the end of the body; ``touch``: saved with no
+        change (``modified`` moves, the content does not). Edited on a later day than
+        published, JNews shows the modified date. KeyError: no such post; ValueError: kind.
+        """
+        if kind not in self.EDITS:
+            raise ValueError(f"unknown edit {kind!r}; known: {', '.join(self.EDITS)}")
+        a = self.by_id[post_id]
+        a.revision += 1
+        newest = max(max(x.published, x.modified) for x in self.by_id.values())
+        a.modified = (newest.astimezone(UTC) + timedelta(minutes=7)).astimezone(ROME)
+        if a.modified.date() != a.published.date():
+            a.shows_modified = True
+        if kind == "retitle":
+            a.title = re.sub(r" \(aggiornamento \d+\)$", "", a.title) + f" (aggiornamento {a.revision})"
+        elif kind == "extend":
+            sentence = SENTENCES[(a.post_id + a.revision) % len(SENTENCES)]
+            a.blocks = [*a.blocks, ("p", f"Aggiornamento delle {a.modified:%H:%M}: {sentence}")]
+        self.version += 1
+        return a
+
+    def delete(self, post_id: int) -> Article:
+        """Take a post down (trashed): its page, archive entries, sitemap entry and the
+        Related Posts links to it go. KeyError: no such post."""
+        a = self.by_id.pop(post_id)
+        del self.by_path[a.path]
+        for other in self.by_id.values():
+            if post_id in other.related:
+                keep = [i for i, p in enumerate(other.related) if p != post_id]
+                other.related = [other.related[i] for i in keep]
+                other.related_paths = [other.related_paths[i] for i in keep]
+        self._add([])
+        return a
+
     def publish(self, k: int) -> list[Article]:
         """Add k new articles, newer than every existing one. Returns them (newest first)."""
         rng_state = self.rng
@@ -614,7 +687,7 @@ class Site:
             chrono_old = sorted(self.by_id.values(), key=lambda a: a.published.timestamp())
             new: list[Article] = []
             t = last
-            base_i = max(self.by_id) - 10000 + 1 if self.by_id else 0
+            base_i = self.max_id - 10000 + 1  # a deleted post's id is never given again
             for j in range(k):
                 t = (t.astimezone(UTC) + timedelta(minutes=self.rng.randint(7, 95))).astimezone(ROME)
                 i = base_i + j
