@@ -9,8 +9,10 @@ What it changes:
 * state lives in ``DELTAFETCH_DIR`` or else ``<ALANEWS_DATA_DIR>/deltafetch``, made
   absolute; never Scrapy's ``data_path()`` (which needs a project: under Scrapyd it
   raises NotConfigured and the stock middleware silently disappears);
-* storage is SQLite in WAL mode (:class:`KeyStore`), one ``<spider>.sqlite`` per spider,
-  every write committed at once: a SIGKILL at any moment loses nothing that was stored;
+* storage is :class:`alanews.state.ArticleStore`: one SQLite ``state.sqlite`` shared by every
+  spider of the data directory, every write committed at once: a SIGKILL at any moment loses
+  nothing that was stored; ``-a deltafetch_reset=1`` makes a run read nothing from it (every
+  article fetched and written again) and record what it writes;
 * keys are recorded on ``item_scraped``, i.e. once the item passed the pipelines and the
   FeedExporter (connected before us) wrote its line, never when the callback yields it.
   Recorded: the item's ``url``, ``post:<post_id>``, and the ``deltafetch_key`` of the
@@ -19,7 +21,7 @@ What it changes:
 * early stop: a listing page whose main list (meta ``alanews_main_list``) ends with an
   article written by an earlier run does not follow its next page (meta
   ``alanews_next_page``) — only if the previous walk of that category was complete (see
-  :meth:`KeyStore.complete_walks`); ``DELTAFETCH_EARLY_STOP`` chooses another rule;
+  :meth:`ArticleStore.complete_walks`); ``DELTAFETCH_EARLY_STOP`` chooses another rule;
 * ``<dir>/<spider>.lock`` (``fcntl.flock``) makes a second concurrent run of the same
   spider refuse to start, with an ERROR line and a non-zero exit of ``scrapy crawl``.
 """
@@ -28,9 +30,6 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import os
-import sqlite3
-import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request
 
 from alanews.errors import NotStarting
+from alanews.state import STATE_FILE, ArticleStore
 
 logger = logging.getLogger(__name__)
 
@@ -59,78 +59,6 @@ def as_bool(value: Any, name: str) -> bool:
     if text in _FALSE:
         return False
     raise ValueError(f"{name} must be 1/0, true/false, yes/no or on/off, got {value!r}")
-
-
-class KeyStore:
-    """Keys of the articles already written to a feed, in one SQLite file.
-
-    Table ``keys``: every key (canonical URL, ``post:<id>``, request key of a redirect
-    or variant) maps to the article URL it stands for, so ``len()`` counts articles,
-    not keys. Table ``walks``: per category path, whether the last walk of its archive
-    completed (see :class:`DeltaFetch`). WAL journal, autocommit, ``synchronous=NORMAL``:
-    a committed write survives the process being killed at any moment (only a power
-    loss can take back the last commits). Readers never block on the writer.
-    """
-
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS keys (key TEXT PRIMARY KEY, article TEXT NOT NULL,"
-            " stored_at REAL NOT NULL) WITHOUT ROWID")
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS walks (category TEXT PRIMARY KEY, complete INTEGER NOT NULL,"
-            " updated_at REAL NOT NULL) WITHOUT ROWID")
-
-    def __contains__(self, key: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM keys WHERE key = ?", (key,)).fetchone() is not None
-
-    def article_of(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT article FROM keys WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def add(self, article: str, *aliases: str) -> int:
-        """Store ``article`` and its ``aliases`` in one committed transaction; return how many were new."""
-        now = time.time()
-        keys = dict.fromkeys(k for k in (article, *aliases) if k)
-        with self.conn:  # BEGIN ... COMMIT
-            self.conn.execute("BEGIN IMMEDIATE")
-            before = self.conn.total_changes
-            self.conn.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?, ?)",
-                                  [(k, article, now) for k in keys])
-            return self.conn.total_changes - before
-
-    def __len__(self) -> int:
-        """Number of articles known (distinct article URLs, not keys)."""
-        return self.conn.execute("SELECT COUNT(DISTINCT article) FROM keys").fetchone()[0]
-
-    def clear(self) -> None:
-        """Forget every key and every walk: the next crawl is a full one."""
-        with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.execute("DELETE FROM keys")
-            self.conn.execute("DELETE FROM walks")
-
-    def complete_walks(self) -> set[str]:
-        return {row[0] for row in self.conn.execute("SELECT category FROM walks WHERE complete = 1")}
-
-    def mark_walks(self, categories: Iterable[str] | None, complete: bool) -> None:
-        """Mark ``categories`` (None: every category) complete or incomplete, committed."""
-        now = time.time()
-        with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
-            if categories is None:
-                self.conn.execute("UPDATE walks SET complete = ?, updated_at = ?", (int(complete), now))
-            else:
-                self.conn.executemany(
-                    "INSERT INTO walks VALUES (?, ?, ?) ON CONFLICT(category) DO UPDATE"
-                    " SET complete = excluded.complete, updated_at = excluded.updated_at",
-                    [(c, int(complete), now) for c in categories])
-
-    def close(self) -> None:
-        self.conn.close()
 
 
 #: DELTAFETCH_EARLY_STOP: where a recrawl stops walking a category's archive (see _ListingOutput.finish)
@@ -225,7 +153,7 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         if early_stop not in EARLY_STOP_RULES:
             raise NotStarting(f"DELTAFETCH_EARLY_STOP must be one of {', '.join(EARLY_STOP_RULES)}, got {early_stop!r}")
         self.early_stop = early_stop
-        self.store: KeyStore | None = None
+        self.store: ArticleStore | None = None
         self.lock_file = None
         self.previously_complete: set[str] = set()
         self.walked: set[str] = set()  # categories whose walk reached the end or stopped early
@@ -266,14 +194,15 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
             lock_file.close()
             raise SpiderLocked(f"Another crawl of {name} is running (lock {path}); not starting") from None
         self.lock_file = lock_file
-        self.store = KeyStore(self.dir / f"{name}.sqlite")
+        self.store = ArticleStore(self.dir / STATE_FILE)
 
     def spider_opened(self, spider):
         if self.reset:
-            self.store.clear()
-            logger.info("deltafetch: state reset, full crawl")
+            logger.info("deltafetch: reset: the state is not read by this run (every article is fetched and "
+                        "written again) and is updated with what it writes")
         self.previously_complete = self.store.complete_walks()
-        self.store.mark_walks(None, complete=False)
+        # the state is shared by the spiders of the data directory: only this spider's walks restart
+        self.store.mark_walks(getattr(spider, "paths", None), complete=False)
         self.db = self.store  # the stock attribute name
         logger.info("deltafetch: %d articles known in %s", len(self.store), self.store.path)
 
@@ -301,9 +230,8 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         url = adapter.get("url")
         if not url:
             return
-        post_id = adapter.get("post_id")
         request_key = response.meta.get("deltafetch_key") if response is not None else None
-        self.store.add(url, f"post:{post_id}" if post_id is not None else None, request_key)
+        self.store.record(item, request_key, spider=spider.name)
         self.stored_this_run.update(k for k in (url, request_key) if k)
         self.stats.inc_value("deltafetch/stored")
 
@@ -323,6 +251,9 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
     # --- spider output -------------------------------------------------------------
 
     def process_spider_output(self, response, result: Iterable, spider=None) -> Iterator:
+        if self.reset:
+            yield from result
+            return
         output = _ListingOutput(self, response)
         for r in result:
             if output.filter(r):
@@ -330,6 +261,10 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         yield from output.finish()
 
     async def process_spider_output_async(self, response, result: AsyncIterator, spider=None) -> AsyncIterator:
+        if self.reset:
+            async for r in result:
+                yield r
+            return
         output = _ListingOutput(self, response)
         async for r in result:
             if output.filter(r):

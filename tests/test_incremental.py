@@ -77,16 +77,16 @@ class FeedBeforeStore:
             exporter = next(e for e in crawler.extensions.middlewares if isinstance(e, FeedExporter))
             crawler.signals.disconnect(exporter.item_scraped, signal=signals.item_scraped)
             crawler.signals.connect(exporter.item_scraped, signal=signals.item_scraped)
-        add = deltafetch.store.add
+        record = deltafetch.store.record
 
-        def checked_add(article, *aliases):
+        def checked_record(item, *aliases, **kw):
             crawler.stats.inc_value("check/stores")
             written = self.feed.read_text("utf-8") if self.feed.exists() else ""
-            if json.dumps(article) not in written:
+            if json.dumps(item["url"]) not in written:
                 crawler.stats.inc_value("check/stored_before_written")
-            return add(article, *aliases)
+            return record(item, *aliases, **kw)
 
-        deltafetch.store.add = checked_add
+        deltafetch.store.record = checked_record
 
 
 # --- tests -------------------------------------------------------------------------------
@@ -99,7 +99,7 @@ def test_no_change_recrawl_fetches_one_listing_page_and_no_article(make_replica,
     first = crawl(replica, data, tmp_path / "run1")
     assert sorted(urls(first.items)) == sorted(archive)
     assert first.stats["deltafetch/stored"] == len(archive)
-    assert f"deltafetch: 0 articles known in {data.resolve()}/deltafetch/{SPIDER}.sqlite" in first.log
+    assert f"deltafetch: 0 articles known in {data.resolve()}/deltafetch/state.sqlite" in first.log
     assert f"deltafetch: {len(archive)} fetched, 0 skipped as known," in first.log
     # each article is requested once, however many links lead to it (listings, hero, related)
     assert "dupefilter/filtered" not in first.stats
@@ -236,7 +236,7 @@ def test_deltafetch_reset(make_replica, tmp_path):
     assert crawl(replica, data, tmp_path / "run2", "deltafetch_reset=0").items == []
     reset = crawl(replica, data, tmp_path / "run3", "deltafetch_reset=1")
     assert sorted(urls(reset.items)) == archive
-    assert "deltafetch: state reset, full crawl" in reset.log
+    assert "deltafetch: reset: the state is not read by this run" in reset.log
     by_setting = crawl(replica, data, tmp_path / "run5", settings={"DELTAFETCH_RESET": "True"})
     assert sorted(urls(by_setting.items)) == archive
 
@@ -255,8 +255,8 @@ def test_deltafetch_works_outside_the_project_directory(make_replica, tmp_path):
         logs.append((job.items(), job.stats(), job.log()))
     (items1, stats1, log1), (items2, stats2, log2) = logs
     assert sorted(urls(items1)) == archive and stats1["deltafetch/stored"] == len(archive)
-    assert f"deltafetch: 0 articles known in {elsewhere.resolve()}/data/deltafetch/{SPIDER}.sqlite" in log1
-    assert (elsewhere / "data" / "deltafetch" / f"{SPIDER}.sqlite").exists()
+    assert f"deltafetch: 0 articles known in {elsewhere.resolve()}/data/deltafetch/state.sqlite" in log1
+    assert (elsewhere / "data" / "deltafetch" / "state.sqlite").exists()
     assert items2 == [] and stats2["deltafetch/early_stop"] == 1
 
 
