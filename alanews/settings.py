@@ -18,10 +18,19 @@ ALANEWS_DATA_DIR = "data"
 # replayed, a backfill, the replica), one per spare core. "auto": 1 when DOWNLOAD_DELAY is 0,
 # AutoThrottle is off and there is a second core, else 0.
 ALANEWS_EXTRACTION_WORKERS = "auto"
+# Sitemap spiders and the audit (alanews/spiders/sitemaps.py, `scrapy audit`): hours after which a
+# post of the sitemaps the feeds lack makes the audit fail (exit 3); younger ones may still be on
+# their way through the hourly category crawls.
+ALANEWS_AUDIT_GRACE = 6
+# `scrapy crawl updates` on sitemaps without lastmod (WordPress core): articles published in the
+# last this many hours are fetched again, and written again when their content changed.
+ALANEWS_UPDATES_MAX_AGE = 48
 
 ADDONS = {"alanews.addons.DataDirFeeds": 100}
 ITEM_PIPELINES = {
     "alanews.pipelines.DuplicatesPipeline": 100,
+    # every item's version from the state; an article written before with the same content is not written again
+    "alanews.versions.VersionPipeline": 150,
     "alanews.validation.ArticleValidationPipeline": 200,  # JSON Schema; see "data quality" below
 }
 DOWNLOADER_MIDDLEWARES = {

@@ -27,6 +27,8 @@ class Replica:
         self.site = site
         self.base_url = base_url.rstrip("/")
         self.sitemaps = Sitemaps(site, sitemaps, sitemap_entries)
+        # path -> file, served instead of the live sitemaps (a cache that missed a deletion)
+        self.stale_sitemaps: dict[str, bytes] | None = None
         self.lock = threading.RLock()
         self.cache: dict[tuple, bytes | None] = {}
         self.stats_lock = threading.Lock()
@@ -79,6 +81,8 @@ class Replica:
         return self._cached(("l", cat, page), lambda: render.render_listing(self.site, cat, page, self.base_url))
 
     def sitemap(self, path: str) -> bytes | None:
+        if self.stale_sitemaps is not None:
+            return self.stale_sitemaps.get(path)
         return self._cached(("s", path), lambda: self.sitemaps.render(path, self.base_url))
 
     def home(self) -> bytes:
@@ -100,18 +104,26 @@ class Replica:
         with self.lock:
             new = self.site.publish(k)
             self.cache.clear()
+            self.stale_sitemaps = None
         return new
 
     def edit(self, post_id: int, kind: str):
         with self.lock:
             article = self.site.edit(post_id, kind)
             self.cache.clear()
+            self.stale_sitemaps = None
         return article
 
-    def delete(self, post_id: int):
+    def delete(self, post_id: int, stale_sitemaps: bool = False):
+        """Take a post down; ``stale_sitemaps``: the sitemaps keep listing it (as a page cache
+        that missed the deletion would) until the next change of the site."""
         with self.lock:
+            stale = None
+            if stale_sitemaps:
+                stale = {path: self.sitemap(path) for path in self.sitemaps.paths()}
             article = self.site.delete(post_id)
             self.cache.clear()
+            self.stale_sitemaps = stale
         return article
 
     def truth_jsonl(self, articles=None) -> bytes:
@@ -176,7 +188,7 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 post_id = int((q.get("post_id") or [""])[0])
                 if u.path.endswith("/delete"):
-                    article = r.delete(post_id)
+                    article = r.delete(post_id, stale_sitemaps=(q.get("stale_sitemaps") or ["0"])[0] == "1")
                 else:
                     article = r.edit(post_id, (q.get("kind") or [""])[0])
             except (KeyError, ValueError) as error:

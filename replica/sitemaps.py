@@ -84,6 +84,15 @@ class Sitemaps:
         """Posts of post sitemap ``page`` (1-based)."""
         return self.posts()[(page - 1) * self.entries: page * self.entries]
 
+    def paths(self) -> list[str]:
+        """Every sitemap file of this mode, the index first."""
+        posts = [self.post_file_path(page) for page in range(1, self.files() + 1)]
+        if self.mode == "yoast":
+            return ["/sitemap_index.xml", *posts, "/page-sitemap.xml", "/category-sitemap.xml"]
+        if self.mode == "core":
+            return ["/wp-sitemap.xml", *posts, "/wp-sitemap-posts-page-1.xml", "/wp-sitemap-taxonomies-category-1.xml"]
+        return []
+
     def post_file_path(self, page: int) -> str:
         if self.mode == "core":
             return f"/wp-sitemap-posts-post-{page}.xml"
