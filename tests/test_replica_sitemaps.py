@@ -157,6 +157,14 @@ def test_edits_between_runs_reach_pages_sitemaps_and_truth(make_replica):
     assert [e["loc"] for e in last[-3:]] == [new[p]["url"] for p in (retitled, extended, touched)]
     everywhere = [e["loc"] for loc, _ in index[:3] for e in url_entries(server.get(loc.removeprefix(server.url)))]
     assert gone not in everywhere and sorted(everywhere) == sorted(after)
+    # a deletion the sitemaps miss (a stale cache): the page is gone, the sitemaps still list it
+    stale = new[extended]
+    server.post(f"/__replica__/delete?post_id={extended}&stale_sitemaps=1")
+    assert fetch(stale["url"])[0] == 404
+    assert stale["url"] in [e["loc"] for e in url_entries(server.get(index[2][0].removeprefix(server.url)))]
+    server.post(f"/__replica__/edit?post_id={touched}&kind=touch")  # the next change refreshes them
+    assert stale["url"] not in [e["loc"] for loc, _ in index_entries(server.get("/sitemap_index.xml"))[:3]
+                                for e in url_entries(server.get(loc.removeprefix(server.url)))]
     page = server.get(new[retitled]["url"].removeprefix(server.url)).decode()
     assert "(aggiornamento 1)" in page
     assert fetch(server.url + "/__replica__/edit?post_id=1&kind=touch")[0] == 404  # POST only

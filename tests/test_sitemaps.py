@@ -22,8 +22,10 @@ from lxml import etree
 
 from conftest import FAST, ROOT
 from alanews.errors import SpiderArgumentError
-from alanews.site import CATEGORIES
+from alanews.pages.sitemap import parse_lastmod
+from alanews.site import CATEGORIES, post_sitemap_number
 from alanews.spiders.arguments import SitemapArguments
+from alanews.spiders.sitemaps import stored_bounds
 from replica.harness import scrapy_stats
 from test_crawl import COMPARED
 
@@ -146,6 +148,18 @@ def test_sitemap_spider_arguments():
             SitemapArguments.from_kwargs(dict(kwargs), ("since", "until", "missing"))
 
 
+def test_what_a_sitemap_says():
+    assert parse_lastmod("2026-11-20T16:23:00+00:00") == datetime(2026, 11, 20, 16, 23, tzinfo=timezone.utc)
+    assert parse_lastmod("2026-11-20T17:23:00.5+01:00") == datetime(2026, 11, 20, 16, 23, 0, 500000, timezone.utc)
+    assert parse_lastmod("2026-11-20T16:23:00Z") == parse_lastmod("2026-11-20T16:23:00")  # no offset: GMT
+    assert parse_lastmod("2026-11-20") == datetime(2026, 11, 20, 23, 59, 59, 999999, timezone.utc)  # the day's end
+    assert [parse_lastmod(v) for v in (None, "", "yesterday", "2026-13-01")] == [None] * 4
+    assert [post_sitemap_number(f"https://x.it/{name}") for name in (
+        "post-sitemap.xml", "post-sitemap12.xml", "wp-sitemap-posts-post-3.xml", "post-sitemap2.xml.gz",
+        "page-sitemap.xml", "category-sitemap.xml", "wp-sitemap-posts-page-1.xml", "sitemap_index.xml")] == [
+        1, 12, 3, 2, None, None, None, None]
+
+
 # --- audit ----------------------------------------------------------------------------------------
 
 def audit(server, data, *options) -> tuple[Run, dict]:
@@ -238,7 +252,8 @@ def test_updates_write_edited_articles_as_new_versions_and_record_deleted_ones(s
 
     run = crawl(site, data, "updates")
     assert run.returncode == 0 and run.errors() == [], run.log[-3000:]
-    assert sitemap_requests(run) == 1 + len(moved)
+    assert sitemap_requests(run) == 1 + len(moved)  # a post went: the shifted files are read too
+    assert "Posts gone from the sitemaps since the last run: 1;" in run.log
     assert run.served["article"] == 3 and run.served["listing"] == 0
     now = site.truth()
     assert sorted(item["post_id"] for item in run.items) == sorted([retitled, extended])
@@ -263,6 +278,8 @@ def test_updates_write_edited_articles_as_new_versions_and_record_deleted_ones(s
     site.post(f"/__replica__/delete?post_id={stale['post_id']}&stale_sitemaps=1")
     again = crawl(site, data, "updates")  # the second run after the edits: writes nothing
     assert again.returncode == 0 and again.errors() == [] and again.items == [], again.log[-3000:]
+    # the touch shifted files, but no post left the listing: the index and the last file only
+    assert sitemap_requests(again) == 2
     # one page request: the 404 (the replica counts a page it does not have as "other")
     assert again.served["article"] + again.served["other"] == 1 and again.paths[urlsplit(stale["url"]).path] == 1
     assert again.stats["alanews/updates/removed"] == 1 and "answers 404" in again.log
@@ -279,13 +296,15 @@ def test_updates_without_lastmod_refetch_only_young_articles(make_replica, tmp_p
     data = tmp_path / "data"
     assert crawl(server, data, "archive").returncode == 0
     truth = list(server.truth().values())  # newest first
-    young, old = truth[9], truth[-1]
-    for item in (young, old):
-        server.post(f"/__replica__/edit?post_id={item['post_id']}&kind=retitle")
-    # ALANEWS_UPDATES_MAX_AGE: the ten newest posts are young (the limit halfway to the eleventh)
-    limit = min(datetime.fromisoformat(item["published"]) for item in truth[9:11]) + abs(
-        datetime.fromisoformat(truth[9]["published"]) - datetime.fromisoformat(truth[10]["published"])) / 2
+    # ALANEWS_UPDATES_MAX_AGE: the ten newest posts are young (the limit halfway to the eleventh;
+    # a page that gives the publication day alone is as young as the end of that day)
+    latest = sorted((stored_bounds(item["published"])[1] for item in truth), reverse=True)
+    young = next(item for item in truth if stored_bounds(item["published"])[1] == latest[9])
+    assert latest[9] > latest[10]
+    limit = latest[10] + (latest[9] - latest[10]) / 2
     hours = (datetime.now(timezone.utc) - limit).total_seconds() / 3600
+    for item in (young, truth[-1]):  # a young and an old post edited: only the young one is looked at
+        server.post(f"/__replica__/edit?post_id={item['post_id']}&kind=retitle")
     run = crawl(server, data, "updates", settings={"ALANEWS_UPDATES_MAX_AGE": f"{hours:.3f}"})
     assert run.returncode == 0 and run.errors() == [], run.log[-3000:]
     assert "gives no lastmod" in run.log

@@ -34,6 +34,7 @@ from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from alanews.dates import ROME
 from alanews.pages.sitemap import SitemapEntry, entry, parse_lastmod
+from alanews.processors import canonical_url
 from alanews.site import CATEGORIES, SITEMAP_INDEX_PATHS, post_sitemap_number
 from alanews.spiders.arguments import SitemapArguments, SpiderArguments
 from alanews.spiders.base import CategorySpider, failure_kind
@@ -59,19 +60,23 @@ def stored_instant(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
+def stored_bounds(value: str | None) -> tuple[datetime, datetime] | None:
+    """The earliest and latest moment an item's published/modified means: the time itself, or
+    for a date alone its Rome day; None when missing or unreadable."""
+    instant = stored_instant(value)
+    if instant:
+        return instant, instant
+    try:
+        day = date.fromisoformat((value or "")[:10])
+    except ValueError:
+        return None
+    return day_start(day), day_start(day) + timedelta(days=1)
+
+
 def stored_lower_bound(record: ArticleRecord) -> datetime | None:
-    """The earliest its sitemap lastmod can be: its modified time, else the start of its day."""
-    for value in (record.modified, record.published):
-        if not value:
-            continue
-        instant = stored_instant(value)
-        if instant:
-            return instant
-        try:
-            return day_start(date.fromisoformat(value[:10]))
-        except ValueError:
-            continue
-    return None
+    """The earliest its sitemap lastmod can be: its modified time, else its publication (or their day)."""
+    bounds = stored_bounds(record.modified) or stored_bounds(record.published)
+    return bounds[0] if bounds else None
 
 
 class SitemapCrawl(SitemapSpider, CategorySpider):
@@ -98,6 +103,8 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
         self.files_chosen: set[str] = set()
         self.files_read: set[str] = set()
         self.files_failed: set[str] = set()
+        self.listed: dict[str, str | None] = {}  # every <loc> of the post files read -> its lastmod, as written
+        self.posts_in: dict[str, int] = {}  # post file URL -> <url> entries it lists
         self._parsing: str | None = None  # the sitemap being parsed (sitemap_filter has no response)
         self._parsed = False  # whether Scrapy found a sitemap in it (an index or a urlset)
         self._deltafetch = None
@@ -151,6 +158,11 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
                 yield request.replace(errback=self._sitemap_failed)
             else:
                 yield self.article_request(request.url)
+        yield from self.file_done(response.url)
+
+    def file_done(self, url: str):
+        """A sitemap was parsed or failed: requests to add, if any (none here)."""
+        return ()
 
     def article_request(self, url: str) -> Request:
         """An article page, known to deltafetch by its canonical URL."""
@@ -178,6 +190,7 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
         """A sitemap that could not be read: the inventory is incomplete (WARNING, alanews/failed/*)."""
         self.files_failed.add(failure.request.url)
         self._failed(failure)
+        yield from self.file_done(failure.request.url)
 
     # --- choosing ---------------------------------------------------------------------
 
@@ -207,6 +220,8 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
 
     def _filter_posts(self, entries):
         for raw in entries:
+            self.posts_in[self._parsing] = self.posts_in.get(self._parsing, 0) + 1
+            self.listed[raw["loc"]] = raw.get("lastmod")
             post = entry(raw, self.base_url)
             if post is None or post.url.rstrip("/") == self.base_url:
                 self.crawler.stats.inc_value("alanews/sitemap/not_article")
@@ -299,19 +314,25 @@ class AuditSpider(SitemapCrawl):
 
 
 class UpdatesSpider(SitemapCrawl):
-    """Edits and deletions of written articles, found through the sitemaps' lastmod.
+    """Edits and deletions of the written articles, found through the sitemaps' lastmod.
 
-    Reads the post sitemap files whose lastmod moved since the last finished run (a new or
-    edited post lands in the last file, Yoast ordering by modification time; a post taken
-    down shifts the files after it) and always the last one; fetches again, bypassing
-    deltafetch, each written article listed with a lastmod later than both the last run's
-    newest lastmod and its own stored ``modified`` (the time it was written where the page
-    gave no modification time). :mod:`alanews.versions` writes it again only when its content
-    changed. A written article that answers 404/410, or that the files read should list and do
-    not, is recorded as removed (``store.mark_removed``; INFO line, stat
-    ``alanews/updates/removed``). Sitemaps without lastmod (WordPress core): every file is
-    read and the articles published in the last ``ALANEWS_UPDATES_MAX_AGE`` hours are fetched.
-    What the last run saw is kept in ``<state dir>/sitemaps.json``.
+    Yoast lists posts by modification time, oldest first, so a post published or edited
+    since the last finished run is in the files whose lastmod is later than the newest
+    lastmod that run saw: those files are read (and the last one, always). Each written
+    article they list with a lastmod later than that and than its stored ``modified`` (the
+    time it was written, where its page gave no modification time) is fetched again,
+    bypassing deltafetch; :mod:`alanews.versions` writes it only when its content changed.
+
+    A post taken down shifts the files after it, but changes no lastmod above the last run's.
+    The last run's inventory (``<state dir>/sitemaps.json``: every post and its lastmod) tells
+    whether any went: every file but the last holds the same number of posts, so the posts
+    listed now are counted without reading the shifted files. Only when some are missing are
+    the files whose lastmod moved read too; a written article they no longer list, or that
+    answers 404/410, is recorded as removed (``store.mark_removed``; an INFO line, the stat
+    ``alanews/updates/removed``; not an error).
+
+    Sitemaps without lastmod (WordPress core): every file is read, and the written articles
+    published in the last ``ALANEWS_UPDATES_MAX_AGE`` hours are fetched again.
     """
 
     name = "updates"
@@ -320,10 +341,13 @@ class UpdatesSpider(SitemapCrawl):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.memory: dict = {}  # the last finished run's view (see _remember)
         self.checked_until: datetime | None = None  # the newest lastmod the last run saw
-        self.unread_newest: datetime | None = None  # the newest lastmod of the files not read
         self.no_lastmod = False
-        self.requested: set[str] = set()
+        self.first_run = True  # no usable memory: every file is read
+        self.pending: set[str] = set()  # files of the first round not parsed yet
+        self.shifted: list[str] = []  # files whose lastmod moved, all older than checked_until
+        self.nothing_gone = False  # the count of the posts listed shows that none left since the last run
         self.articles_failed = 0
 
     @property
@@ -334,21 +358,19 @@ class UpdatesSpider(SitemapCrawl):
         if self.store is None:
             self.logger.error("The updates spider needs the incremental state (DELTAFETCH_ENABLED): nothing to do")
             return
+        try:
+            self.memory = json.loads(self.memory_path.read_text("utf-8"))
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError) as error:
+            self.logger.warning("Unreadable %s (%s): every post sitemap file is read", self.memory_path, error)
         async for request in super().start():
             yield request
 
-    def _memory(self) -> dict:
-        try:
-            return json.loads(self.memory_path.read_text("utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as error:
-            self.logger.warning("Unreadable %s (%s): every post sitemap file is read", self.memory_path, error)
-            return {}
+    # --- which files -------------------------------------------------------------------
 
     def choose_files(self, files):
-        memory = self._memory()
-        seen = memory.get("files", {}) if memory.get("index") == self.index_url else {}
+        memory = self.memory if self.memory.get("index") == self.index_url else {}
         if any(lastmod is None for _, lastmod in files):
             self.no_lastmod = True
             hours = self.settings.getfloat("ALANEWS_UPDATES_MAX_AGE", 48)
@@ -356,31 +378,58 @@ class UpdatesSpider(SitemapCrawl):
                              "articles published in the last %g hours (ALANEWS_UPDATES_MAX_AGE) are fetched again",
                              self.index_url, hours)
             return [url for url, _ in files]
-        seen_lastmods = [parse_lastmod(v) for v in seen.values() if v]
-        if seen_lastmods:
-            self.checked_until = max(seen_lastmods)
-        last = files[-1][0] if files else None
-        chosen = [url for url, lastmod in files
-                  if url == last or seen.get(url) != lastmod.isoformat()]
-        unread = [lastmod for url, lastmod in files if url not in chosen]
-        self.unread_newest = max(unread) if unread else None
-        return chosen
+        if not memory.get("posts") or not memory.get("checked_until") or not files:
+            return [url for url, _ in files]
+        self.first_run = False
+        self.checked_until = parse_lastmod(memory["checked_until"])
+        seen = memory.get("files", {})
+        last = files[-1][0]
+        moved = [url for url, lastmod in files if url == last or seen.get(url) != lastmod.isoformat()]
+        recent = [url for url, lastmod in files if url == last or lastmod > self.checked_until]
+        self.shifted = [url for url in moved if url not in recent]
+        self.pending = set(recent)
+        return recent
+
+    def file_done(self, url: str):
+        """A file of the first round was parsed (or failed): once all were, read the shifted ones if posts went."""
+        if url not in self.pending:
+            return
+        self.pending.discard(url)
+        if self.pending or self.files_failed:
+            return
+        gone = self._gone_count()
+        if gone == 0:
+            self.nothing_gone = True
+            return
+        self.logger.info("Posts gone from the sitemaps since the last run: %s; reading the %d files whose "
+                         "lastmod moved", gone if gone > 0 else "some", len(self.shifted))
+        self.files_chosen |= set(self.shifted)
+        for shifted in self.shifted:
+            yield Request(shifted, callback=self._parse_sitemap, errback=self._sitemap_failed)
+
+    def _gone_count(self) -> int:
+        """Posts the last run listed that are listed no more: every file but the last is full."""
+        old = self.memory["posts"]
+        per_file = self.memory.get("per_file") or max(self.posts_in.values(), default=0)
+        now = per_file * (len(self.post_files) - 1) + self.posts_in.get(self.post_files[-1][0], 0)
+        new = sum(loc not in old for loc in self.listed)
+        return len(old) + new - now
+
+    # --- which articles ------------------------------------------------------------------
 
     def wants(self, post):
-        store = self.store
-        record = store.get(post.url)
+        record = self.store.get(post.url)
         if record is None:
             return False  # never written: the category crawls, the archive or the audit's fetch take it
         if self.no_lastmod:
-            published = stored_lower_bound(record)
+            published = stored_bounds(record.published)
             max_age = timedelta(hours=self.settings.getfloat("ALANEWS_UPDATES_MAX_AGE", 48))
-            wanted = published is not None and published >= datetime.now(UTC) - max_age
+            wanted = published is not None and published[1] >= datetime.now(UTC) - max_age
         else:
             as_of = stored_instant(record.modified) or datetime.fromtimestamp(record.written_at, UTC)
             wanted = (post.lastmod is not None and post.lastmod > as_of
                       and (self.checked_until is None or post.lastmod > self.checked_until))
         if wanted:
-            self.requested.add(post.url)
             self.crawler.stats.inc_value("alanews/updates/candidates")
         return wanted
 
@@ -405,34 +454,54 @@ class UpdatesSpider(SitemapCrawl):
         self.crawler.stats.inc_value("alanews/updates/removed")
         self.logger.info("Removed from the site: %s (%s)", record.url, why)
 
+    # --- at the end ----------------------------------------------------------------------
+
     def closed(self, reason):
-        if self.store is None or reason != "finished":
+        if self.store is None or reason != "finished" or not self.post_files:
             return
-        if self.files_failed or not self.post_files:
-            self.logger.info("Some post sitemap files were not read: deletions not judged, next run reads them again")
+        if self.files_failed or self.pending:
+            self.logger.info("Some post sitemap files were not read: the next run reads them again")
             return
-        self._judge_deletions()
+        inventory = self._inventory_now()
         if self.articles_failed:
             self.logger.info("%d articles could not be fetched: the next run looks at them again", self.articles_failed)
             return
-        memory = {"index": self.index_url, "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                  "files": {url: lastmod.isoformat() if lastmod else None for url, lastmod in self.post_files}}
+        self._remember(inventory)
+
+    def _inventory_now(self) -> dict[str, str | None]:
+        """Every ``<loc>`` listed now with its lastmod; the written articles no longer listed are recorded removed."""
+        if self.nothing_gone:
+            return {**self.memory["posts"], **self.listed}  # nobody left: the last run's posts, moved ones updated
+        unread = [lastmod for url, lastmod in self.post_files if url not in self.files_chosen]
+        unread_newest = max(unread) if unread else None
+        kept = {}
+        if unread_newest is not None:  # posts of the files not read, as the last run saw them
+            kept = {loc: lastmod for loc, lastmod in self.memory["posts"].items()
+                    if loc not in self.listed and lastmod and parse_lastmod(lastmod) <= unread_newest}
+        inventory = {**kept, **self.listed}
+        listed = {self.store.article_of(url) or url
+                  for url in (*self.inventory, *filter(None, map(canonical_url, kept)))}
+        for record in self.store.records():
+            if record.removed_at is None and record.url not in listed and record.url.startswith(self.base_url + "/"):
+                self._removed(record.url, "no longer in the sitemaps")
+        return inventory
+
+    def _remember(self, inventory: dict[str, str | None]) -> None:
+        """What this run saw, for the next one: written beside, then renamed into place."""
+        full = [self.posts_in[url] for url, _ in self.post_files[:-1] if url in self.posts_in]
+        memory = {
+            "index": self.index_url,
+            "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "checked_until": max((m for _, m in self.post_files if m), default=None),
+            "per_file": max(full, default=self.memory.get("per_file")),
+            "files": {url: lastmod.isoformat() if lastmod else None for url, lastmod in self.post_files},
+            "posts": inventory,
+        }
+        if memory["checked_until"]:
+            memory["checked_until"] = memory["checked_until"].isoformat()
         tmp = self.memory_path.with_suffix(".json.new")
         with open(tmp, "w", encoding="utf-8") as file:
-            json.dump(memory, file, indent=1)
+            json.dump(memory, file, separators=(",", ":"))
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, self.memory_path)
-
-    def _judge_deletions(self) -> None:
-        """Written articles the files read must list (their lastmod is at least their stored
-        modified, later than every file not read) and do not: they left the inventory."""
-        listed = {self.store.article_of(url) or url for url in self.inventory}
-        for record in self.store.records():
-            if record.removed_at is not None or record.url in listed:
-                continue
-            if not record.url.startswith(self.base_url + "/"):
-                continue  # another site's article (a data directory reused)
-            lower = stored_lower_bound(record)
-            if self.unread_newest is None or (lower is not None and lower > self.unread_newest):
-                self._removed(record.url, "no longer in the sitemaps")
