@@ -9,10 +9,11 @@ write the state as production runs do), politeness off. Requests are counted by 
 * backfill: ``scrapy crawl archive`` (robots.txt, the index, every post sitemap file, one
   request per article);
 * walk: ``scrapy crawl alanews`` (every category archive, page by page, and related posts);
-* updates: ``scrapy crawl updates`` once to remember the sitemaps, then 10 edits (3 retitled,
-  3 extended, 3 saved unchanged, 1 deleted) spread over the archive, then the measured run.
-  Its minimum: the index, the last post sitemap file (where every edited post now is) and
-  the 9 edited pages; the deleted one needs no request.
+* updates: ``scrapy crawl updates`` once to remember the sitemaps, then 10 edits (4 retitled,
+  3 extended, 3 saved unchanged) spread over the archive and the measured run; its minimum is
+  the index, the last post sitemap file (where every edited post now is) and the 10 edited
+  pages. Then one post deleted and another run: its minimum is the index and the files the
+  deletion shifted (from the deleted post's file to the last), where alone it shows.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ import subprocess
 import time
 from pathlib import Path
 
+from lxml import etree
+
 from bench.common import scrapy_command
 from bench.crawl import crawl_settings
 from replica.harness import ROOT, scrapy_stats
 
-EDITS = ("retitle", "extend", "touch") * 3
+EDITS = 10
+KINDS = ("retitle", "extend", "touch")  # in turn: 4 retitled, 3 extended, 3 saved unchanged
 
 
 def _crawl(replica, workdir: Path, spider: str, data: Path, concurrency: int) -> dict:
@@ -49,6 +53,14 @@ def _kinds(stats: dict) -> str:
     return ", ".join(f"{kind} {kinds.get(kind, 0)}" for kind in ("robots", "sitemap", "listing", "article", "other"))
 
 
+def _index(replica) -> dict[str, str]:
+    """Post sitemap file -> its lastmod, from the replica's index."""
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    root = etree.fromstring(replica.get("/sitemap_index.xml"))
+    return {s.findtext("s:loc", namespaces=ns): s.findtext("s:lastmod", namespaces=ns)
+            for s in root.findall("s:sitemap", ns) if "/post-sitemap" in s.findtext("s:loc", namespaces=ns)}
+
+
 def run(report, replica, workdir: Path, concurrency: int) -> dict:
     sec = "5 sitemaps"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -68,18 +80,27 @@ def run(report, replica, workdir: Path, concurrency: int) -> dict:
 
     data = workdir / "backfill-data"  # the updates work on the backfill's state
     _crawl(replica, workdir, "updates", data, concurrency)  # remembers the sitemaps
-    step = len(truth) // (len(EDITS) + 2)
-    edited = [truth[step * (n + 1)]["post_id"] for n in range(len(EDITS) + 1)]
-    for post_id, kind in zip(edited, EDITS):
-        replica.post(f"/__replica__/edit?post_id={post_id}&kind={kind}")
+    step = len(truth) // (EDITS + 2)
+    edited = [truth[step * (n + 1)]["post_id"] for n in range(EDITS + 1)]  # spread over every file
+    for n, post_id in enumerate(edited[:EDITS]):
+        replica.post(f"/__replica__/edit?post_id={post_id}&kind={KINDS[n % len(KINDS)]}")
+    edits = _crawl(replica, workdir, "updates", data, concurrency)
+    before = _index(replica)
     replica.post(f"/__replica__/delete?post_id={edited[-1]}")
-    updates = _crawl(replica, workdir, "updates", data, concurrency)
-    stats = updates["replica"]
-    minimum = 1 + 1 + len(EDITS)  # the index, the last post file, the edited pages
-    measured = stats["total"] - stats["by_kind"].get("robots", 0)
-    report.add(sec, "requests: update run after 10 edits (9 edited, 1 deleted)", str(measured),
-               f"minimum {minimum}", _kinds(stats) + " (robots.txt not counted)",
-               "= minimum", "PASS" if measured <= minimum else "MISS")
-    report.add(sec, "  items written / removed recorded", f"{updates['items']} / "
-               f"{updates['scrapy'].get('alanews/updates/removed', 0)}", "expected 6 / 1")
-    return {"backfill": backfill, "walk": walk, "updates": updates, "minimum": minimum}
+    after = _index(replica)
+    shifted = sum(1 for url, lastmod in after.items() if before.get(url) != lastmod)
+    deletion = _crawl(replica, workdir, "updates", data, concurrency)
+
+    results = {"backfill": backfill, "walk": walk, "updates": edits, "deletion": deletion}
+    changed = sum(kind != "touch" for kind in (KINDS[n % len(KINDS)] for n in range(EDITS)))
+    for label, result, minimum, written, removed in (
+            (f"update run after {EDITS} edits", edits, 1 + 1 + EDITS, changed, 0),
+            ("update run after 1 deletion", deletion, 1 + max(shifted, 1), 0, 1)):
+        stats = result["replica"]
+        measured = stats["total"] - stats["by_kind"].get("robots", 0)
+        report.add(sec, f"requests: {label}", str(measured), f"minimum {minimum}",
+                   _kinds(stats) + " (robots.txt not counted)", "= minimum", "PASS" if measured <= minimum else "MISS")
+        report.add(sec, f"  written / recorded removed: {label}",
+                   f"{result['items']} / {result['scrapy'].get('alanews/updates/removed', 0)}",
+                   f"expected {written} / {removed}")
+    return results

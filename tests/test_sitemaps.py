@@ -310,3 +310,13 @@ def test_updates_without_lastmod_refetch_only_young_articles(make_replica, tmp_p
     assert "gives no lastmod" in run.log
     assert sitemap_requests(run) == 1 + 3 and run.served["article"] == 10
     assert [(item["post_id"], item["version"]) for item in run.items] == [(young["post_id"], 2)]
+
+
+def test_crontab_runs_the_updates_every_four_hours_and_the_audit_daily():
+    lines = [line for line in (ROOT / "deploy" / "crontab").read_text().splitlines()
+             if line.strip() and not line.startswith("#") and "=" not in line.split()[0]]
+    updates = [line.split() for line in lines if line.split()[6:7] == ["updates"]]
+    assert [entry[1:6] for entry in updates] == [["*/4", "*", "*", "*", '"$ALANEWS_HOME/deploy/schedule.py"']]
+    audit = [line for line in lines if "scrapy audit" in line]
+    assert len(audit) == 1 and audit[0].split()[1:5] == ["5", "*", "*", "*"]
+    assert '-s ALANEWS_DATA_DIR="$ALANEWS_DATA_DIR"' in audit[0] and audit[0].endswith('|| cat "$ALANEWS_AUDIT_OUT"')
