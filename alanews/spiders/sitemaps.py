@@ -30,8 +30,8 @@ from pathlib import Path
 
 from scrapy.http import Request
 from scrapy.spiders import SitemapSpider
-from scrapy.utils.sitemap import sitemap_urls_from_robots
 
+from alanews.audit import build_report, write_report
 from alanews.dates import ROME
 from alanews.pages.sitemap import SitemapEntry, entry, parse_lastmod
 from alanews.processors import canonical_url
@@ -89,6 +89,8 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
     """
 
     categories = tuple(c.spider for c in CATEGORIES)  # from_crawler needs a table; no archive is walked
+    # they fetch what the sitemaps say is needed, and nothing is a right answer (no empty feed then)
+    custom_settings = {"ALANEWS_MONITOR_MIN_ITEMS": 0, "FEED_STORE_EMPTY": False}
     sitemap_rules = [("", "parse_article")]
     #: sitemap arguments this spider takes (alanews/spiders/arguments.py SITEMAP_ARGUMENTS)
     accepted_arguments: tuple[str, ...] = ()
@@ -246,7 +248,8 @@ class ArchiveSpider(SitemapCrawl):
     Arguments: ``since``, ``until`` (ISO dates, inclusive, Rome days as in the permalinks),
     ``missing=1``. A post sitemap file whose lastmod is before ``since`` is not read: every
     post in it was last modified, so published, before. Deltafetch drops the posts any spider
-    of the data directory wrote; so without a range (or with ``missing=1``) only missing ones are fetched.
+    of the data directory wrote; ``missing=1`` does not even request them (nor under
+    ``deltafetch_reset``).
     """
 
     name = "archive"
@@ -259,6 +262,8 @@ class ArchiveSpider(SitemapCrawl):
         return [url for url, lastmod in files if lastmod is None or lastmod >= day_start(since)]
 
     def wants(self, post):
+        if self.sitemap_args.missing:
+            return self.store is None or post.url not in self.store
         since, until = self.sitemap_args.since, self.sitemap_args.until
         day = post.day
         if day is None:
@@ -275,7 +280,6 @@ class AuditSpider(SitemapCrawl):
 
     name = "audit"
     accepted_arguments = ("fetch",)
-    custom_settings = {"ALANEWS_MONITOR_MIN_ITEMS": 0, "FEED_STORE_EMPTY": False}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -287,8 +291,6 @@ class AuditSpider(SitemapCrawl):
         return self.sitemap_args.fetch and store is not None and post.url not in store
 
     def closed(self, reason):
-        from alanews.audit import build_report, write_report  # the report is the audit's, not the spider's
-
         store = self.store
         if store is None:
             self.logger.error("The audit needs the incremental state (DELTAFETCH_ENABLED): no report")
@@ -336,7 +338,6 @@ class UpdatesSpider(SitemapCrawl):
     """
 
     name = "updates"
-    custom_settings = {"ALANEWS_MONITOR_MIN_ITEMS": 0, "FEED_STORE_EMPTY": False}
     MEMORY_FILE = "sitemaps.json"
 
     def __init__(self, *args, **kwargs):
