@@ -109,6 +109,7 @@ class Article:
     video_kind: str | None = None  # "iframe" | "video" | None
     related_style: str = "plain"  # plain | utm | respond | utm+respond
     empty_paragraph: bool = False  # a stray <p>&nbsp;</p> in the body (not body text)
+    canonical: str | None = None  # <link rel=canonical> and og:url naming another URL (see Site.set_canonical)
     related_paths: list[str] = field(default_factory=list, repr=False)
 
     # -- derived --
@@ -339,6 +340,7 @@ class Site:
         self.by_id: dict[int, Article] = {}
         self.by_path: dict[str, Article] = {}
         self.version = 0         # bumped on every change (cache invalidation)
+        self.moved: dict[str, str] = {}  # old path -> new path of renamed posts (301, as WordPress)
         times = self._timeline(n_articles)
         chrono: list[Article] = []
         for i, t in enumerate(times):
@@ -604,6 +606,27 @@ class Site:
             for f in a.flags():
                 c[f] = c.get(f, 0) + 1
         return dict(sorted(c.items()))
+
+    def rename(self, post_id: int, slug: str | None = None, category_path: str | None = None) -> tuple[str, str]:
+        """A post's slug or primary category changed after publication; its old path 301s
+        to the new one (WordPress keeps ``_wp_old_slug``). Returns (old path, new path)."""
+        a = self.by_id[post_id]
+        old = a.path
+        if slug:
+            a.slug = self._unique_slug(slug)
+        if category_path:
+            a.category_path = category_path
+        del self.by_path[old]
+        self.by_path[a.path] = a
+        self.moved = {was: (a.path if now == old else now) for was, now in self.moved.items()}
+        self.moved[old] = a.path
+        self.version += 1
+        return old, a.path
+
+    def set_canonical(self, post_id: int, url: str | None) -> None:
+        """The post's canonical link and og:url name ``url`` (an SEO plugin's setting), not its permalink."""
+        self.by_id[post_id].canonical = url
+        self.version += 1
 
     def publish(self, k: int) -> list[Article]:
         """Add k new articles, newer than every existing one. Returns them (newest first)."""
