@@ -193,7 +193,7 @@ class FileFeedStorage(_Reporting, feedexport.FileFeedStorage):
         def opener():
             path = Path(self.path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            return _WriteThroughFile(path, self.write_mode.replace("b", ""), self.failed)
+            return _WriteThroughFile(str(path), self.write_mode.replace("b", ""), self.failed)
 
         return self._open_file(opener)
 
