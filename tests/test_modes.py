@@ -86,3 +86,33 @@ def test_a_bad_incremental_value_is_refused_in_one_line(site, tmp_path):
     assert len(errors) == 1 and errors[0].endswith(
         "Not started: spider argument incremental must be 1/0, true/false, yes/no or on/off, got 'maybe'")
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_run_mode_and_feeds_replaced_by_every_run():
+    from types import SimpleNamespace
+
+    from scrapy.settings import Settings
+
+    from alanews.errors import SpiderArgumentError
+    from alanews.feeds import FTPFeedStorage
+    from alanews.incremental import replaced_each_run, run_mode
+
+    def mode(feeds: dict, **spider_args):
+        return run_mode(Settings({"FEEDS": feeds}), SimpleNamespace(**spider_args))
+
+    assert mode({}) == (True, "the feeds are appended to")
+    assert mode({"a.jsonl": {"format": "jsonlines"}}) == (True, "the feeds are appended to")
+    assert mode({"ftp://u:pw@h/a.jsonl": {"overwrite": True}}) == (False, "-O overwrites ftp://u:***@h/a.jsonl")
+    assert mode({"a.jsonl": {"overwrite": True}}, incremental="yes") == (True, "-a incremental=yes")
+    assert mode({}, incremental="0") == (False, "-a incremental=0")
+    with pytest.raises(SpiderArgumentError, match="incremental must be 1/0"):
+        mode({}, incremental="")
+
+    def slot(uri: str, **options):
+        storage = FTPFeedStorage(uri, feed_options=options) if uri.startswith("ftp") else object()
+        return SimpleNamespace(uri=uri, uri_template=uri, storage=storage)
+
+    assert replaced_each_run(slot("ftp://u:pw@h/esteri.jsonl"))  # STOR replaces it
+    assert not replaced_each_run(slot("ftp://u:pw@h/esteri.jsonl", overwrite=False))  # APPE
+    assert not replaced_each_run(slot("ftp://u:pw@h/esteri-%(time)s.jsonl"))
+    assert replaced_each_run(slot("s3://bucket/esteri.jsonl")) and not replaced_each_run(slot("/data/esteri.jsonl"))
