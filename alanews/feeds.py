@@ -325,8 +325,10 @@ class FeedExporter(feedexport.FeedExporter):
             return False
         taken = True
         for slot in self._last[2]:
-            taken = isinstance(slot.file, _WriteThroughFile) and slot.file.retract() and taken
-            slot.itemcount -= 1
+            if isinstance(slot.file, _WriteThroughFile) and slot.file.retract():
+                slot.itemcount -= 1
+            else:
+                taken = False
         self._last = None
         return taken
 
@@ -362,5 +364,10 @@ async def feeds_stored(crawler) -> None:
 async def fired(deferred: Deferred) -> None:
     """Wait until ``deferred`` fired, without taking part in its callback chain."""
     follower: Deferred = Deferred()
-    deferred.addBoth(lambda result: (follower.callback(None), result)[1])
+
+    def notify(result):
+        follower.callback(None)
+        return result
+
+    deferred.addBoth(notify)
     await maybe_deferred_to_future(follower)

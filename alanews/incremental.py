@@ -268,7 +268,10 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
             logger.warning("deltafetch: %d articles not recorded: their feed was never stored", len(self.held))
         if reason == "finished":
             complete = {c for c in self.walked if all(k in self.store for k in self.main_keys.get(c, ()))}
-            self.store.mark_walks(complete, complete=True)
+            try:
+                self.store.mark_walks(complete, complete=True)
+            except StateError as error:  # the walks stay incomplete: the next run walks them whole
+                self._fail(error, stop=False)
             if self.walked - complete:
                 logger.info("deltafetch: walk of %s not complete: some listed articles were not stored",
                             ", ".join(sorted(self.walked - complete)))
@@ -322,29 +325,31 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
 
     def _record(self, record: _Record) -> bool:
         """Record one article; False (the crawl stopping) if the state could not be written."""
+        if not self.state_failed:
+            try:
+                self.store.record(record.item, record.request_key, spider=self.crawler.spider.name,
+                                  digest=record.digest)
+            except StateError as error:
+                self._fail(error)
         if self.state_failed:
-            return False
-        try:
-            self.store.record(record.item, record.request_key, spider=self.crawler.spider.name, digest=record.digest)
-        except StateError as error:
-            self._fail(error)
+            self.stats.inc_value("deltafetch/not_recorded")
             return False
         self.stored_this_run.update(k for k in (record.item["url"], record.request_key) if k)
         self.stats.inc_value("deltafetch/stored")
         return True
 
-    def _fail(self, error: StateError) -> None:
-        """The state could not be written: one ERROR line, the crawl stops."""
-        self.stats.inc_value("deltafetch/not_recorded")
+    def _fail(self, error: StateError, stop: bool = True) -> None:
+        """The state could not be written: one ERROR line; the crawl stops (``stop``)."""
         if self.state_failed:
             return
         self.state_failed = True
         self.stats.set_value("deltafetch/state_failed", 1)
-        logger.error("deltafetch: %s. The article is taken back out of the feeds and the crawl stops; the next "
-                     "run writes what this one could not record", error)
-        engine = self.crawler.engine
-        if engine is not None and engine.spider is not None:
-            deferred_from_coro(engine.close_spider_async(reason="state_failed"))
+        if not stop:
+            logger.error("deltafetch: %s", error)
+            return
+        logger.error("deltafetch: %s; the crawl stops. An article it could not record is taken back out of the "
+                     "feeds: the next run writes it", error)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="state_failed"))
 
     def item_dropped(self, item, response, exception, spider):
         """A duplicate of an article already written: its request key becomes an alias."""

@@ -2,8 +2,8 @@
 
 Each test runs real `scrapy crawl` processes against a replica; the faults are real: a feeds
 directory that is a file, a feed path that is a directory, a full filesystem (a small tmpfs, or
-RLIMIT_FSIZE where mounting is not allowed), a real FTP server (pyftpdlib) refusing the upload,
-another process holding the state's write lock. The rule checked every time: an article is
+RLIMIT_FSIZE where mounting is not allowed), a real FTP server (pyftpdlib) refusing the upload.
+The rule checked every time: an article is
 recorded in the state only if a feed holds it, a failure is one clear ERROR line and a non-zero
 exit, and the next run writes what was missing, nothing twice.
 """
@@ -16,24 +16,20 @@ import os
 import re
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from scrapy import signals
 
-from conftest import ROOT, BackgroundCrawl, Crawl, crawl_command, run_crawl
+from conftest import ROOT, Crawl, crawl_command, run_crawl
 from replica.harness import scrapy_stats
-from test_state import Holder
 
 SPIDER = "esteri"
 EXIT_MONITORS_FAILED = 3
-FAST_SERIAL = {"CONCURRENT_REQUESTS_PER_DOMAIN": "1", "DOWNLOAD_DELAY": "0.05"}
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -160,8 +156,8 @@ def test_disk_full_records_nothing_that_no_feed_holds(make_replica, tmp_path, la
         assert stats["finish_reason"] == first, full.stderr[-4000:]
         if first == "state_failed":
             one_line_error(full.stderr, rf"\[alanews\.incremental\] ERROR: deltafetch: state {state}/state\.sqlite: "
-                                        r"write failed \((database or disk is full|disk I/O error)\)\. The article is "
-                                        r"taken back out of the feeds")
+                                        r"write failed \((database or disk is full|disk I/O error)\); the crawl stops\. "
+                                        r"An article it could not record is taken back out of the feeds")
         else:
             one_line_error(full.stderr, r"\[alanews\.feeds\] ERROR: Feed \S+ failed: \[Errno 2[78]\] "
                                         r"(No space left on device|File too large)")

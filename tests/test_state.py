@@ -362,8 +362,9 @@ def test_a_state_locked_mid_run_stops_the_crawl_and_takes_the_line_back(make_rep
         holder.release()
     log = crawl.log()
     assert code == 3, log[-3000:]
-    assert len(re.findall(rf"ERROR: deltafetch: state {path} is locked by another process \(waited 5 s\)\. The "
-                          r"article is taken back out of the feeds and the crawl stops", log)) == 1, log[-3000:]
+    assert len(re.findall(rf"ERROR: deltafetch: state {path} is locked by another process \(waited 5 s\); the "
+                          r"crawl stops\. An article it could not record is taken back out of the feeds", log)) == 1, \
+        log[-3000:]
     assert crawl.stats()["finish_reason"] == "state_failed" and "Monitor failed: Incremental state" in log
     written = [item["url"] for item in crawl.items()]
     store = ArticleStore(path)
