@@ -65,10 +65,16 @@ DELTAFETCH_RESET = False
 # "all_known": one page later, at the first page whose main-list posts are all known
 # (also finds a post back-dated onto the next page). "off": walk every page, fetch only the new.
 DELTAFETCH_EARLY_STOP = "oldest_known"
-# Feed lines reach the OS as they are exported, before deltafetch records the article.
+# Scrapy's storages that say whether they stored (alanews/feeds.py): deltafetch records an article
+# only once every feed holds it for good. Local files and stdout are written through at once.
 FEED_STORAGES = {
     "": "alanews.feeds.FileFeedStorage",
     "file": "alanews.feeds.FileFeedStorage",
+    "stdout": "alanews.feeds.StdoutFeedStorage",
+    "ftp": "alanews.feeds.FTPFeedStorage",
+    "ftps": "alanews.feeds.FTPFeedStorage",
+    "s3": "alanews.feeds.S3FeedStorage",
+    "gs": "alanews.feeds.GCSFeedStorage",
 }
 
 # --- politeness (turn off for a replica: -s DOWNLOAD_DELAY=0 -s AUTOTHROTTLE_ENABLED=False) ---
@@ -129,6 +135,9 @@ STATS_CLASS = "alanews.statscollectors.MemoryStatsCollector"
 # Spidermon (monitors at spider close; no stats-history collector: it fails under Scrapyd)
 # and the run summary (logged, and written as <feed stem>.summary.json beside the feed).
 EXTENSIONS = {
+    # Scrapy's FeedExporter, telling which items every feed holds for good (alanews/feeds.py)
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "alanews.feeds.FeedExporter": 0,
     # resuming: a JOBDIR left by a killed crawl is walked again, not trusted
     "alanews.jobdir.JobDirGuard": 0,
     # the garbage collector set for a long crawl (alanews/gc.py)

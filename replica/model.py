@@ -115,6 +115,7 @@ class Article:
     empty_paragraph: bool = False  # a stray <p>&nbsp;</p> in the body (not body text)
     listed: bool = True           # False: no archive and no Related Posts block lists it
     revision: int = 0             # edits made through Site.edit
+    canonical: str | None = None  # <link rel=canonical> and og:url naming another URL (see Site.set_canonical)
     related_paths: list[str] = field(default_factory=list, repr=False)
 
     # -- derived --
@@ -355,6 +356,7 @@ class Site:
         self.by_path: dict[str, Article] = {}
         self.version = 0         # bumped on every change (cache invalidation)
         self.max_id = 9999       # the highest post id ever given
+        self.moved: dict[str, str] = {}  # old path -> new path of renamed posts (301, as WordPress)
         times = self._timeline(n_articles)
         chrono: list[Article] = []
         for i, t in enumerate(times):
@@ -679,6 +681,27 @@ class Site:
                 other.related_paths = [other.related_paths[i] for i in keep]
         self._add([])
         return a
+
+    def rename(self, post_id: int, slug: str | None = None, category_path: str | None = None) -> tuple[str, str]:
+        """A post's slug or primary category changed after publication; its old path 301s
+        to the new one (WordPress keeps ``_wp_old_slug``). Returns (old path, new path)."""
+        a = self.by_id[post_id]
+        old = a.path
+        if slug:
+            a.slug = self._unique_slug(slug)
+        if category_path:
+            a.category_path = category_path
+        del self.by_path[old]
+        self.by_path[a.path] = a
+        self.moved = {was: (a.path if now == old else now) for was, now in self.moved.items()}
+        self.moved[old] = a.path
+        self.version += 1
+        return old, a.path
+
+    def set_canonical(self, post_id: int, url: str | None) -> None:
+        """The post's canonical link and og:url name ``url`` (an SEO plugin's setting), not its permalink."""
+        self.by_id[post_id].canonical = url
+        self.version += 1
 
     def publish(self, k: int) -> list[Article]:
         """Add k new articles, newer than every existing one. Returns them (newest first)."""

@@ -475,16 +475,17 @@ def _related_article(a: Article, base: str, href: str) -> str:
 def render_article(site: Site, a: Article, base_url: str) -> str:
     base = base_url.rstrip("/")
     url = a.url(base)
+    canonical = a_(a.canonical) if a.canonical else url
     img_full = a.image_url(base)
     # ---- head
     desc = a.subtitle or a.excerpt(30)
     h = [f"<title>{t(a.title)} - Alanews</title>",
          '<meta name="description" content="' + a_(desc) + '" />',
          '<meta name="robots" content="index, follow, max-image-preview:large, max-snippet:-1, max-video-preview:-1" />',
-         f'<link rel="canonical" href="{url}" />',
+         f'<link rel="canonical" href="{canonical}" />',
          '<meta property="og:locale" content="it_IT" />', '<meta property="og:type" content="article" />',
          f'<meta property="og:title" content="{a_(a.title)}" />', f'<meta property="og:description" content="{a_(desc)}" />',
-         f'<meta property="og:url" content="{url}" />', '<meta property="og:site_name" content="Alanews" />']
+         f'<meta property="og:url" content="{canonical}" />', '<meta property="og:site_name" content="Alanews" />']
     if not a.no_meta:
         h += ['<meta property="article:publisher" content="https://www.facebook.com/alanews.it" />',
               f'<meta property="article:published_time" content="{utc_iso(a.published)}" />',

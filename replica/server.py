@@ -195,6 +195,20 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(400, f"bad edit: {error}".encode(), "text/plain; charset=UTF-8")
                 return
             self._send(200, r.truth_jsonl([article]), "application/x-ndjson; charset=UTF-8")
+        elif u.path == "/__replica__/rename":
+            # ?post_id=N&slug=new-slug and/or &category=path: the old URL 301s to the new one
+            with r.lock:
+                old, new = r.site.rename(int(q["post_id"][0]), (q.get("slug") or [None])[0],
+                                         (q.get("category") or [None])[0])
+                r.cache.clear()
+            self._send(200, json.dumps({"old": r.base_url + old, "new": r.base_url + new}).encode(), "application/json")
+        elif u.path == "/__replica__/canonical":
+            # ?post_id=N&url=U: the post's canonical link and og:url name U (a path is made absolute)
+            url = q["url"][0]
+            with r.lock:
+                r.site.set_canonical(int(q["post_id"][0]), r.base_url + url if url.startswith("/") else url)
+                r.cache.clear()
+            self._send(200, b'{"ok": true}', "application/json")
         elif u.path == "/__replica__/stats/reset":
             r.reset_stats()
             self._send(200, b'{"ok": true}', "application/json")
@@ -261,6 +275,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         if _ART_RE.match(path):
             canon = path if path.endswith("/") else path + "/"
+            if canon in r.site.moved:  # a renamed post's old permalink
+                r.count("article", path, 301)
+                self._redirect(base + r.site.moved[canon], head_only)
+                return
             body = r.article_page(canon)
             if body is not None:
                 if canon != path:

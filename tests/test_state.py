@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -290,3 +291,87 @@ def test_a_write_blocked_by_another_process_fails_after_the_timeout(tmp_path):
     store.record(item(1))
     assert "post:1001" in store
     store.close()
+
+
+# --- a real crawl meeting a damaged or locked state ------------------------------------------------
+
+@pytest.mark.parametrize("damage, message", [
+    ("empty", r"is empty \(0 bytes\), not a state database"),
+    ("truncated", r"is damaged \("),
+    ("text", r"is not an SQLite database"),
+])
+def test_a_crawl_refuses_a_damaged_state_in_one_line(replica, tmp_path, damage, message):
+    from conftest import run_crawl
+
+    data = tmp_path / "data"
+    path = data / "deltafetch" / STATE_FILE
+    path.parent.mkdir(parents=True)
+    if damage == "empty":
+        path.touch()
+    elif damage == "truncated":
+        _filled_state(path)
+        with path.open("r+b") as file:
+            file.truncate(path.stat().st_size // 2)
+    else:
+        path.write_text("not a database\n")
+    before = path.read_bytes()
+    result = run_crawl("esteri", replica.url, tmp_path / "run", settings={"ALANEWS_DATA_DIR": str(data)})
+    assert result.returncode == 1
+    lines = [line for line in result.log.splitlines() if " ERROR: " in line]
+    assert len(lines) == 1 and re.search(rf"ERROR: Not started: state {path} {message}", lines[0]), result.log[-3000:]
+    assert "Traceback" not in result.log and "Spider opened" not in result.log
+    assert not result.feed.exists() and path.read_bytes() == before  # no crawl, no fresh state
+
+
+def test_a_crawl_refuses_a_state_locked_by_another_process_after_a_bounded_wait(replica, tmp_path):
+    from conftest import run_crawl
+
+    data = tmp_path / "data"
+    path = data / "deltafetch" / STATE_FILE
+    path.parent.mkdir(parents=True)
+    _filled_state(path, 3)
+    holder = Holder(path)
+    try:
+        result = run_crawl("esteri", replica.url, tmp_path / "run", settings={"ALANEWS_DATA_DIR": str(data)},
+                           timeout=120)
+    finally:
+        holder.release()
+    assert result.returncode == 1
+    assert re.search(rf"ERROR: Not started: state {path} is locked by another process \(waited 5 s\); not starting",
+                     result.log), result.log[-3000:]
+    assert "Traceback" not in result.log and not result.feed.exists()
+
+
+def test_a_state_locked_mid_run_stops_the_crawl_and_takes_the_line_back(make_replica, tmp_path):
+    """Another process takes the state's write lock while a crawl runs: the crawl's next write waits
+    the state's timeout (5 s), fails, the line just written leaves the feed, the crawl stops; the
+    next run writes exactly the rest."""
+    from conftest import BackgroundCrawl, run_crawl
+
+    replica = make_replica("--articles", "120", "--seed", "36")
+    archive = sorted(replica.archive("esteri"))
+    data = tmp_path / "data"
+    path = data / "deltafetch" / STATE_FILE
+    crawl = BackgroundCrawl("esteri", replica.url, tmp_path / "run1", data,
+                            settings={"CONCURRENT_REQUESTS_PER_DOMAIN": "1", "DOWNLOAD_DELAY": "0.1"})
+    crawl.wait_for_items(3)
+    holder = Holder(path)
+    try:
+        code = crawl.wait()
+    finally:
+        holder.release()
+    log = crawl.log()
+    assert code == 3, log[-3000:]
+    assert len(re.findall(rf"ERROR: deltafetch: state {path} is locked by another process \(waited 5 s\); the "
+                          r"crawl stops\. An article it could not record is taken back out of the feeds", log)) == 1, \
+        log[-3000:]
+    assert crawl.stats()["finish_reason"] == "state_failed" and "Monitor failed: Incremental state" in log
+    written = [item["url"] for item in crawl.items()]
+    store = ArticleStore(path)
+    assert {record.url for record in store.records()} == set(written) and len(set(written)) == len(written)
+    store.close()
+    assert 3 <= len(written) < len(archive)
+
+    rest = run_crawl("esteri", replica.url, tmp_path / "run2", settings={"ALANEWS_DATA_DIR": str(data)})
+    assert rest.returncode == 0, rest.log[-3000:]
+    assert sorted(written + [item["url"] for item in rest.items]) == archive

@@ -46,6 +46,7 @@ ARGUMENTS = {
 # Arguments read by other components, left on the spider as Scrapy does.
 PASSED_THROUGH = {
     "deltafetch_reset": "1 forgets the incremental state and crawls everything again",
+    "incremental": "1: skip the articles written before, 0: a snapshot (default: 0 with -O, else 1)",
     "_job": "the job id Scrapyd passes to every run",
 }
 
