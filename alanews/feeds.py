@@ -1,35 +1,373 @@
-"""Feed storage whose lines reach the OS as soon as they are exported.
+"""Feeds that say when an article is in them for good, so that the state records only that.
 
-Scrapy's ``FileFeedStorage`` opens the feed with Python's default buffering, so the
-last few KB of items live in the process until the buffer fills or the feed closes:
-a SIGKILL loses them. Incremental crawls (``alanews.incremental``) record an article
-as known once its item was exported, so the exported line must already be in the
-kernel's hands by then. ``FEED_STORAGES`` maps ``""`` and ``file`` to this class.
+The incremental state (``alanews.incremental``) records an article once its item is in
+every feed of the run, durably: never before, and never when a feed failed.
+
+* **Storages** (``FEED_STORAGES`` maps Scrapy's schemes ``""``, ``file``, ``stdout``, ``ftp``,
+  ``s3``, ``gs`` to the classes below): Scrapy's, but every write goes through to the OS at
+  once (local files, stdout, and the temporary file of an upload), and a storage remembers
+  its first failure (``error``: the feed could not be opened, a write failed — disk full, too
+  many open files — or the store/upload failed) and whether its store succeeded (``stored``).
+  A write that fails is taken back (the file truncated to where the line began: no half
+  line), and the feed takes nothing more; its store then raises the failure, so Scrapy
+  logs it and counts it (``feedexport/failed_count/<storage>``).
+* :class:`FeedExporter` (Scrapy's, in ``EXTENSIONS``) tells for each item what became of it
+  (:meth:`FeedExporter.outcome`): in every feed for good now (a local file or stdout, no
+  post-processing); or pending until the store of the feeds that upload or post-process it
+  (FTP, S3, GCS, gzip...) succeeded (Scrapy's ``feed_slot_closed`` signal, then
+  :meth:`FeedExporter.stored`); or not written (a feed failed, no feed took it, or a storage
+  that cannot say whether it stored). The first failure of a feed is one ERROR line naming
+  the feed and the cause, the stat ``alanews/feeds/failed``, and the crawl stops (finish
+  reason ``feed_failed``): what follows could not be written either.
+* Passwords in feed URIs (``ftp://user:password@host/...``) never reach the log: every log
+  line passes :func:`mask_credentials`.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import os
+import re
+import tempfile
+from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from scrapy.extensions.feedexport import FileFeedStorage as _FileFeedStorage
+from scrapy import signals
+from scrapy.extensions import feedexport
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 
+logger = logging.getLogger(__name__)
+
+_CREDENTIALS = re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):[^@/\s]*@", re.I)
+
+
+def mask_credentials(text: str) -> str:
+    """``ftp://user:secret@host/x`` -> ``ftp://user:***@host/x``, wherever in ``text``."""
+    return _CREDENTIALS.sub(r"\g<scheme>\g<user>:***@", text)
+
+
+class _LogFilter(logging.Filter):
+    """On every handler: passwords of URIs masked; Scrapy's "Error storing" line without its traceback.
+
+    The storage failure is then one line ending with its cause, e.g. ``Error storing jsonlines
+    feed (12 items) in: ftp://feeds:***@host/esteri.jsonl: error_perm: 550 Permission denied``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and record.name == feedexport.__name__ and message.startswith("Error storing"):
+            error = record.exc_info[1]
+            message += f": {type(error).__name__}: {error}"
+            record.exc_info = record.exc_text = None
+        masked = mask_credentials(message)
+        if masked != record.getMessage():
+            record.msg, record.args = masked, ()
+        return True
+
+
+def _install_log_filter() -> None:
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _LogFilter) for f in handler.filters):
+            handler.addFilter(_LogFilter())
+
+
+# --- files --------------------------------------------------------------------------------------
 
 class _WriteThroughFile(io.FileIO):
-    """An unbuffered file whose ``write`` hands every byte to the OS before returning."""
+    """An unbuffered file: every ``write`` hands all its bytes to the OS before returning.
+
+    A write that fails is taken back (a regular file is truncated to where it began),
+    reported once to ``on_error``, and the file takes nothing more (writes are dropped).
+    :meth:`retract` takes the last successful write back out.
+    """
+
+    def __init__(self, file, mode: str, on_error, closefd: bool = True):
+        super().__init__(file, mode, closefd=closefd)
+        self.on_error = on_error
+        self.failed = False
+        self.last: tuple[int, int] | None = None  # (start, end) of the last write, in a regular file
 
     def write(self, data) -> int:
         view = memoryview(data).cast("B")
+        if self.failed:
+            return len(view)
+        start = self.tell() if self.seekable() else None
         done = 0
-        while done < len(view):
-            done += super().write(view[done:]) or 0
+        try:
+            while done < len(view):
+                done += super().write(view[done:]) or 0
+        except OSError as error:
+            self.failed = True
+            self.last = None
+            if start is not None and done:
+                with suppress(OSError):
+                    self.truncate(start)
+                    self.seek(start)
+            self.on_error(error)
+            return len(view)
+        self.last = (start, start + done) if start is not None else None
         return done
 
+    def retract(self) -> bool:
+        """Take the last write back out of the file; False if that cannot be done."""
+        if self.last is None or self.closed or self.tell() != self.last[1]:
+            return False
+        start, self.last = self.last[0], None
+        try:
+            self.truncate(start)
+            self.seek(start)
+        except OSError:
+            return False
+        return True
 
-class FileFeedStorage(_FileFeedStorage):
-    """Local file feed, unbuffered: every exported item is written through at once."""
+
+class _Unopened(io.RawIOBase):
+    """Stands for a feed that could not be opened: takes every write and keeps nothing."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        return len(memoryview(data))
+
+
+# --- storages -----------------------------------------------------------------------------------
+
+class _Reporting:
+    """A feed storage that remembers its first failure (``error``) and whether it stored (``stored``).
+
+    ``write_through``: an item written to it is in the feed for good at once (else only
+    once :meth:`store` succeeded).
+    """
+
+    write_through = False
+    error: BaseException | None = None
+    stored = False
+
+    def failed(self, error: BaseException) -> None:
+        if self.error is None:
+            self.error = error
+
+    def _open_file(self, opener):
+        try:
+            return opener()
+        except OSError as error:
+            self.failed(error)
+            return _Unopened()
+
+    def store(self, file):
+        if self.error is not None:  # nothing is stored from a feed that failed
+            with suppress(Exception):
+                file.close()
+            raise self.error
+        try:
+            result = super().store(file)
+        except Exception as error:
+            self.failed(error)
+            raise
+        if result is None:
+            self.stored = True
+            return None
+
+        def done(value):
+            self.stored = True
+            return value
+
+        def failed(failure):
+            self.failed(failure.value)
+            return failure
+
+        return result.addCallbacks(done, failed)
+
+
+class FileFeedStorage(_Reporting, feedexport.FileFeedStorage):
+    """A local file, written through: each item's line is in the file when ``write`` returns."""
+
+    write_through = True
 
     def open(self, spider):
-        path = Path(self.path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return _WriteThroughFile(path, self.write_mode.replace("b", ""))
+        def opener():
+            path = Path(self.path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return _WriteThroughFile(str(path), self.write_mode.replace("b", ""), self.failed)
+
+        return self._open_file(opener)
+
+
+class StdoutFeedStorage(_Reporting, feedexport.StdoutFeedStorage):
+    """Standard output, written through to file descriptor 1 (Scrapy's is buffered)."""
+
+    write_through = True
+
+    def open(self, spider):
+        return self._open_file(lambda: _WriteThroughFile(self._stdout.fileno(), "w", self.failed, closefd=False))
+
+
+class _Uploaded(_Reporting):
+    """A storage that uploads at close: its temporary file is written through and reports failures."""
+
+    def open(self, spider):
+        def opener():
+            directory = spider.crawler.settings["FEED_TEMPDIR"]
+            if directory and not Path(directory).is_dir():
+                raise OSError(f"FEED_TEMPDIR {directory} is not a directory")
+            fd, name = tempfile.mkstemp(prefix="feed-", dir=directory)
+            os.unlink(name)  # anonymous: gone with the process
+            return _WriteThroughFile(fd, "w+", self.failed)
+
+        return self._open_file(opener)
+
+
+class FTPFeedStorage(_Uploaded, feedexport.FTPFeedStorage):
+    pass
+
+
+class S3FeedStorage(_Uploaded, feedexport.S3FeedStorage):
+    pass
+
+
+class GCSFeedStorage(_Uploaded, feedexport.GCSFeedStorage):
+    pass
+
+
+# --- the exporter ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of an item in the feeds: ``written`` in every feed that took it (False: a feed
+    failed, none took it, or one cannot say), for good unless ``pending`` lists the feed slots
+    whose store must still succeed."""
+
+    written: bool
+    pending: tuple = ()
+
+
+NOT_WRITTEN = Outcome(False)
+
+
+def write_through(slot) -> bool:
+    """An item exported to this feed slot is in the feed for good at once."""
+    return getattr(slot.storage, "write_through", False) and not slot.feed_options.get("postprocessing")
+
+
+class FeedExporter(feedexport.FeedExporter):
+    """Scrapy's FeedExporter that knows, for each item, whether every feed holds it for good.
+
+    ``failures``: one "<feed>: <cause>" per failed feed (passwords masked). ``closed`` fires
+    once every feed of the run is closed and stored (:func:`feeds_stored`).
+    """
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.failures: list[str] = []
+        self.closed: Deferred = Deferred()
+        self._last: tuple[Any, Outcome, list] | None = None  # the last item, its outcome, the slots that took it
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        exporter = super().from_crawler(crawler)
+        crawler.signals.connect(exporter.feed_slot_closed, signal=signals.feed_slot_closed)
+        return exporter
+
+    def open_spider(self, spider):
+        _install_log_filter()  # now: Scrapy replaces its root handler after building the extensions
+        super().open_spider(spider)
+        for slot in self.slots:
+            if not isinstance(slot.storage, _Reporting):
+                logger.warning("Feed %s: its storage %s cannot tell whether it stored the feed, so no article "
+                               "written to it is recorded as written (every run writes them again); map its "
+                               "scheme in FEED_STORAGES to a storage of alanews.feeds", mask_credentials(slot.uri),
+                               type(slot.storage).__name__)
+
+    def item_scraped(self, item, spider):
+        taking = [slot for slot in self.slots if slot.filter.accepts(item)]
+        super().item_scraped(item, spider)
+        self._last = (item, self._outcome(taking), taking)
+
+    def _outcome(self, slots: list) -> Outcome:
+        if not slots:
+            return NOT_WRITTEN
+        failed = [slot for slot in slots if getattr(slot.storage, "error", None) is not None]
+        for slot in failed:
+            self._report(slot)
+        if failed or not all(isinstance(slot.storage, _Reporting) for slot in slots):
+            return NOT_WRITTEN
+        return Outcome(True, tuple(slot for slot in slots if not write_through(slot)))
+
+    def _report(self, slot) -> None:
+        """The first failure of a feed: one ERROR line, a stat, and the crawl stops."""
+        if getattr(slot, "alanews_reported", False):
+            return
+        slot.alanews_reported = True
+        uri, error = mask_credentials(slot.uri), slot.storage.error
+        self.failures.append(f"{uri}: {error}")
+        self.crawler.stats.inc_value("alanews/feeds/failed")
+        logger.error("Feed %s failed: %s. Articles it did not take are not recorded as written; the crawl "
+                     "stops and the next run writes them", uri, error)
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason="feed_failed"))
+
+    def outcome(self, item) -> Outcome:
+        """What became of ``item``, the item this exporter was last given (else: not written)."""
+        if self._last is None or self._last[0] is not item:
+            return NOT_WRITTEN
+        return self._last[1]
+
+    def retract(self, item) -> bool:
+        """Take ``item`` (the last one written) back out of the write-through feeds; False if not all could be."""
+        outcome = self.outcome(item)
+        if not outcome.written or outcome.pending:
+            return False
+        taken = True
+        for slot in self._last[2]:
+            if isinstance(slot.file, _WriteThroughFile) and slot.file.retract():
+                slot.itemcount -= 1
+            else:
+                taken = False
+        self._last = None
+        return taken
+
+    @staticmethod
+    def stored(slot) -> bool:
+        """Whether the slot's store succeeded (False for a storage that cannot tell)."""
+        return getattr(slot.storage, "stored", False) and getattr(slot.storage, "error", None) is None
+
+    def feed_slot_closed(self, slot):
+        if getattr(slot.storage, "error", None) is not None and not getattr(slot, "alanews_reported", False):
+            slot.alanews_reported = True  # Scrapy logged "Error storing ..." (one line: _LogFilter)
+            self.failures.append(f"{mask_credentials(slot.uri)}: {slot.storage.error}")
+            self.crawler.stats.inc_value("alanews/feeds/failed")
+
+    async def close_spider(self, spider):
+        try:
+            await super().close_spider(spider)
+        finally:
+            self.closed.callback(None)
+
+
+async def feeds_stored(crawler) -> None:
+    """Wait until every feed of the run is closed and stored (at once if there is no alanews FeedExporter).
+
+    Scrapy runs the ``spider_closed`` handlers together: the ones that need the feeds' outcome
+    (recording uploaded articles, the monitors, the summary) await this first.
+    """
+    exporter = crawler.get_extension(FeedExporter)
+    if exporter is not None:
+        await fired(exporter.closed)
+
+
+async def fired(deferred: Deferred) -> None:
+    """Wait until ``deferred`` fired, without taking part in its callback chain."""
+    follower: Deferred = Deferred()
+
+    def notify(result):
+        follower.callback(None)
+        return result
+
+    deferred.addBoth(notify)
+    await maybe_deferred_to_future(follower)

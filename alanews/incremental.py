@@ -9,17 +9,25 @@ What it changes:
 * state lives in ``DELTAFETCH_DIR`` or else ``<ALANEWS_DATA_DIR>/deltafetch``, made
   absolute; never Scrapy's ``data_path()`` (which needs a project: under Scrapyd it
   raises NotConfigured and the stock middleware silently disappears);
-* storage is SQLite in WAL mode (:class:`KeyStore`), one ``<spider>.sqlite`` per spider,
-  every write committed at once: a SIGKILL at any moment loses nothing that was stored;
-* keys are recorded on ``item_scraped``, i.e. once the item passed the pipelines and the
-  FeedExporter (connected before us) wrote its line, never when the callback yields it.
-  Recorded: the item's ``url``, ``post:<post_id>``, and the ``deltafetch_key`` of the
-  request that produced it (redirects, ``utm_*`` variants, related links: one article);
+* storage is :class:`alanews.state.ArticleStore`: one SQLite ``state.sqlite`` shared by every
+  spider of the data directory, every write committed at once: a SIGKILL at any moment loses
+  nothing that was stored; ``-a deltafetch_reset=1`` makes a run read nothing from it (every
+  article fetched and written again) and record what it writes;
+* an article is recorded only once every feed of the run holds it for good
+  (:mod:`alanews.feeds`): at once for a local file, after the upload for FTP/S3/GCS or a
+  post-processed feed, never when a feed failed. Recorded: the item's ``url``,
+  ``post:<post_id>``, the ``deltafetch_key`` of the request that produced it (redirects,
+  ``utm_*`` variants, related links: one article), its dates, content hash and version;
+* the post id is the identity: an item of a post already recorded, met under another URL, is
+  not written again (its URLs become aliases);
+* ``-O FILE`` (a feed overwritten) makes a snapshot run: the state is neither read nor written;
+  ``-o FILE`` and the data directory's feeds are incremental; ``-a incremental=0|1`` decides
+  either way (:func:`run_mode`);
 * it has ``process_spider_output_async`` (the stock 2.1.0 stops Scrapy 2.19 crawls);
 * early stop: a listing page whose main list (meta ``alanews_main_list``) ends with an
   article written by an earlier run does not follow its next page (meta
   ``alanews_next_page``) — only if the previous walk of that category was complete (see
-  :meth:`KeyStore.complete_walks`); ``DELTAFETCH_EARLY_STOP`` chooses another rule;
+  :meth:`ArticleStore.complete_walks`); ``DELTAFETCH_EARLY_STOP`` chooses another rule;
 * a walk is complete only if the archive did not shift under it (see :class:`DeltaFetch`);
 * failed articles (:class:`FailedArticles`) are retried by the next ``DELTAFETCH_RETRY_RUNS``
   runs, whatever their walks read, and do not keep a walk from being complete;
@@ -32,10 +40,10 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +52,12 @@ from itemadapter import ItemAdapter, is_item
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request
+from scrapy.utils.defer import deferred_from_coro
 
-from alanews.errors import NotStarting
+from alanews.errors import NotStarting, SpiderArgumentError
+from alanews.feeds import NOT_WRITTEN, FeedExporter, feeds_stored, mask_credentials
 from alanews.signals import article_failed
+from alanews.state import STATE_FILE, ArticleStore, StateError, content_hash
 
 logger = logging.getLogger(__name__)
 
@@ -64,78 +75,6 @@ def as_bool(value: Any, name: str) -> bool:
     if text in _FALSE:
         return False
     raise ValueError(f"{name} must be 1/0, true/false, yes/no or on/off, got {value!r}")
-
-
-class KeyStore:
-    """Keys of the articles already written to a feed, in one SQLite file.
-
-    Table ``keys``: every key (canonical URL, ``post:<id>``, request key of a redirect
-    or variant) maps to the article URL it stands for, so ``len()`` counts articles,
-    not keys. Table ``walks``: per category path, whether the last walk of its archive
-    completed (see :class:`DeltaFetch`). WAL journal, autocommit, ``synchronous=NORMAL``:
-    a committed write survives the process being killed at any moment (only a power
-    loss can take back the last commits). Readers never block on the writer.
-    """
-
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS keys (key TEXT PRIMARY KEY, article TEXT NOT NULL,"
-            " stored_at REAL NOT NULL) WITHOUT ROWID")
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS walks (category TEXT PRIMARY KEY, complete INTEGER NOT NULL,"
-            " updated_at REAL NOT NULL) WITHOUT ROWID")
-
-    def __contains__(self, key: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM keys WHERE key = ?", (key,)).fetchone() is not None
-
-    def article_of(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT article FROM keys WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def add(self, article: str, *aliases: str) -> int:
-        """Store ``article`` and its ``aliases`` in one committed transaction; return how many were new."""
-        now = time.time()
-        keys = dict.fromkeys(k for k in (article, *aliases) if k)
-        with self.conn:  # BEGIN ... COMMIT
-            self.conn.execute("BEGIN IMMEDIATE")
-            before = self.conn.total_changes
-            self.conn.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?, ?)",
-                                  [(k, article, now) for k in keys])
-            return self.conn.total_changes - before
-
-    def __len__(self) -> int:
-        """Number of articles known (distinct article URLs, not keys)."""
-        return self.conn.execute("SELECT COUNT(DISTINCT article) FROM keys").fetchone()[0]
-
-    def clear(self) -> None:
-        """Forget every key and every walk: the next crawl is a full one."""
-        with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.execute("DELETE FROM keys")
-            self.conn.execute("DELETE FROM walks")
-
-    def complete_walks(self) -> set[str]:
-        return {row[0] for row in self.conn.execute("SELECT category FROM walks WHERE complete = 1")}
-
-    def mark_walks(self, categories: Iterable[str] | None, complete: bool) -> None:
-        """Mark ``categories`` (None: every category) complete or incomplete, committed."""
-        now = time.time()
-        with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
-            if categories is None:
-                self.conn.execute("UPDATE walks SET complete = ?, updated_at = ?", (int(complete), now))
-            else:
-                self.conn.executemany(
-                    "INSERT INTO walks VALUES (?, ?, ?) ON CONFLICT(category) DO UPDATE"
-                    " SET complete = excluded.complete, updated_at = excluded.updated_at",
-                    [(c, int(complete), now) for c in categories])
-
-    def close(self) -> None:
-        self.conn.close()
 
 
 class FailedArticles:
@@ -257,14 +196,23 @@ class _ListingOutput:
 
 
 class DeltaFetch(scrapy_deltafetch.DeltaFetch):
-    """scrapy-deltafetch on SQLite, recording only written items, stopping walks early.
+    """scrapy-deltafetch on the shared state, recording only what the feeds hold for good.
 
     Settings: ``DELTAFETCH_ENABLED``, ``DELTAFETCH_DIR`` (default
-    ``<ALANEWS_DATA_DIR>/deltafetch``), ``DELTAFETCH_RESET``, ``DELTAFETCH_EARLY_STOP``. Spider argument:
-    ``deltafetch_reset``. Request meta: ``deltafetch_key``, ``deltafetch_enabled``.
-    Stats: ``deltafetch/fetched``, ``deltafetch/skipped`` (requests of known articles),
-    ``deltafetch/stored``, ``deltafetch/early_stop``. (The spider requests an article once per
-    run, so every skipped request is of an article an earlier run wrote.)
+    ``<ALANEWS_DATA_DIR>/deltafetch``), ``DELTAFETCH_RESET``, ``DELTAFETCH_EARLY_STOP``. Spider arguments:
+    ``deltafetch_reset``, ``incremental`` (see :func:`run_mode`). Request meta: ``deltafetch_key``,
+    ``deltafetch_enabled``. Stats: ``deltafetch/fetched``, ``deltafetch/skipped`` (requests of known
+    articles), ``deltafetch/known_post`` (items of a post written before under another URL),
+    ``deltafetch/stored``, ``deltafetch/not_recorded`` (written to no feed for good),
+    ``deltafetch/early_stop``. (The spider requests an article once per run, so every skipped
+    request is of an article an earlier run wrote.)
+
+    Recording: an item is recorded once every feed holds it for good
+    (:meth:`alanews.feeds.FeedExporter.outcome`): at once for a local file or stdout, after
+    the store for a feed that uploads or post-processes (Scrapy's ``feed_slot_closed``), never
+    if a feed failed. A state write that fails (disk full, locked longer than the state's
+    timeout) takes the item's line back out of the feeds, logs one ERROR line and stops the
+    crawl (finish reason ``state_failed``).
 
     Walk completeness: at open every walk of the spider is marked incomplete (committed);
     at a ``finished`` close, a category is marked complete if this run reached its archive
@@ -287,13 +235,20 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
     ``deltafetch/failed/given_up`` (articles given up so far), ``deltafetch/folded``.
     """
 
-    def __init__(self, dir, reset=False, stats=None, early_stop="oldest_known"):  # noqa: A002 (stock signature)
+    def __init__(self, dir, reset=False, stats=None, early_stop="oldest_known",  # noqa: A002 (stock signature)
+                 incremental: bool = True, mode_reason: str = ""):
         super().__init__(dir, reset, stats)
         if early_stop not in EARLY_STOP_RULES:
             raise NotStarting(f"DELTAFETCH_EARLY_STOP must be one of {', '.join(EARLY_STOP_RULES)}, got {early_stop!r}")
         self.early_stop = early_stop
-        self.store: KeyStore | None = None
+        self.incremental = incremental
+        self.mode_reason = mode_reason
+        self.crawler = None
+        self.feeds: FeedExporter | None = None
+        self.store: ArticleStore | None = None
         self.lock_file = None
+        self.state_failed = False
+        self.held: list[tuple[_Record, set]] = []  # written to feeds that store at close: recorded then
         self.previously_complete: set[str] = set()
         self.walked: set[str] = set()  # categories whose walk reached the end or stopped early
         self.main_keys: dict[str, set[str]] = {}  # category -> main-list keys seen this run
@@ -309,6 +264,11 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         self.shifted: set[str] = set()  # categories whose archive shifted during the walk
         self.spider = None
 
+    @property
+    def reads(self) -> bool:
+        """Whether known articles are skipped: an incremental run, not reset."""
+        return self.incremental and not self.reset
+
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
@@ -318,17 +278,22 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         spider = crawler.spider
         reset = as_bool(settings.get("DELTAFETCH_RESET"), "DELTAFETCH_RESET") or as_bool(
             getattr(spider, "deltafetch_reset", None), "deltafetch_reset")
+        incremental, why = run_mode(settings, spider)
         mw = cls(Path(state_dir).expanduser().resolve(), reset, crawler.stats,
-                 settings.get("DELTAFETCH_EARLY_STOP") or "oldest_known")
+                 settings.get("DELTAFETCH_EARLY_STOP") or "oldest_known", incremental, why)
+        mw.crawler = crawler
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        if not incremental:
+            return mw  # a snapshot: the state is neither read nor written, nor locked
         # The lock is taken here, while the engine is being built: raising now fails the
         # crawl's bootstrap (non-zero exit) before any feed or state is touched.
         mw._lock(spider.name)
-        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
-        # Extensions (FeedExporter among them) are built before the engine and so are
-        # connected before us: our handlers run after the feed line is written.
+        # Extensions (the FeedExporter among them) are built before the engine and so are
+        # connected before us: our handler runs after the feeds took the item.
         crawler.signals.connect(mw.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(mw.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(mw.feed_slot_closed, signal=signals.feed_slot_closed)
         mw._connect_walks(crawler)
         return mw
 
@@ -352,6 +317,7 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
 
+
     # --- lifecycle -------------------------------------------------------------------
 
     def _lock(self, name: str) -> None:
@@ -364,57 +330,170 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
             lock_file.close()
             raise SpiderLocked(f"Another crawl of {name} is running (lock {path}); not starting") from None
         self.lock_file = lock_file
-        self.store = KeyStore(self.dir / f"{name}.sqlite")
+        self.store = ArticleStore(self.dir / STATE_FILE)
 
     def spider_opened(self, spider):
+        self.feeds = self.crawler.get_extension(FeedExporter)
+        if not self.incremental:
+            logger.info("deltafetch: snapshot run (%s): every article is fetched and written; the incremental "
+                        "state is neither read nor written", self.mode_reason)
+            return
+        logger.info("deltafetch: incremental run (%s): articles written by earlier runs are skipped", self.mode_reason)
+        if self.feeds is None:
+            logger.warning("deltafetch: this run has no alanews feed (FEEDS empty, or Scrapy's own FeedExporter): "
+                           "nothing it writes is recorded as written")
+        else:
+            for slot in self.feeds.slots:
+                if replaced_each_run(slot):
+                    logger.warning("deltafetch: feed %s is replaced by every run, which is incremental: it will hold "
+                                   "only this run's new articles. Put %%(time)s in its URI, or use -O for a "
+                                   "snapshot", mask_credentials(slot.uri))
         if self.reset:
-            self.store.clear()
-            logger.info("deltafetch: state reset, full crawl")
+            logger.info("deltafetch: reset: the state is not read by this run (every article is fetched and "
+                        "written again) and is updated with what it writes")
         self.previously_complete = self.store.complete_walks()
-        self.store.mark_walks(None, complete=False)
+        # the state is shared by the spiders of the data directory: only this spider's walks restart
+        self.store.mark_walks(getattr(spider, "paths", None), complete=False)
         self.db = self.store  # the stock attribute name
         logger.info("deltafetch: %d articles known in %s", len(self.store), self.store.path)
 
-    def spider_closed(self, spider, reason):
-        self._store_folded()
-        self.failed.forget([key for key in self.failed.keys() if key in self.store])
-        if reason == "finished":
-            self.store.mark_walks(self._complete_walks(), complete=True)
+    async def spider_closed(self, spider, reason):
+        await feeds_stored(self.crawler)  # the articles of uploaded feeds are recorded by then
         get = self.stats.get_value
-        logger.info("deltafetch: %d fetched, %d skipped as known, %d stored, %d known",
-                    get("deltafetch/fetched", 0), get("deltafetch/skipped", 0),
-                    get("deltafetch/stored", 0), len(self.store))
+        if not self.incremental:
+            logger.info("deltafetch: snapshot run (%s): %d articles written; the incremental state was neither "
+                        "read nor written", self.mode_reason, get("item_scraped_count", 0))
+            return
+        if self.held:
+            self.stats.inc_value("deltafetch/not_recorded", len(self.held))
+            logger.warning("deltafetch: %d articles not recorded: their feed was never stored", len(self.held))
+        try:
+            self._store_folded()
+            self.failed.forget([key for key in self.failed.keys() if key in self.store])
+            if reason == "finished":
+                self.store.mark_walks(self._complete_walks(), complete=True)
+        except (StateError, sqlite3.Error) as error:  # the walks stay incomplete: the next run walks them whole
+            self._fail(StateError(str(error)) if not isinstance(error, StateError) else error, stop=False)
+        known_post = get("deltafetch/known_post", 0)
+        logger.info("deltafetch: incremental run (%s): %d fetched, %d skipped as known%s, %d stored, "
+                    "%d not recorded, %d known", self.mode_reason, get("deltafetch/fetched", 0),
+                    get("deltafetch/skipped", 0) + known_post,
+                    f" ({known_post} met under another URL)" if known_post else "",
+                    get("deltafetch/stored", 0), get("deltafetch/not_recorded", 0), len(self.store))
         self.store.close()
         # the lock file stays open: the kernel releases the lock when the process ends
 
     # --- recording -----------------------------------------------------------------
 
     def item_scraped(self, item, response, spider):
-        """The item passed the pipelines and its feed line is written: remember it."""
-        if not is_item(item):
+        """The feeds took the item: record it now, or once its feeds are stored, or not at all."""
+        if not is_item(item) or not ItemAdapter(item).get("url"):
             return
-        adapter = ItemAdapter(item)
-        url = adapter.get("url")
-        if not url:
+        outcome = self.feeds.outcome(item) if self.feeds is not None else NOT_WRITTEN
+        if not outcome.written:
+            self.stats.inc_value("deltafetch/not_recorded")
             return
-        post_id = adapter.get("post_id")
-        request_key = response.meta.get("deltafetch_key") if response is not None else None
-        self.store.add(url, f"post:{post_id}" if post_id is not None else None, request_key)
-        self.stored_this_run.update(k for k in (url, request_key) if k)
+        record = _Record.of(item, response)
+        if outcome.pending:
+            self.held.append((record, set(outcome.pending)))
+        elif not self._record(record) and not self.feeds.retract(item):
+            logger.error("deltafetch: %s is in a feed but not recorded as written: the next run writes it again",
+                         record.item["url"])
+
+    def feed_slot_closed(self, slot):
+        """A feed was stored (or not): record the articles that waited for it."""
+        stored = self.feeds is not None and self.feeds.stored(slot)
+        waiting, lost = [], 0
+        for record, slots in self.held:
+            if slot not in slots:
+                waiting.append((record, slots))
+            elif not stored:
+                lost += 1
+            else:
+                slots.discard(slot)
+                if slots:
+                    waiting.append((record, slots))
+                elif not self._record(record):
+                    logger.error("deltafetch: %s is in the feeds but not recorded as written: the next run writes "
+                                 "it again", record.item["url"])
+        self.held = waiting
+        if lost:
+            self.stats.inc_value("deltafetch/not_recorded", lost)
+            logger.warning("deltafetch: %d articles not recorded as written: feed %s was not stored; the next run "
+                           "writes them again", lost, mask_credentials(slot.uri))
+
+    def _record(self, record: _Record) -> bool:
+        """Record one article; False (the crawl stopping) if the state could not be written."""
+        if not self.state_failed:
+            try:
+                self.store.record(record.item, record.request_key, spider=self.crawler.spider.name,
+                                  digest=record.digest)
+            except StateError as error:
+                self._fail(error)
+        if self.state_failed:
+            self.stats.inc_value("deltafetch/not_recorded")
+            return False
+        self.stored_this_run.update(k for k in (record.item["url"], record.request_key) if k)
         self.stats.inc_value("deltafetch/stored")
+        return True
+
+    def _fail(self, error: StateError, stop: bool = True) -> None:
+        """The state could not be written: one ERROR line; the crawl stops (``stop``)."""
+        if self.state_failed:
+            return
+        self.state_failed = True
+        self.stats.set_value("deltafetch/state_failed", 1)
+        if not stop:
+            logger.error("deltafetch: %s", error)
+            return
+        logger.error("deltafetch: %s; the crawl stops. An article it could not record is taken back out of the "
+                     "feeds: the next run writes it", error)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="state_failed"))
 
     def item_dropped(self, item, response, exception, spider):
         """A duplicate of an article already written: its request key becomes an alias."""
         request_key = response.meta.get("deltafetch_key") if response is not None else None
-        if not request_key or not is_item(item) or request_key in self.store:
+        if self.state_failed or not request_key or not is_item(item) or request_key in self.store:
             return
         adapter = ItemAdapter(item)
         post_id = adapter.get("post_id")
         for key in (adapter.get("url"), f"post:{post_id}" if post_id is not None else None):
             article = self.store.article_of(key) if key else None
             if article:
-                self.store.add(article, request_key)
+                self._alias(article, request_key)
                 return
+
+    def _alias(self, article: str, *keys: str) -> None:
+        """More keys of an article already recorded (so already in a feed): safe to record at once."""
+        try:
+            self.store.add(article, *keys)
+        except StateError as error:
+            self._fail(error)
+
+    def _written_before(self, item, response) -> bool:
+        """An item of a post already recorded, met under another URL (renamed slug, http/https, another
+        category path): not written again; its URLs become aliases of the recorded article.
+
+        The post id decides; without one, the URL. A URL recorded for another post id is not this post.
+        """
+        if not self.reads or not is_item(item) or not response.meta.get("deltafetch_enabled", True):
+            return False
+        adapter = ItemAdapter(item)
+        url, post_id = adapter.get("url"), adapter.get("post_id")
+        written = self.store.get(f"post:{post_id}") if post_id is not None else None
+        if written is None and url:
+            by_url = self.store.get(url)
+            if by_url is not None and (post_id is None or by_url.post_id is None):
+                written = by_url
+        if written is None:
+            return False
+        keys = [k for k in dict.fromkeys((url, response.meta.get("deltafetch_key"), response.url)) if k]
+        self._alias(written.url, *keys)
+        if written.url in self.stored_this_run:
+            self.stored_this_run.update(keys)
+        self.stats.inc_value("deltafetch/known_post")
+        logger.info("deltafetch: %s is post %s, written before as %s: not written again", url, post_id, written.url)
+        return True
 
     # --- walks ------------------------------------------------------------------------
 
@@ -515,16 +594,70 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
     # --- spider output -------------------------------------------------------------
 
     def process_spider_output(self, response, result: Iterable, spider=None) -> Iterator:
+        if not self.reads:
+            yield from result
+            return
         output = _ListingOutput(self, response)
         for r in result:
-            if output.filter(r):
+            if not self._written_before(r, response) and output.filter(r):
                 yield r
         yield from output.finish()
 
     async def process_spider_output_async(self, response, result: AsyncIterator, spider=None) -> AsyncIterator:
+        if not self.reads:
+            async for r in result:
+                yield r
+            return
         output = _ListingOutput(self, response)
         async for r in result:
-            if output.filter(r):
+            if not self._written_before(r, response) and output.filter(r):
                 yield r
         for r in output.finish():
             yield r
+
+
+@dataclass(frozen=True)
+class _Record:
+    """What the state needs of an item written (not its text): kept while its feeds upload."""
+
+    item: dict
+    digest: str
+    request_key: str | None
+
+    @classmethod
+    def of(cls, item, response) -> _Record:
+        adapter = ItemAdapter(item)
+        fields = {name: adapter.get(name) for name in ("url", "post_id", "published", "modified", "category_path",
+                                                       "version")}
+        request_key = response.meta.get("deltafetch_key") if response is not None else None
+        return cls(fields, content_hash(item), request_key)
+
+
+def run_mode(settings, spider) -> tuple[bool, str]:
+    """Whether the run is incremental, and why (said in the log).
+
+    ``-a incremental=0|1`` decides; else a feed overwritten (``-O``, FEEDS ``overwrite: True``)
+    makes a snapshot: every article fetched and written, the state neither read nor written;
+    else (``-o``, the data directory's feeds) the run is incremental.
+    """
+    value = getattr(spider, "incremental", None)
+    if value is not None:
+        try:
+            if not str(value).strip():
+                raise ValueError(f"incremental must be 1/0, true/false, yes/no or on/off, got {value!r}")
+            return as_bool(value, "incremental"), f"-a incremental={value}"
+        except ValueError as error:
+            raise SpiderArgumentError(f"spider argument {error}") from None
+    for uri, options in settings.getdict("FEEDS").items():
+        if (options or {}).get("overwrite") is True:
+            return False, f"-O overwrites {mask_credentials(str(uri))}"
+    return True, "the feeds are appended to"
+
+
+def replaced_each_run(slot) -> bool:
+    """A feed whose storage replaces its target (FTP without ``overwrite: False``, S3, GCS) and whose
+    URI names the same target every run (no ``%(time)s``, ``%(batch_id)d``...)."""
+    if "%(" in slot.uri_template:
+        return False
+    scheme = slot.uri.split(":", 1)[0].lower()
+    return scheme in ("s3", "gs") or (scheme in ("ftp", "ftps") and getattr(slot.storage, "overwrite", False))

@@ -21,3 +21,4 @@ class Article(scrapy.Item):
     post_id = scrapy.Field()  # WordPress post id, or None
     language = scrapy.Field()  # always "it"
     scraped_at = scrapy.Field()  # ISO 8601 UTC time of the fetch
+    version = scrapy.Field()  # 1 for the article's first write, then 2, 3, ... when its content changed

@@ -6,6 +6,9 @@ Spidermon runs :class:`RunMonitors` when the spider closes (``SPIDERMON_SPIDER_C
   reach ``ALANEWS_MONITOR_MIN_ITEMS``: a quiet incremental run writes nothing and is fine;
 * **Finish reason** — Spidermon's ``FinishReasonMonitor`` (``SPIDERMON_EXPECTED_FINISH_REASONS``);
 * **Error count** — Spidermon's ``ErrorCountMonitor``: ERROR log lines ≤ ``SPIDERMON_MAX_ERRORS``;
+* **Feed storage** — every feed of the run took every item and was stored (alanews.feeds): a
+  feed that could not be opened, a write that failed (disk full) or an upload that failed fails it;
+* **Incremental state** — the state could be written (``deltafetch/state_failed`` unset);
 * **Item validation** — items that failed the JSON Schema (not written, see alanews.validation)
   are at most ``ALANEWS_MONITOR_MAX_INVALID`` of the items checked, and never fewer than
   ``ALANEWS_MONITOR_MAX_INVALID_ITEMS`` are tolerated;
@@ -21,6 +24,8 @@ alanews/commands/crawl.py) exits with :data:`EXIT_MONITORS_FAILED` when any fail
 :class:`Monitors` is Spidermon's extension with a quiet runner: Spidermon's own report logs
 a multi-line block with a traceback per failure, which is what the single lines replace.
 Spidermon's stats-history collector is not used (it fails under Scrapyd, spidermon #200).
+The monitors run once every feed is closed and stored (:func:`alanews.feeds.feeds_stored`):
+an upload that fails at close is seen by them.
 """
 
 from __future__ import annotations
@@ -33,7 +38,9 @@ from spidermon import settings as spidermon_settings
 from spidermon.contrib.scrapy.extensions import Spidermon
 from spidermon.contrib.scrapy.monitors import ErrorCountMonitor, FinishReasonMonitor
 from spidermon.contrib.scrapy.monitors.base import BaseScrapyMonitor
+from twisted.internet.defer import Deferred
 
+from alanews.feeds import FeedExporter, feeds_stored, fired
 from alanews.validation import field_errors
 
 logger = logging.getLogger(__name__)
@@ -79,6 +86,31 @@ class ErrorCount(ErrorCountMonitor):
         errors = self.stats.get(self.stat_name)
         allowed = self._get_threshold_value()
         self.assertLessEqual(errors, allowed, msg=f"{errors} ERROR log lines, at most {allowed:g} allowed")
+
+
+@monitors.name("Feed storage")
+class FeedStorageMonitor(BaseScrapyMonitor):
+    """Every feed took every item and was stored; the failures are named with their cause."""
+
+    def test_feeds_stored(self):
+        failed = self.stats.get("alanews/feeds/failed", 0) + sum(
+            count for key, count in self.stats.items() if key.startswith("feedexport/failed_count/"))
+        if not failed:
+            return
+        exporter = self.crawler.get_extension(FeedExporter)
+        failures = exporter.failures if exporter is not None else []
+        self.fail(f"feed not written or not stored: {'; '.join(failures) or f'{failed} failures'}; "
+                  "its articles are not recorded as written")
+
+
+@monitors.name("Incremental state")
+class StateMonitor(BaseScrapyMonitor):
+    """The incremental state took every article written (alanews.incremental)."""
+
+    def test_state_written(self):
+        if self.stats.get("deltafetch/state_failed"):
+            self.fail("the incremental state could not be written (see the deltafetch ERROR line); "
+                      "the crawl stopped")
 
 
 @monitors.name("Item validation")
@@ -174,7 +206,7 @@ class Verdict(Action):
 class RunMonitors(MonitorSuite):
     """The end-of-run monitors; the coverage monitors come from ALANEWS_COVERAGE_RULES."""
 
-    monitors = [ItemCountMonitor, FinishReason, ErrorCount, ValidationMonitor]
+    monitors = [ItemCountMonitor, FinishReason, ErrorCount, FeedStorageMonitor, StateMonitor, ValidationMonitor]
     monitors_finished_actions = [Verdict]
 
     def __init__(self, *args, crawler=None, **kwargs):
@@ -200,11 +232,28 @@ class Monitors(Spidermon):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.results: list = []
+        self.closed: Deferred = Deferred()  # fires once the spider_closed suites ran
+
+    async def spider_closed(self, spider):
+        await feeds_stored(self.crawler)
+        try:
+            super().spider_closed(spider)
+        finally:
+            self.closed.callback(None)
 
     def _run_suites(self, spider, suites):
         data = self._generate_data_for_spider(spider)
         for suite in suites:
             self.results.append(MonitorRunner().run(suite, **data))
+
+    @staticmethod
+    async def ran(crawler) -> None:
+        """Wait until the spider_closed monitors ran (or the feeds are stored, without monitors)."""
+        monitors = crawler.get_extension(Monitors)
+        if monitors is None:
+            await feeds_stored(crawler)
+        else:
+            await fired(monitors.closed)
 
     def verdict(self) -> dict | None:
         """The last run's verdict, merged over its suites; None before any ran."""

@@ -17,10 +17,19 @@ ALANEWS_DATA_DIR = "data"
 # (the walk then stops with a WARNING and alanews/listing/max_pages, and is not complete).
 # 10,000 pages hold 100,000 posts; raise it for a larger archive.
 ALANEWS_MAX_LISTING_PAGES = 10000
+# Sitemap spiders and the audit (alanews/spiders/sitemaps.py, `scrapy audit`): hours after which a
+# post of the sitemaps the feeds lack makes the audit fail (exit 3); younger ones may still be on
+# their way through the hourly category crawls.
+ALANEWS_AUDIT_GRACE = 6
+# `scrapy crawl updates` on sitemaps without lastmod (WordPress core): articles published in the
+# last this many hours are fetched again, and written again when their content changed.
+ALANEWS_UPDATES_MAX_AGE = 48
 
 ADDONS = {"alanews.addons.DataDirFeeds": 100}
 ITEM_PIPELINES = {
     "alanews.pipelines.DuplicatesPipeline": 100,
+    # every item's version from the state; an article written before with the same content is not written again
+    "alanews.versions.VersionPipeline": 150,
     "alanews.validation.ArticleValidationPipeline": 200,  # JSON Schema; see "data quality" below
 }
 DOWNLOADER_MIDDLEWARES = {
@@ -62,10 +71,16 @@ DELTAFETCH_EARLY_STOP = "oldest_known"
 # by this many later runs, whatever their walks read; then given up (a WARNING, counted in
 # deltafetch/failed/given_up), fetched again only when a listing page a walk reads lists it.
 DELTAFETCH_RETRY_RUNS = 3
-# Feed lines reach the OS as they are exported, before deltafetch records the article.
+# Scrapy's storages that say whether they stored (alanews/feeds.py): deltafetch records an article
+# only once every feed holds it for good. Local files and stdout are written through at once.
 FEED_STORAGES = {
     "": "alanews.feeds.FileFeedStorage",
     "file": "alanews.feeds.FileFeedStorage",
+    "stdout": "alanews.feeds.StdoutFeedStorage",
+    "ftp": "alanews.feeds.FTPFeedStorage",
+    "ftps": "alanews.feeds.FTPFeedStorage",
+    "s3": "alanews.feeds.S3FeedStorage",
+    "gs": "alanews.feeds.GCSFeedStorage",
 }
 
 # --- politeness (turn off for a replica: -s DOWNLOAD_DELAY=0 -s AUTOTHROTTLE_ENABLED=False) ---
@@ -126,6 +141,9 @@ STATS_CLASS = "alanews.statscollectors.MemoryStatsCollector"
 # Spidermon (monitors at spider close; no stats-history collector: it fails under Scrapyd)
 # and the run summary (logged, and written as <feed stem>.summary.json beside the feed).
 EXTENSIONS = {
+    # Scrapy's FeedExporter, telling which items every feed holds for good (alanews/feeds.py)
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "alanews.feeds.FeedExporter": 0,
     # resuming: a JOBDIR left by a killed crawl is walked again, not trusted
     "alanews.jobdir.JobDirGuard": 0,
     # the garbage collector set for a long crawl (alanews/gc.py)

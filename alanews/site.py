@@ -103,3 +103,19 @@ def parse_article_url(base_url: str, url: str) -> ArticleUrl | None:
 def in_category(category_path: str, wanted: str) -> bool:
     """A post of ``category_path`` belongs to the archive of ``wanted`` (or its parent)."""
     return category_path == wanted or category_path.startswith(wanted + "/")
+
+
+# Sitemaps (inferred, see ALANEWS.md): the index robots.txt names, else Yoast's, else WordPress
+# core's; of the files an index lists, only those of posts hold articles.
+SITEMAP_INDEX_PATHS = ("/sitemap_index.xml", "/wp-sitemap.xml")
+# Yoast: post-sitemap.xml, post-sitemap2.xml, ... (by modification time, oldest first);
+# core: wp-sitemap-posts-post-1.xml, ... (by post id)
+POST_SITEMAP_RE = re.compile(r"/(?:post-sitemap(?P<yoast>\d*)|wp-sitemap-posts-post-(?P<core>\d+))\.xml(?:\.gz)?$")
+
+
+def post_sitemap_number(url: str) -> int | None:
+    """The number of a post sitemap file (post-sitemap.xml: 1), or None for any other sitemap."""
+    match = POST_SITEMAP_RE.search(urlsplit(url).path)
+    if not match:
+        return None
+    return int(match["core"] or match["yoast"] or 1)

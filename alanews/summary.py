@@ -25,6 +25,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.extensions.feedexport import FeedExporter
 from w3lib.url import file_uri_to_path
 
+from alanews.feeds import mask_credentials
 from alanews.monitors import Monitors
 from alanews.validation import COVERAGE_FIELDS, field_errors
 
@@ -58,7 +59,6 @@ class RunSummary:
             raise NotConfigured  # quietly: only `scrapy crawl` sets ALANEWS_MONITORS
         ext = cls(crawler)
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
-        # connected after Spidermon's (EXTENSIONS order): the monitors' verdict is in
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
@@ -67,7 +67,7 @@ class RunSummary:
 
     def feed_uris(self) -> list[str]:
         exporter = self.crawler.get_extension(FeedExporter)
-        return [slot.uri for slot in exporter.slots] if exporter is not None else []
+        return [mask_credentials(slot.uri) for slot in exporter.slots] if exporter is not None else []
 
     def build(self, spider) -> dict:
         stats = self.crawler.stats.get_stats()
@@ -97,7 +97,8 @@ class RunSummary:
             "monitors": verdict,
         }
 
-    def spider_closed(self, spider, reason):
+    async def spider_closed(self, spider, reason):
+        await Monitors.ran(self.crawler)  # the feeds are stored and the monitors' verdict is in
         summary = self.build(spider)
         articles = summary["articles"]
         verdict = summary["monitors"]

@@ -1,12 +1,13 @@
 """python -m bench: the crawler measured against peers and the physical limit, in one command.
 
-    python -m bench [--articles 10000] [--sections 1,2,3,4,5] [--rounds 2] [--keep]
+    python -m bench [--articles 10000] [--sections 1,2,3,4,5,6] [--rounds 2] [--keep]
 
 1. extraction: ArticlePage(...).to_item() vs trafilatura bare_extraction, CPU and field accuracy
 2. dates: alanews.dates.normalise_date vs dateparser.parse(text, languages=["it"])
 3. end to end: scrapy crawl alanews vs a fetch-only baseline spider on the same replica
 4. incremental: requests of recrawls with deltafetch vs the minimum
 5. scrapyd: the whole replica as one alanews job vs 12 category jobs on a local Scrapyd (max_proc = 2)
+6. sitemaps: a full backfill through the sitemaps vs walking every archive; an update run after 10 edits
 
 Figures are printed with PASS/MISS against the targets in docs/performance.md; nothing is asserted.
 Needs requirements-bench.txt (trafilatura). Takes about 10 minutes on 2 cores.
@@ -57,7 +58,8 @@ def main(argv=None) -> int:
                     help="section 3: pairs of runs (ours, then the baseline); a target must be met in each")
     ap.add_argument("--k", type=int, default=10, help="articles published before the incremental recrawl")
     ap.add_argument("--incr-articles", type=int, default=1000, help="replica size for the incremental section")
-    ap.add_argument("--sections", default="1,2,3,4,5")
+    ap.add_argument("--sitemap-articles", type=int, default=10000, help="replica size for the sitemaps section")
+    ap.add_argument("--sections", default="1,2,3,4,5,6")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="an extra Scrapy setting for both crawls of section 3 (what-if runs)")
     ap.add_argument("--workdir", help="where feeds and logs go (default: a temp dir, removed unless --keep)")
@@ -82,7 +84,7 @@ def main(argv=None) -> int:
     sys.stdout.flush()
 
     report = Report()
-    details: dict[int, list[str]] = {1: [], 2: [], 3: [], 4: [], 5: []}
+    details: dict[int, list[str]] = {1: [], 2: [], 3: [], 4: [], 5: [], 6: []}
     replicas = []
     try:
         # The big replica pre-renders (~30 s, another process) while section 2 runs; section 1
@@ -171,11 +173,24 @@ def main(argv=None) -> int:
                     details[4].append(f"4. {label}: listing pages per category above 1: {over or 'none'}; "
                                    f"deltafetch/skipped {r['scrapy'].get('deltafetch/skipped', 0)}, "
                                    f"early stops {r['scrapy'].get('deltafetch/early_stop', 0)}")
+        if 6 in sections:
+            from bench import sitemaps
+
+            t = time.perf_counter()
+            site = ReplicaProcess("--articles", str(args.sitemap_articles), "--seed", str(args.seed + 2),
+                                  "--prerender").ready()
+            replicas.append(site)
+            results[6] = sitemaps.run(report, site, workdir / "sitemaps", args.concurrency)
+            site.stop()
+            print(f"[6 sitemaps done in {time.perf_counter() - t:.0f} s]", flush=True)
+            updates = results[6]["updates"]["replica"]["by_path"]
+            details[6].append("6. update run, sitemap files read: " + ", ".join(
+                sorted(p for p in updates if p.endswith(".xml"))))
     finally:
         for r in replicas:
             r.stop()
 
-    order = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4}
+    order = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5}
     report.rows.sort(key=lambda r: order[r.section[0]])
     print()
     print(report.render())

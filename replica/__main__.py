@@ -1,5 +1,6 @@
 """python -m replica --port 0 --articles 300 --seed 1 [--host 127.0.0.1] [--prerender] [--verbose]
-                     [--theme jnews|drifted] [--drifted-every K]"""
+                     [--theme jnews|drifted] [--drifted-every K] [--sitemaps yoast|core|none]
+                     [--sitemap-entries N] [--unlisted N]"""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +9,7 @@ import sys
 import threading
 
 from .server import make_server
+from .sitemaps import MODES
 
 
 def main(argv=None) -> int:
@@ -25,13 +27,26 @@ def main(argv=None) -> int:
                     help="with --theme drifted, only posts whose id is a multiple of K (default 1: all)")
     ap.add_argument("--hostile", action="store_true",
                     help="the site plus bad pages and links (replica/hostile.py); --port N may reuse a port")
+    ap.add_argument("--sitemaps", choices=MODES, default="yoast",
+                    help="yoast: /sitemap_index.xml and post-sitemapN.xml with lastmod (default); "
+                         "core: WordPress's /wp-sitemap.xml, no lastmod; none: no sitemap")
+    ap.add_argument("--sitemap-entries", type=int, default=None, metavar="N",
+                    help="posts per sitemap file (Yoast's wpseo_sitemap_entries_per_page; default 1000, core 2000)")
+    ap.add_argument("--unlisted", type=int, default=0, metavar="N",
+                    help="N posts no archive lists (half in a category outside the menu): only the sitemaps list them")
     args = ap.parse_args(argv)
     if args.drifted_every < 1:
         ap.error("--drifted-every must be a positive integer")
+    if args.sitemap_entries is not None and args.sitemap_entries < 1:
+        ap.error("--sitemap-entries must be a positive integer")
+    if args.unlisted < 0:
+        ap.error("--unlisted must be 0 or a positive integer")
 
     server, replica = make_server(args.host, args.port, args.articles, args.seed,
                                   verbose=args.verbose, prerender=args.prerender,
-                                  theme=args.theme, drifted_every=args.drifted_every)
+                                  theme=args.theme, drifted_every=args.drifted_every,
+                                  sitemaps=args.sitemaps, sitemap_entries=args.sitemap_entries,
+                                  unlisted=args.unlisted)
     if args.hostile:
         from .hostile import Hostile
         replica.hostile = Hostile(replica)

@@ -58,6 +58,10 @@ CATEGORIES: dict[str, str] = {
     "ambiente": "Ambiente",
     "cronaca/video": "Video",
 }
+# Categories outside the menu (a real site has some: press releases, columns): no category
+# spider walks their archives, only the sitemaps list their posts (python -m replica --unlisted).
+OFF_MENU: dict[str, str] = {"comunicati": "Comunicati stampa"}
+CATEGORY_NAMES: dict[str, str] = {**CATEGORIES, **OFF_MENU}
 
 MONTHS = ["Gennaio", "Febbraio", "Marzo", "Aprile", "Maggio", "Giugno", "Luglio",
           "Agosto", "Settembre", "Ottobre", "Novembre", "Dicembre"]
@@ -157,6 +161,9 @@ class Article:
     caption_style: str = "wp"     # wp | figcaption | featured_caption
     entities: bool = False        # text whose HTML escapes break when decoded twice
     stray_byte: bool = False      # one windows-1252 byte (0x92) in the served UTF-8 page
+    listed: bool = True           # False: no archive and no Related Posts block lists it
+    revision: int = 0             # edits made through Site.edit
+    canonical: str | None = None  # <link rel=canonical> and og:url naming another URL (see Site.set_canonical)
     related_paths: list[str] = field(default_factory=list, repr=False)
 
     # -- derived --
@@ -170,7 +177,12 @@ class Article:
 
     @property
     def category(self) -> str:
-        return CATEGORIES[self.category_path]
+        return CATEGORY_NAMES[self.category_path]
+
+    @property
+    def hidden(self) -> bool:
+        """Reached through no listing page and no related post: only the sitemaps list it."""
+        return not self.listed or self.category_path in OFF_MENU
 
     @property
     def no_structured(self) -> bool:
@@ -276,6 +288,10 @@ class Article:
             f.append("entities")
         if self.stray_byte:
             f.append("stray_byte")
+        if self.category_path in OFF_MENU:
+            f.append("off_menu")
+        elif not self.listed:
+            f.append("unlisted")
         if self.published.day == 1:
             f.append("day_one")
         if (self.published.date() in (date(2026, 3, 29), date(2026, 10, 25))
@@ -400,10 +416,10 @@ class Site:
     """Deterministic fake content of the site.
 
     ``articles`` newest first; ``by_id``; ``by_path`` (canonical path -> Article);
-    ``archive(path)``; ``publish(k)``, ``unpublish(post_id)``, ``move(post_id, category)``.
+    ``archive(path)``; ``publish(k)``, ``edit(post_id, kind)``, ``unpublish(post_id)``, ``rename(post_id, slug, category_path)``.
     """
 
-    def __init__(self, n_articles: int = 300, seed: int = 1):
+    def __init__(self, n_articles: int = 300, seed: int = 1, unlisted: int = 0):
         self.seed = seed
         self.rng = random.Random(seed)
         self._slugs: set[str] = set()
@@ -412,11 +428,13 @@ class Site:
         self.by_id: dict[int, Article] = {}
         self.by_path: dict[str, Article] = {}
         self.version = 0         # bumped on every change (cache invalidation)
-        self.moved: dict[str, int] = {}  # old permalink path -> id of the post moved away from it
+        self.max_id = 9999       # the highest post id ever given
+        self.moved: dict[str, int] = {}  # old permalink path -> id of the post moved away from it (301)
         times = self._timeline(n_articles)
         chrono: list[Article] = []
         for i, t in enumerate(times):
             chrono.append(self._make(i, t, self._category_for(i, n_articles)))
+        self._hide(chrono, unlisted)
         for i, a in enumerate(chrono):
             a.related = self._pick_related(chrono, i)
         self._add(chrono)
@@ -646,14 +664,27 @@ class Site:
             stray_byte=i % 10 == 6 and any("’" in text for kind, text in blocks if kind == "p"),
         )
 
+    @staticmethod
+    def _hide(chrono: list[Article], count: int) -> None:
+        """``count`` posts spread over the timeline that no archive lists, alternately in a
+        category outside the menu and in a menu category but left out of every archive."""
+        for j in range(min(count, len(chrono))):
+            a = chrono[(j + 1) * len(chrono) // (count + 1)]
+            a.listed_in = []
+            if j % 2 == 0:
+                a.category_path = next(iter(OFF_MENU))
+            else:
+                a.listed = False
+
     def _pick_related(self, chrono: list[Article], i: int) -> list[int]:
-        """6 related posts: nearby in time, mostly same category, some others, some newer."""
+        """6 related posts: nearby in time, mostly same category, some others, some newer
+        (never a hidden post: only the sitemaps lead to those)."""
         r = self.rng
         a = chrono[i]
         lo, hi = max(0, i - 40), min(len(chrono), i + 15)
-        near = [c for c in chrono[lo:hi] if c is not a]
+        near = [c for c in chrono[lo:hi] if c is not a and not c.hidden]
         if len(near) < 6:
-            near = [c for c in chrono if c is not a]
+            near = [c for c in chrono if c is not a and not c.hidden]
         same = [c for c in near if c.category_path == a.category_path]
         r.shuffle(same)
         pick = same[:4]
@@ -661,7 +692,7 @@ class Site:
         r.shuffle(rest)
         pick += rest[: 6 - len(pick)]
         if len(pick) < 6:  # tiny sites: allow any post, repeat if ever needed
-            pool = [c for c in chrono if c is not a and c not in pick] or [a]
+            pool = [c for c in chrono if c is not a and c not in pick and not c.hidden] or [a]
             while len(pick) < 6:
                 pick.append(pool[len(pick) % len(pool)])
         pick.sort(key=lambda c: -c.published.timestamp())
@@ -671,6 +702,7 @@ class Site:
         for a in new:
             self.by_id[a.post_id] = a
             self.by_path[a.path] = a
+            self.max_id = max(self.max_id, a.post_id)
         for a in new:
             a.related_paths = [self.by_id[p].path for p in a.related]
         self._changed()
@@ -689,6 +721,8 @@ class Site:
         pre = path + "/"
         out = []
         for a in self.articles:
+            if not a.listed:
+                continue
             for p in [a.category_path, *a.listed_in]:
                 if p == path or p.startswith(pre):
                     out.append(a)
@@ -709,6 +743,35 @@ class Site:
                 c[f] = c.get(f, 0) + 1
         return dict(sorted(c.items()))
 
+    # ---------------------------------------------------------- edits between runs
+    EDITS = ("retitle", "extend", "touch")
+
+    def edit(self, post_id: int, kind: str) -> Article:
+        """Edit a post as an editor would, now: ``modified`` is the current time (a minute past
+        the site's newest time if the clock is behind it).
+
+        ``retitle``: a new title (the slug stays, as WordPress keeps a published post's);
+        ``extend``: one more paragraph at the end of the body; ``touch``: saved with no
+        change (``modified`` moves, the content does not). Edited on a later day than
+        published, JNews shows the modified date. KeyError: no such post; ValueError: kind.
+        """
+        if kind not in self.EDITS:
+            raise ValueError(f"unknown edit {kind!r}; known: {', '.join(self.EDITS)}")
+        a = self.by_id[post_id]
+        a.revision += 1
+        newest = max(max(x.published, x.modified) for x in self.by_id.values())
+        now = datetime.now(UTC).replace(microsecond=0)
+        a.modified = max(now, newest.astimezone(UTC) + timedelta(minutes=1)).astimezone(ROME)
+        if a.modified.date() != a.published.date():
+            a.shows_modified = True
+        if kind == "retitle":
+            a.title = re.sub(r" \(aggiornamento \d+\)$", "", a.title) + f" (aggiornamento {a.revision})"
+        elif kind == "extend":
+            sentence = SENTENCES[(a.post_id + a.revision) % len(SENTENCES)]
+            a.blocks = [*a.blocks, ("p", f"Aggiornamento delle {a.modified:%H:%M}: {sentence}")]
+        self.version += 1
+        return a
+
     def unpublish(self, post_id: int) -> Article:
         """Take a post off the site (trashed, or back to draft): its permalink answers 404, the
         archives close up over it, and Related Posts (computed live by the theme) drop it."""
@@ -718,20 +781,30 @@ class Site:
         self._changed()
         return a
 
-    def move(self, post_id: int, category: str) -> Article:
-        """Give a post another primary category: its permalink changes and the old one 301s to
-        it (WordPress's canonical redirect); it leaves the old category's archive."""
-        if category not in CATEGORIES:
-            raise KeyError(category)
+    def rename(self, post_id: int, slug: str | None = None, category_path: str | None = None) -> tuple[str, str]:
+        """A post's slug or primary category changed after publication: its permalink changes and
+        the old one 301s to it (WordPress keeps ``_wp_old_slug``; its canonical redirect); it leaves
+        the old category's archive. Returns (old path, new path). KeyError: no such post or category."""
+        if category_path is not None and category_path not in CATEGORIES:
+            raise KeyError(category_path)
         a = self.by_id[post_id]
-        del self.by_path[a.path]
-        self.moved[a.path] = post_id
-        a.category_path = category
-        a.listed_in = [p for p in a.listed_in if p != category]
+        old = a.path
+        del self.by_path[old]
+        if slug:
+            a.slug = self._unique_slug(slug)
+        if category_path:
+            a.category_path = category_path
+            a.listed_in = [p for p in a.listed_in if p != category_path]
+        self.moved[old] = post_id
         self.by_path[a.path] = a
         self._relink(post_id)
         self._changed()
-        return a
+        return old, a.path
+
+    def set_canonical(self, post_id: int, url: str | None) -> None:
+        """The post's canonical link and og:url name ``url`` (an SEO plugin's setting), not its permalink."""
+        self.by_id[post_id].canonical = url
+        self.version += 1
 
     def _relink(self, post_id: int) -> None:
         """Related Posts after ``post_id`` moved or left."""
@@ -749,7 +822,7 @@ class Site:
             chrono_old = sorted(self.by_id.values(), key=lambda a: a.published.timestamp())
             new: list[Article] = []
             t = last
-            base_i = max(self.by_id) - 10000 + 1 if self.by_id else 0
+            base_i = self.max_id - 10000 + 1  # a deleted post's id is never given again
             for j in range(k):
                 t = (t.astimezone(UTC) + timedelta(minutes=self.rng.randint(7, 95))).astimezone(ROME)
                 i = base_i + j

@@ -23,7 +23,7 @@ import re
 from datetime import timezone
 from functools import lru_cache
 
-from .model import (CATEGORIES, TODAY, UTM_QUERY, Article, Site, fmt_std, fmt_top_date)
+from .model import (CATEGORIES, CATEGORY_NAMES, TODAY, UTM_QUERY, Article, Site, fmt_std, fmt_top_date)
 
 PER_PAGE = 10
 UTC = timezone.utc
@@ -387,7 +387,7 @@ def _yoast_graph(a: Article, base: str) -> str:
     parts = a.category_path.split("/")
     for k in range(len(parts)):
         p = "/".join(parts[: k + 1])
-        crumbs.append({"@type": "ListItem", "position": len(crumbs) + 1, "name": CATEGORIES[p], "item": cat_url(base, p)})
+        crumbs.append({"@type": "ListItem", "position": len(crumbs) + 1, "name": CATEGORY_NAMES[p], "item": cat_url(base, p)})
     crumbs.append({"@type": "ListItem", "position": len(crumbs) + 1, "name": a.title})
     graph.append({"@type": "BreadcrumbList", "@id": url + "#breadcrumb", "itemListElement": crumbs})
     graph.append({"@type": "WebSite", "@id": base + "/#website", "url": base + "/", "name": SITE_NAME,
@@ -629,16 +629,17 @@ def article_bytes(a: Article, page: str) -> bytes:
 def render_article(site: Site, a: Article, base_url: str) -> str:
     base = base_url.rstrip("/")
     url = a.url(base)
+    canonical = a_(a.canonical) if a.canonical else url
     img_full = a.image_url(base)
     # ---- head
     desc = a.subtitle or a.excerpt(30)
     h = [f"<title>{t(a.title)} - Alanews</title>",
          '<meta name="description" content="' + a_(desc) + '" />',
          '<meta name="robots" content="index, follow, max-image-preview:large, max-snippet:-1, max-video-preview:-1" />',
-         f'<link rel="canonical" href="{url}" />',
+         f'<link rel="canonical" href="{canonical}" />',
          '<meta property="og:locale" content="it_IT" />', '<meta property="og:type" content="article" />',
          f'<meta property="og:title" content="{a_(_headline(a))}" />', f'<meta property="og:description" content="{a_(desc)}" />',
-         f'<meta property="og:url" content="{url}" />', '<meta property="og:site_name" content="Alanews" />']
+         f'<meta property="og:url" content="{canonical}" />', '<meta property="og:site_name" content="Alanews" />']
     if not a.no_meta:
         h += ['<meta property="article:publisher" content="https://www.facebook.com/alanews.it" />',
               f'<meta property="article:published_time" content="{utc_iso(a.published)}" />',
@@ -674,7 +675,7 @@ def render_article(site: Site, a: Article, base_url: str) -> str:
     for k in range(len(parts)):
         p = "/".join(parts[: k + 1])
         cls = ' class="breadcrumb_last_link"' if k == len(parts) - 1 else ""
-        crumbs.append(f'<i class="fa fa-angle-right"></i>\n<span{cls}><a href="{cat_url(base, p)}">{t(CATEGORIES[p])}</a></span>')
+        crumbs.append(f'<i class="fa fa-angle-right"></i>\n<span{cls}><a href="{cat_url(base, p)}">{t(CATEGORY_NAMES[p])}</a></span>')
     breadcrumbs = (f'<div class="jeg_breadcrumbs jeg_breadcrumb_container">\n<div id="breadcrumbs">'
                    + "".join(crumbs) + '</div></div>')
     # ---- header meta
@@ -688,7 +689,7 @@ def render_article(site: Site, a: Article, base_url: str) -> str:
                     f'<span class="meta_text">by</span>\n\t\t\t\t<a href="{base}/author/{a.author_slug}/">{t(a.author)}</a>\t\t\t</div>')
     meta.append(f'\t\t\t\t\t<div class="jeg_meta_date">\n\t\t\t\t<a href="{url}">{t(a.visible_date)}</a>\n\t\t\t</div>')
     cats = [f'<a href="{cat_url(base, a.category_path)}" rel="category tag">{t(a.category)}</a>']
-    cats += [f'<a href="{cat_url(base, p)}" rel="category tag">{t(CATEGORIES[p])}</a>' for p in a.listed_in]
+    cats += [f'<a href="{cat_url(base, p)}" rel="category tag">{t(CATEGORY_NAMES[p])}</a>' for p in a.listed_in]
     meta.append(f'\t\t\t\t\t<div class="jeg_meta_category">\n\t\t\t\t<span><span class="meta_text">in</span>\n\t\t\t\t\t'
                 + ", ".join(cats) + '\t\t\t\t</span>\n\t\t\t</div>')
     meta_right = ('\t<div class="meta_right">\n\t\t\t\t\t\t\t<div class="jeg_meta_comment"><a href="'
@@ -808,7 +809,7 @@ def render_article(site: Site, a: Article, base_url: str) -> str:
            + '\n</div></div>\n<div class=\'module-overlay\'><div class=\'preloader_type preloader_dot\'></div></div>\n</div>\n'
            f'<div class="jeg_block_navigation">\n<div class=\'navigation_overlay\'></div>\n</div>\n'
            f'<script>var jnews_module_{a.post_id}_0_x = {{"header_icon":"","first_title":"Related","second_title":" Posts",'
-           f'"number_post":"6","post_type":"post","include_category":"{list(CATEGORIES).index(a.category_path) + 2}",'
+           f'"number_post":"6","post_type":"post","include_category":"{list(CATEGORY_NAMES).index(a.category_path) + 2}",'
            f'"sort_by":"latest","pagination_mode":"disable"}};</script>\n</div></div>')
     comments = (f'<div class="jnews_comment_container"><div id="respond" class="comment-respond">\n'
                 f'<h3 id="reply-title" class="comment-reply-title">Leave a Reply</h3></div></div>')
@@ -898,13 +899,13 @@ def _pagination(base: str, path: str, page: int, total: int) -> str:
 def render_listing(site: Site, path: str, page: int, base_url: str) -> str | None:
     base = base_url.rstrip("/")
     path = path.strip("/")
-    if path not in CATEGORIES or page < 1:
+    if path not in CATEGORY_NAMES or page < 1:
         return None
     posts = site.archive(path)
     total = max(1, -(-len(posts) // PER_PAGE))
     if page > total:
         return None
-    name = CATEGORIES[path]
+    name = CATEGORY_NAMES[path]
     canon = listing_url(base, path, page)
     h = [f"<title>{t(name)} Archivi" + (f" - Pagina {page} di {total}" if page > 1 else "") + " - Alanews</title>",
          '<meta name="robots" content="index, follow, max-snippet:-1, max-image-preview:large, max-video-preview:-1" />',
@@ -927,7 +928,7 @@ def render_listing(site: Site, path: str, page: int, base_url: str) -> str | Non
         ensure_ascii=False, separators=(",", ":")) + "</script>")
     h.append(f'<link rel="alternate" type="application/rss+xml" title="Alanews &raquo; {a_(name)} Feed della categoria" '
              f'href="{base}/category/{path}/feed/" />')
-    cat_id = list(CATEGORIES).index(path) + 2
+    cat_id = list(CATEGORY_NAMES).index(path) + 2
     body_class = (f"archive category category-{cat_slug(path)} category-{cat_id} "
                   + (f"paged paged-{page} category-paged-{page} " if page > 1 else "")
                   + "jeg_toggle_light jnews jsc_normal wpb-js-composer js-comp-ver-6.7.0 vc_responsive")
@@ -940,9 +941,9 @@ def render_listing(site: Site, path: str, page: int, base_url: str) -> str | Non
     for k in range(len(parts)):
         p = "/".join(parts[: k + 1])
         if k == len(parts) - 1:
-            bc.append(f'<i class="fa fa-angle-right"></i>\n<span class="breadcrumb_last_link"><a href="{cat_url(base, p)}">{t(CATEGORIES[p])}</a></span>')
+            bc.append(f'<i class="fa fa-angle-right"></i>\n<span class="breadcrumb_last_link"><a href="{cat_url(base, p)}">{t(CATEGORY_NAMES[p])}</a></span>')
         else:
-            bc.append(f'<i class="fa fa-angle-right"></i>\n<span><a href="{cat_url(base, p)}">{t(CATEGORIES[p])}</a></span>')
+            bc.append(f'<i class="fa fa-angle-right"></i>\n<span><a href="{cat_url(base, p)}">{t(CATEGORY_NAMES[p])}</a></span>')
     cat_header = (f'<div class="jeg_cat_header jeg_cat_header_1">\n<div class="jeg_breadcrumbs jeg_breadcrumb_category jeg_breadcrumb_container">'
                   f'<div id="breadcrumbs">' + "".join(bc) + f'</div></div>\n<h1 class="jeg_cat_title">{t(name)}</h1>\n'
                   f'<h2 class="jeg_cat_subtitle"></h2>\n</div>')
@@ -987,11 +988,13 @@ def render_404(base_url: str) -> str:
             f'</div></div></div>\n</body>\n</html>\n')
 
 
-def render_robots(base_url: str) -> str:
+def render_robots(base_url: str, sitemap: str | None = "/sitemap_index.xml") -> str:
+    """Yoast's robots.txt block; ``sitemap``: the index path its ``Sitemap:`` line names, or None."""
     base = base_url.rstrip("/")
+    line = f"Sitemap: {base}{sitemap}\n" if sitemap else ""
     return ("# START YOAST BLOCK\n# ---------------------------\nUser-agent: *\nDisallow: /wp-admin/\n"
             "Allow: /wp-admin/admin-ajax.php\n\n"
-            f"Sitemap: {base}/sitemap_index.xml\n# ---------------------------\n# END YOAST BLOCK\n")
+            f"{line}# ---------------------------\n# END YOAST BLOCK\n")
 
 
 # ------------------------------------------------------------ layout drift (python -m replica --theme drifted)

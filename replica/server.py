@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from . import render
-from .model import CATEGORIES, Site, expected_item
+from .model import CATEGORIES, CATEGORY_NAMES, Site, expected_item
+from .sitemaps import Sitemaps
 
 _CAT_RE = re.compile(r"^/category/(?P<path>[a-z0-9\-]+(?:/[a-z0-9\-]+)*?)(?:/page/(?P<page>\d+))?/?$")
 _ART_RE = re.compile(r"^/\d{4}/\d{2}/\d{2}/[a-z0-9\-/]+$")
@@ -24,7 +25,7 @@ class Replica:
     hostile = None  # --hostile: a replica.hostile.Hostile, serving bad pages beside the site
     robots_status = 200  # POST /__replica__/robots?status=503: robots.txt answers an error page
 
-    def __init__(self, site: Site, base_url: str = ""):
+    def __init__(self, site: Site, base_url: str = "", sitemaps: str = "yoast", sitemap_entries: int | None = None):
         self.site = site
         self.robots_disallow: list[str] = []
         # post id -> status its page answers, though listed; "drifted": 200, the page after a theme
@@ -33,6 +34,9 @@ class Replica:
         self.endless: dict[str, str] = {}  # category -> "fresh" or "repeat": its pagination never ends
         self.triggers: list[tuple[str, object]] = []  # (path, change): made once that path is answered
         self.base_url = base_url.rstrip("/")
+        self.sitemaps = Sitemaps(site, sitemaps, sitemap_entries)
+        # path -> file, served instead of the live sitemaps (a cache that missed a deletion)
+        self.stale_sitemaps: dict[str, bytes] | None = None
         self.lock = threading.RLock()
         self.cache: dict[tuple, bytes | None] = {}
         self.stats_lock = threading.Lock()
@@ -41,7 +45,7 @@ class Replica:
     # ---- stats
     def reset_stats(self) -> None:
         with getattr(self, "stats_lock", threading.Lock()):
-            self.kinds = {"robots": 0, "listing": 0, "article": 0, "other": 0}
+            self.kinds = {"robots": 0, "listing": 0, "article": 0, "other": 0}  # and "sitemap" once served
             self.paths: dict[str, int] = {}
             self.statuses: dict[str, int] = {}
             self.total = 0
@@ -88,6 +92,11 @@ class Replica:
             return self._cached(("e", cat, page, self.endless[cat]), lambda: endless_listing(self, cat, page))
         return self._cached(("l", cat, page), lambda: render.render_listing(self.site, cat, page, self.base_url))
 
+    def sitemap(self, path: str) -> bytes | None:
+        if self.stale_sitemaps is not None:
+            return self.stale_sitemaps.get(path)
+        return self._cached(("s", path), lambda: self.sitemaps.render(path, self.base_url))
+
     def home(self) -> bytes:
         return self._cached(("h",), lambda: render.render_home(self.site, self.base_url))
 
@@ -107,6 +116,7 @@ class Replica:
         with self.lock:
             new = self.site.publish(k)
             self.cache.clear()
+            self.stale_sitemaps = None
         return new
 
     def change(self, action: str, q: dict) -> dict:
@@ -127,7 +137,7 @@ class Replica:
                 raise KeyError(category)
 
             def do():
-                self.site.move(post_id, category)
+                self.site.rename(post_id, category_path=category)
         else:  # break: listed, but its page answers this status (200 repairs it), or "drifted"
             status = (q.get("status") or ["404"])[0]
             status = status if status == "drifted" else int(status)
@@ -158,6 +168,25 @@ class Replica:
             self.triggers = [(at, do) for at, do in self.triggers if at != path]
         for do in due:
             self.apply(do)
+
+    def edit(self, post_id: int, kind: str):
+        with self.lock:
+            article = self.site.edit(post_id, kind)
+            self.cache.clear()
+            self.stale_sitemaps = None
+        return article
+
+    def delete(self, post_id: int, stale_sitemaps: bool = False):
+        """Take a post down; ``stale_sitemaps``: the sitemaps keep listing it (as a page cache
+        that missed the deletion would) until the next change of the site."""
+        with self.lock:
+            stale = None
+            if stale_sitemaps:
+                stale = {path: self.sitemap(path) for path in self.sitemaps.paths()}
+            article = self.site.unpublish(post_id)
+            self.cache.clear()
+            self.stale_sitemaps = stale
+        return article
 
     def truth_jsonl(self, articles=None) -> bytes:
         arts = self.site.articles if articles is None else articles
@@ -234,6 +263,31 @@ class Handler(BaseHTTPRequestHandler):
             k = int((q.get("count") or ["1"])[0])
             new = r.publish(k)
             self._send(200, r.truth_jsonl(new), "application/x-ndjson; charset=UTF-8")
+        elif u.path in ("/__replica__/edit", "/__replica__/delete"):
+            try:
+                post_id = int((q.get("post_id") or [""])[0])
+                if u.path.endswith("/delete"):
+                    article = r.delete(post_id, stale_sitemaps=(q.get("stale_sitemaps") or ["0"])[0] == "1")
+                else:
+                    article = r.edit(post_id, (q.get("kind") or [""])[0])
+            except (KeyError, ValueError) as error:
+                self._send(400, f"bad edit: {error}".encode(), "text/plain; charset=UTF-8")
+                return
+            self._send(200, r.truth_jsonl([article]), "application/x-ndjson; charset=UTF-8")
+        elif u.path == "/__replica__/rename":
+            # ?post_id=N&slug=new-slug and/or &category=path: the old URL 301s to the new one
+            with r.lock:
+                old, new = r.site.rename(int(q["post_id"][0]), (q.get("slug") or [None])[0],
+                                         (q.get("category") or [None])[0])
+                r.cache.clear()
+            self._send(200, json.dumps({"old": r.base_url + old, "new": r.base_url + new}).encode(), "application/json")
+        elif u.path == "/__replica__/canonical":
+            # ?post_id=N&url=U: the post's canonical link and og:url name U (a path is made absolute)
+            url = q["url"][0]
+            with r.lock:
+                r.site.set_canonical(int(q["post_id"][0]), r.base_url + url if url.startswith("/") else url)
+                r.cache.clear()
+            self._send(200, b'{"ok": true}', "application/json")
         elif u.path == "/__replica__/stats/reset":
             r.reset_stats()
             self._send(200, b'{"ok": true}', "application/json")
@@ -267,7 +321,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, r.truth_jsonl(), "application/x-ndjson; charset=UTF-8", head_only=head_only)
         elif u.path == "/__replica__/archive.json":
             path = (q.get("path") or [""])[0].strip("/")
-            if path not in CATEGORIES:
+            if path not in CATEGORY_NAMES:
                 self._send(404, b"[]", "application/json", head_only=head_only)
                 return
             urls = [a.url(r.base_url) for a in r.site.archive(path)]
@@ -288,14 +342,17 @@ class Handler(BaseHTTPRequestHandler):
             return
         base = r.base_url
         if path == "/robots.txt":
-            self.robots(render.render_robots(base), head_only)
+            self.robots(render.render_robots(base, r.sitemaps.index_path()), head_only)
+            return
+        if path.endswith(".xml") and "/" not in path[1:]:
+            self._serve_sitemap(path, head_only)
             return
         if path == "/":
             r.count("other", path, 200)
             self._send(200, r.home(), head_only=head_only)
             return
         m = _CAT_RE.match(path)
-        if m and m.group("path") in CATEGORIES:
+        if m and m.group("path") in CATEGORY_NAMES:
             cat, page = m.group("path"), int(m.group("page") or 1)
             if m.group("page") is not None and page == 1:
                 r.count("listing", path, 301)
@@ -348,6 +405,26 @@ class Handler(BaseHTTPRequestHandler):
         self._not_found(head_only)
 
 
+    def _serve_sitemap(self, path: str, head_only: bool) -> None:
+        """A sitemap file. /sitemap.xml redirects to the index (Yoast and WordPress do), and so
+        does WordPress's /wp-sitemap.xml when Yoast is on (Yoast turns core's sitemaps off)."""
+        r = self.replica
+        index = r.sitemaps.index_path()
+        redirected = {"yoast": ("/sitemap.xml", "/wp-sitemap.xml"), "core": ("/sitemap.xml",)}
+        if path in redirected.get(r.sitemaps.mode, ()):
+            r.count("sitemap", path, 301)
+            self._redirect(r.base_url + index, head_only)
+            return
+        body = r.sitemap(path)
+        if body is None:
+            r.count("sitemap", path, 404)
+            self._not_found(head_only)
+            return
+        r.count("sitemap", path, 200)
+        ctype = "text/xml; charset=UTF-8" if r.sitemaps.mode == "yoast" else "application/xml; charset=UTF-8"
+        self._send(200, body, ctype, headers={"X-Robots-Tag": "noindex, follow"}, head_only=head_only)
+
+
 class QuietServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -362,10 +439,11 @@ class QuietServer(ThreadingHTTPServer):
 
 def make_server(host: str = "127.0.0.1", port: int = 0, n_articles: int = 300, seed: int = 1,
                 verbose: bool = False, prerender: bool = False, theme: str = "jnews",
-                drifted_every: int = 1) -> tuple[ThreadingHTTPServer, Replica]:
+                drifted_every: int = 1, sitemaps: str = "yoast", sitemap_entries: int | None = None,
+                unlisted: int = 0) -> tuple[ThreadingHTTPServer, Replica]:
     """Bind a server (port 0 = free port). Returns (server, replica); call server.serve_forever()."""
-    site = Site(n_articles, seed)
-    replica = Replica(site)
+    site = Site(n_articles, seed, unlisted=unlisted)
+    replica = Replica(site, sitemaps=sitemaps, sitemap_entries=sitemap_entries)
     replica.theme, replica.drifted_every = theme, drifted_every
     handler = type("ReplicaHandler", (Handler,), {"replica": replica, "verbose": verbose})
     server = QuietServer((host, port), handler)

@@ -62,12 +62,12 @@ class Crawl:
 
 
 def crawl_command(spider: str, base_url: str, data_dir: Path, feed: Path | None, *args: str,
-                  settings: dict | None = None, append: bool = False) -> list[str]:
-    """`scrapy crawl` against a replica: politeness off, state in ``data_dir``, feed to ``feed``
-    (overwritten with ``-O``; with ``append``, ``-o``: lines added to what the file holds)."""
+                  settings: dict | None = None) -> list[str]:
+    """`scrapy crawl` against a replica: politeness off, state in ``data_dir``, feed appended to ``feed``
+    (``-o``: an incremental run; the callers remove a feed left by an earlier test run)."""
     cmd = [sys.executable, "-m", "scrapy", "crawl", spider]
     if feed is not None:
-        cmd += ["-o" if append else "-O", str(feed)]
+        cmd += ["-o", str(feed)]
     for key, value in {"ALANEWS_BASE_URL": base_url, "ALANEWS_DATA_DIR": str(data_dir),
                        **FAST, **(settings or {})}.items():
         cmd += ["-s", f"{key}={value}"]
@@ -84,8 +84,9 @@ def run_crawl(spider: str, base_url: str, workdir: Path, *args: str, settings: d
     """
     workdir.mkdir(parents=True, exist_ok=True)
     out = workdir / f"{spider}.jsonl"
-    cmd = crawl_command(spider, base_url, workdir / "data", out if feed else None, *args, settings=settings,
-                        append=append)
+    if not append:
+        out.unlink(missing_ok=True)
+    cmd = crawl_command(spider, base_url, workdir / "data", out if feed else None, *args, settings=settings)
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
     items = []
@@ -102,6 +103,7 @@ class BackgroundCrawl:
                  wait_timeout: float = 120):
         workdir.mkdir(parents=True, exist_ok=True)
         self.feed = workdir / f"{spider}.jsonl"
+        self.feed.unlink(missing_ok=True)
         self.log_path = workdir / "stderr.log"
         self.wait_timeout = wait_timeout
         cmd = crawl_command(spider, base_url, data_dir, self.feed, *args, settings=settings)

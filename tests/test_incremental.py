@@ -74,19 +74,19 @@ class FeedBeforeStore:
         crawler = self.crawler
         deltafetch = next(m for m in crawler.engine.scraper.spidermw.middlewares if isinstance(m, DeltaFetch))
         if crawler.settings.getbool("CHECK_REVERSED_ORDER"):
-            exporter = next(e for e in crawler.extensions.middlewares if isinstance(e, FeedExporter))
+            exporter = crawler.get_extension(FeedExporter)
             crawler.signals.disconnect(exporter.item_scraped, signal=signals.item_scraped)
             crawler.signals.connect(exporter.item_scraped, signal=signals.item_scraped)
-        add = deltafetch.store.add
+        record = deltafetch.store.record
 
-        def checked_add(article, *aliases):
+        def checked_record(item, *aliases, **kw):
             crawler.stats.inc_value("check/stores")
             written = self.feed.read_text("utf-8") if self.feed.exists() else ""
-            if json.dumps(article) not in written:
+            if json.dumps(item["url"]) not in written:
                 crawler.stats.inc_value("check/stored_before_written")
-            return add(article, *aliases)
+            return record(item, *aliases, **kw)
 
-        deltafetch.store.add = checked_add
+        deltafetch.store.record = checked_record
 
 
 # --- tests -------------------------------------------------------------------------------
@@ -99,8 +99,9 @@ def test_no_change_recrawl_fetches_one_listing_page_and_no_article(make_replica,
     first = crawl(replica, data, tmp_path / "run1")
     assert sorted(urls(first.items)) == sorted(archive)
     assert first.stats["deltafetch/stored"] == len(archive)
-    assert f"deltafetch: 0 articles known in {data.resolve()}/deltafetch/{SPIDER}.sqlite" in first.log
-    assert f"deltafetch: {len(archive)} fetched, 0 skipped as known," in first.log
+    assert f"deltafetch: 0 articles known in {data.resolve()}/deltafetch/state.sqlite" in first.log
+    assert f"deltafetch: incremental run (the feeds are appended to): {len(archive)} fetched, 0 skipped as known," \
+        in first.log
     # each article is requested once, however many links lead to it (listings, hero, related)
     assert "dupefilter/filtered" not in first.stats
 
@@ -113,8 +114,9 @@ def test_no_change_recrawl_fetches_one_listing_page_and_no_article(make_replica,
     assert second.stats["deltafetch/early_stop"] == 1
     assert "deltafetch/stored" not in second.stats
     assert f"deltafetch: {len(archive)} articles known in" in second.log
-    assert f"deltafetch: 0 fetched, {second.stats['deltafetch/skipped']} skipped as known, 0 stored, " \
-           f"{len(archive)} known" in second.log
+    assert f"deltafetch: incremental run (the feeds are appended to): 0 fetched, " \
+           f"{second.stats['deltafetch/skipped']} skipped as known, 0 stored, 0 not recorded, {len(archive)} known" \
+           in second.log
     assert "early stop in esteri at page 1" in second.log
 
 
@@ -239,7 +241,7 @@ def test_deltafetch_reset(make_replica, tmp_path):
     assert crawl(replica, data, tmp_path / "run2", "deltafetch_reset=0").items == []
     reset = crawl(replica, data, tmp_path / "run3", "deltafetch_reset=1")
     assert sorted(urls(reset.items)) == archive
-    assert "deltafetch: state reset, full crawl" in reset.log
+    assert "deltafetch: reset: the state is not read by this run" in reset.log
     by_setting = crawl(replica, data, tmp_path / "run5", settings={"DELTAFETCH_RESET": "True"})
     assert sorted(urls(by_setting.items)) == archive
 
@@ -258,8 +260,8 @@ def test_deltafetch_works_outside_the_project_directory(make_replica, tmp_path):
         logs.append((job.items(), job.stats(), job.log()))
     (items1, stats1, log1), (items2, stats2, log2) = logs
     assert sorted(urls(items1)) == archive and stats1["deltafetch/stored"] == len(archive)
-    assert f"deltafetch: 0 articles known in {elsewhere.resolve()}/data/deltafetch/{SPIDER}.sqlite" in log1
-    assert (elsewhere / "data" / "deltafetch" / f"{SPIDER}.sqlite").exists()
+    assert f"deltafetch: 0 articles known in {elsewhere.resolve()}/data/deltafetch/state.sqlite" in log1
+    assert (elsewhere / "data" / "deltafetch" / "state.sqlite").exists()
     assert items2 == [] and stats2["deltafetch/early_stop"] == 1
 
 
@@ -267,21 +269,29 @@ def test_key_is_stored_only_after_the_feed_line_reached_the_os(make_replica, tmp
     replica = make_replica("--articles", "60", "--seed", "19")
     env = {"PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}"}
 
-    def checked(run: str, **settings) -> dict:
+    def checked(run: str, **settings) -> Crawl:
         workdir = tmp_path / run
         result = crawl(replica, tmp_path / run / "data", workdir, env=env, settings={
-            "EXTENSIONS": json.dumps({f"{__name__}.FeedBeforeStore": 0}),
+            "EXTENSIONS": json.dumps({f"{__name__}.FeedBeforeStore": 0, "alanews.feeds.FeedExporter": 0,
+                                      "scrapy.extensions.feedexport.FeedExporter": None}),
             "CHECK_FEED": str(workdir / f"{SPIDER}.jsonl"), **settings})
-        assert result.stats["check/stores"] >= len(result.items) > 0
-        return result.stats
+        assert len(result.items) > 0
+        return result
 
-    assert "check/stored_before_written" not in checked("ours")
-    # the check catches the wrong order (our handler before the FeedExporter's) ...
-    assert checked("reversed", CHECK_REVERSED_ORDER="True")["check/stored_before_written"] > 0
-    # ... and Scrapy's own buffered file storage
+    ours = checked("ours").stats
+    assert ours["check/stores"] >= ours["item_scraped_count"] and "check/stored_before_written" not in ours
+    # our handler before the FeedExporter's: the feeds have not taken the item when it is asked, so
+    # nothing is recorded (a wrong order cannot record an article before its line is written)
+    reversed_order = checked("reversed", CHECK_REVERSED_ORDER="True").stats
+    assert "check/stores" not in reversed_order
+    assert reversed_order["deltafetch/not_recorded"] == reversed_order["item_scraped_count"]
+    # Scrapy's own buffered file storage cannot say when a line is in the file: nothing is recorded
     stock = json.dumps({"": "scrapy.extensions.feedexport.FileFeedStorage",
                         "file": "scrapy.extensions.feedexport.FileFeedStorage"})
-    assert checked("buffered", FEED_STORAGES=stock)["check/stored_before_written"] > 0
+    buffered = checked("buffered", FEED_STORAGES=stock)
+    assert "check/stores" not in buffered.stats
+    assert buffered.stats["deltafetch/not_recorded"] == buffered.stats["item_scraped_count"]
+    assert "storage FileFeedStorage cannot tell whether it stored the feed" in buffered.log
 
 
 def test_middleware_sync_and_async_outputs_agree_and_apply_the_early_stop_rule(tmp_path):

@@ -47,7 +47,7 @@ def validator():
 
 
 def test_schema_accepts_every_article_of_the_replica_and_names_what_is_wrong(validator):
-    truth = [dict(expected_item(a, "https://www.alanews.it"), scraped_at="2026-11-20T09:30:00+00:00")
+    truth = [dict(expected_item(a, "https://www.alanews.it"), scraped_at="2026-11-20T09:30:00+00:00", version=1)
              for a in Site(300, 1).articles]
     assert [errors for ok, errors in map(validator.validate, truth) if not ok] == []
     video_without_text = next(item for item in truth if item["video_url"] and item["body"] is None)
@@ -85,7 +85,7 @@ def _passes(check, item) -> bool:
 def test_compiled_schema_check_agrees_with_jsonschema_on_every_field_and_odd_value(validator):
     """The compiled check lets an item through without jsonschema: it must never accept what
     jsonschema rejects (nor reject what it accepts) — every field, every odd value, both kinds of post."""
-    truth = [dict(expected_item(a, "https://www.alanews.it"), scraped_at="2026-11-20T09:30:00+00:00")
+    truth = [dict(expected_item(a, "https://www.alanews.it"), scraped_at="2026-11-20T09:30:00+00:00", version=1)
              for a in Site(60, 1).articles]
     video = next(item for item in truth if item["video_url"] and item["body"] is None)
     text = next(item for item in truth if item["video_url"] is None)

@@ -33,7 +33,7 @@ from conftest import ROOT
 from replica.harness import scrapy_stats, stop_process
 from test_crawl import assert_items_match_truth
 
-from alanews.incremental import KeyStore
+from alanews.state import ArticleStore
 
 USERNAME = "alanews-ops"
 # %, $ and : survive: scrapyd-client expands ${SCRAPYD_PASSWORD} after ConfigParser's
@@ -261,6 +261,7 @@ def test_production_scrapyd_conf_is_loopback_with_auth_from_the_environment(scra
 def test_crontab_schedules_every_category_hourly_at_its_own_minute():
     entries = [line.split() for line in (ROOT / "deploy" / "crontab").read_text().splitlines()
                if line.strip() and not line.startswith("#") and "=" not in line.split()[0]]
+    entries = [entry for entry in entries if entry[1] == "*"]  # hourly (updates and audit: tests/test_sitemaps.py)
     assert sorted(entry[6] for entry in entries) == sorted(CATEGORY_SPIDERS)
     minutes = [int(entry[0]) for entry in entries]
     assert len(set(minutes)) == 12 and all(0 <= m < 60 for m in minutes)
@@ -370,7 +371,7 @@ def test_scheduled_runs_full_then_incremental_then_exactly_the_new_articles(scra
                                                                             tmp_path):
     replica = make_replica("--articles", "300", "--seed", "7")
     data_dir = scrapyd.workdir / "data"  # where the default ALANEWS_DATA_DIR ("data") resolves for a job
-    state = data_dir / "deltafetch" / "esteri.sqlite"
+    state = data_dir / "deltafetch" / "state.sqlite"
     env_file = tmp_path / "scrapyd.env"  # like the node's /etc/alanews/scrapyd.env
     env_file.write_text(f"SCRAPYD_URL={scrapyd.url}\nSCRAPYD_USERNAME={USERNAME}\n"
                         f"SCRAPYD_PASSWORD='{PASSWORD}'\nALANEWS_DATA_DIR={data_dir}\n")
@@ -444,14 +445,14 @@ def test_two_schedules_of_one_spider_at_once_never_crawl_together(scrapyd, deplo
     assert list((data_dir / "feeds" / "esteri").glob("*.jsonl")) == [ran.feed]
 
     # the state is whole: what the feed holds, nothing else; and the lock was released
-    store = KeyStore(data_dir / "deltafetch" / "esteri.sqlite")
+    store = ArticleStore(data_dir / "deltafetch" / "state.sqlite")
     try:
         assert store.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert len(store) == len(ran.items) and all(item["url"] in store for item in ran.items)
     finally:
         store.close()
     after = scrapyd.run("esteri", *params)
-    assert deltafetch_known(after) == (len(archive), data_dir / "deltafetch" / "esteri.sqlite")
+    assert deltafetch_known(after) == (len(archive), data_dir / "deltafetch" / "state.sqlite")
     assert after.items == []
 
 

@@ -21,7 +21,7 @@ from alanews.pages.markup import (STRING, by_class, parse_part, post_region, sel
 from alanews.pages.structured import RANK_MATH, JsonLd, dates
 from alanews.pages.structured import strings as ld_strings
 from alanews.processors import canonical_url, clean_text, decode_entities
-from alanews.site import CATEGORY_NAME_BY_PATH, ArticleUrl, parse_article_url
+from alanews.site import CATEGORY_NAME_BY_PATH, ArticleUrl, is_same_site, parse_article_url
 
 logger = logging.getLogger(__name__)
 
@@ -245,12 +245,27 @@ class ArticlePage:
     # --- fields ----------------------------------------------------------------
 
     def url(self) -> list[str]:
-        # <link rel=canonical>, og:url, then the URL we fetched
-        return (
-            list(self.head[1].get("canonical", ()))
-            + self._meta("og:url")
-            + [self.response.url]
-        )
+        # <link rel=canonical>, og:url, then the URL we fetched; a declared URL naming another
+        # site or another post than the one fetched is evidence against it, not its URL
+        return [url for url in self._declared_urls if url not in self._conflicting_urls] + [self.response.url]
+
+    @cached_property
+    def _declared_urls(self) -> list[str]:
+        return list(self.head[1].get("canonical", ())) + self._meta("og:url")
+
+    @cached_property
+    def _conflicting_urls(self) -> set[str]:
+        """Declared URLs off the site, or naming another post: another permalink date or slug
+        than the fetched permalink's (the same post may sit under another category path)."""
+        fetched = parse_article_url(self.base_url, canonical_url(self.response.url) or "")
+        conflicting = set()
+        for declared in self._declared_urls:
+            url = canonical_url(declared, self.response.url)
+            post = parse_article_url(self.base_url, url) if url else None
+            if url is None or not is_same_site(self.base_url, url) or (fetched is not None and (
+                    post is None or (post.published, post.slug) != (fetched.published, fetched.slug))):
+                conflicting.add(declared)
+        return conflicting
 
     def title(self) -> list[str]:
         # Yoast's headline, the theme's h1, other JSON-LD headlines, og:title; each without a
@@ -401,6 +416,11 @@ class ArticlePage:
             logger.debug("No JNews post region on %s: the whole page is read", self.response.url)
             if stats is not None:
                 stats.inc_value("alanews/article/whole_page")
+        if self._conflicting_urls:
+            logger.warning("Canonical conflict on %s: it declares %s, another post or site; its url is the one "
+                           "fetched", self.response.url, ", ".join(sorted(self._conflicting_urls)))
+            if stats is not None:
+                stats.inc_value("alanews/canonical/conflict")
         if self.jsonld.invalid_blocks:
             logger.warning("Ignored %d broken JSON-LD block(s) on %s", self.jsonld.invalid_blocks, self.response.url)
             if stats is not None:

@@ -1,0 +1,54 @@
+"""``scrapy audit``: are all the site's posts in the feeds? Compares the sitemaps with the state.
+
+Runs the ``audit`` spider (alanews/spiders/sitemaps.py): it reads every post sitemap file,
+and with ``--fetch`` also fetches and writes the posts the feeds lack. The report
+(:mod:`alanews.audit`) is written as ``<ALANEWS_DATA_DIR>/audit/<UTC time>.json`` and
+printed as a short table. Exit status: 0 when nothing older than ``ALANEWS_AUDIT_GRACE``
+hours is missing; :data:`EXIT_MISSING` (3) when some is (after fetching, with ``--fetch``);
+1 when the audit could not run (no sitemap, no state, the crawl did not start).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from scrapy.commands import ScrapyCommand
+
+from alanews.audit import table
+
+#: exit status when posts older than ALANEWS_AUDIT_GRACE are missing from the feeds
+EXIT_MISSING = 3
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    # a data run: the state is used and the monitors judge the fetch (alanews.addons, alanews.monitors)
+    default_settings = {"ALANEWS_DATA_RUN": True, "ALANEWS_MONITORS": True, "LOG_LEVEL": "INFO"}
+
+    def syntax(self):
+        return "[options]"
+
+    def short_desc(self):
+        return "Compare the site's sitemaps with the feeds: missing and gone articles, per category and day"
+
+    def add_options(self, parser):
+        super().add_options(parser)
+        parser.add_argument("--fetch", action="store_true",
+                            help="also fetch and write the posts the feeds lack, then report")
+
+    def run(self, args, opts):
+        crawler = self.crawler_process.create_crawler("audit")
+        self.crawler_process.crawl(crawler, fetch="1" if opts.fetch else "0")
+        self.crawler_process.start()
+        report = getattr(crawler.spider, "report", None)
+        if self.crawler_process.bootstrap_failed or report is None or report["index"] is None:
+            print("alanews audit: no report (see the log above)", file=sys.stderr)
+            self.exitcode = 1
+            return
+        print(table(report))
+        print(f"Report: {crawler.spider.report_path}")
+        if report["totals"]["missing_overdue"]:
+            print(f"alanews audit: {report['totals']['missing_overdue']} posts published more than "
+                  f"{report['grace_hours']:g} h ago are missing from the feeds: run `scrapy audit --fetch`",
+                  file=sys.stderr)
+            self.exitcode = EXIT_MISSING

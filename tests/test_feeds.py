@@ -1,0 +1,311 @@
+"""Recorded only once durable (alanews.feeds, alanews.incremental): real feeds failing for real.
+
+Each test runs real `scrapy crawl` processes against a replica; the faults are real: a feeds
+directory that is a file, a feed path that is a directory, a full filesystem (a small tmpfs, or
+RLIMIT_FSIZE where mounting is not allowed), a real FTP server (pyftpdlib) refusing the upload.
+The rule checked every time: an article is
+recorded in the state only if a feed holds it, a failure is one clear ERROR line and a non-zero
+exit, and the next run writes what was missing, nothing twice.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from scrapy import signals
+
+from conftest import ROOT, Crawl, crawl_command, run_crawl
+from replica.harness import scrapy_stats
+
+SPIDER = "esteri"
+EXIT_MONITORS_FAILED = 3
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+def recorded(state: Path) -> set[str]:
+    """URLs of the articles in the state file ``state`` (read from a copy: the original is left as it is)."""
+    from alanews.state import ArticleStore
+
+    if not state.exists():
+        return set()
+    with tempfile.TemporaryDirectory() as directory:  # elsewhere: the state's filesystem may be full
+        copy = Path(directory) / state.name
+        for suffix in ("", "-wal"):
+            if Path(f"{state}{suffix}").exists():
+                shutil.copyfile(f"{state}{suffix}", f"{copy}{suffix}")
+        store = ArticleStore(copy)
+        try:
+            return {record.url for record in store.records()}
+        finally:
+            store.close()
+
+
+def state_of(data: Path) -> Path:
+    return data / "deltafetch" / "state.sqlite"
+
+
+def lines_of(path: Path) -> list[dict]:
+    """The items of a JSON Lines feed; every line whole (a half-written line fails here)."""
+    data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    assert not data or data.endswith(b"\n"), f"{path} ends with half a line"
+    return [json.loads(line) for line in data.decode("utf-8").splitlines()]
+
+
+def data_dir_items(data: Path, spider: str = SPIDER) -> list[dict]:
+    return [item for feed in sorted((data / "feeds" / spider).glob("*.jsonl")) for item in lines_of(feed)]
+
+
+def urls(items) -> list[str]:
+    return [item["url"] for item in items]
+
+
+def one_line_error(log: str, pattern: str) -> None:
+    assert len(re.findall(pattern, log)) == 1, log[-4000:]
+    assert "Traceback" not in log, log[-4000:]
+
+
+# --- a feed that cannot be written ----------------------------------------------------------------
+
+@pytest.mark.parametrize("fault", ["feeds_dir_is_a_file", "feed_path_is_a_directory"])
+def test_a_feed_that_cannot_be_opened_records_nothing_and_the_next_run_writes_everything(make_replica, tmp_path,
+                                                                                          fault):
+    replica = make_replica("--articles", "60", "--seed", "31")
+    archive = sorted(replica.archive(SPIDER))
+    data = tmp_path / "data"
+    data.mkdir()
+    if fault == "feeds_dir_is_a_file":  # the issue's example: <data>/feeds is a file
+        (data / "feeds").write_text("")
+        failed = run_crawl(SPIDER, replica.url, tmp_path / "run1", settings={"ALANEWS_DATA_DIR": str(data)},
+                           feed=False)
+        cause = rf"Feed {data}/feeds/{SPIDER}/\S+\.jsonl failed: \[Errno 20\] Not a directory: '{data}/feeds/{SPIDER}'"
+    else:  # the feed named is a directory
+        out = tmp_path / "run1" / "out.jsonl"
+        out.mkdir(parents=True)
+        failed = run_crawl(SPIDER, replica.url, tmp_path / "run1", settings={
+            "ALANEWS_DATA_DIR": str(data), "FEEDS": json.dumps({str(out): {"format": "jsonlines"}})}, feed=False)
+        cause = rf"Feed {out} failed: \[Errno 21\] Is a directory: '{out}'"
+    assert failed.returncode == EXIT_MONITORS_FAILED, failed.log[-3000:]
+    one_line_error(failed.log, r"\[alanews\.feeds\] ERROR: " + cause)
+    assert failed.stats["finish_reason"] == "feed_failed" and failed.stats["alanews/feeds/failed"] == 1
+    assert "deltafetch/stored" not in failed.stats and failed.stats["deltafetch/not_recorded"] >= 1
+    assert "Monitor failed: Feed storage: feed not written or not stored: " in failed.log
+    assert recorded(state_of(data)) == set()
+
+    if fault == "feeds_dir_is_a_file":
+        (data / "feeds").unlink()
+    second = run_crawl(SPIDER, replica.url, tmp_path / "run2", settings={"ALANEWS_DATA_DIR": str(data)}, feed=False)
+    assert second.returncode == 0, second.log[-3000:]
+    assert sorted(urls(data_dir_items(data))) == archive
+    assert recorded(state_of(data)) == set(archive)
+
+
+@contextmanager
+def small_filesystem(path: Path, size_kb: int):
+    """A tmpfs of ``size_kb`` at ``path``; yields None, or (not root) the RLIMIT_FSIZE to set instead."""
+    path.mkdir(parents=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(path)],
+                             capture_output=True).returncode == 0
+    try:
+        yield None if mounted else size_kb * 1024
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(path)], check=True)
+
+
+def run_limited(cmd: list[str], fsize: int | None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """A crawl whose files may not grow past ``fsize`` bytes (EFBIG, as a full disk), if given."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          preexec_fn=limit if fsize else None)
+
+
+@pytest.mark.parametrize("layout, size_kb", [("feeds_and_state", 160), ("feeds_only", 24)])
+def test_disk_full_records_nothing_that_no_feed_holds(make_replica, tmp_path, layout, size_kb):
+    """Disk full mid-run. With feeds and state on one filesystem, SQLite's WAL fills it first: the
+    state write fails and the line just written is taken back out of the feed. With the feeds alone
+    on it, the feed's write fails first: the line is not written, nor recorded."""
+    replica = make_replica("--articles", "80", "--seed", "32")
+    archive = sorted(replica.archive(SPIDER))
+    small = tmp_path / "small"
+    state = (small if layout == "feeds_and_state" else tmp_path) / "state"
+    with small_filesystem(small, size_kb) as fsize:
+        data = small / "data"
+        settings = {"ALANEWS_DATA_DIR": str(data), "DELTAFETCH_DIR": str(state)}
+        full = run_limited(crawl_command(SPIDER, replica.url, data, None, settings=settings), fsize)
+        stats = scrapy_stats(full.stderr)
+        assert full.returncode == EXIT_MONITORS_FAILED, full.stderr[-4000:]
+        written = data_dir_items(data)  # every line whole
+        assert 0 < len(written) < len(archive), "the filesystem did not fill mid-run"
+        # which write meets the full disk first: the WAL's (12-16 KB an article) when the state shares
+        # the filesystem, or RLIMIT_FSIZE limits every file; else the feed's (3 KB an article)
+        first = "feed_failed" if layout == "feeds_only" and fsize is None else "state_failed"
+        assert stats["finish_reason"] == first, full.stderr[-4000:]
+        if first == "state_failed":
+            one_line_error(full.stderr, rf"\[alanews\.incremental\] ERROR: deltafetch: state {state}/state\.sqlite: "
+                                        r"write failed \((database or disk is full|disk I/O error)\); the crawl stops\. "
+                                        r"An article it could not record is taken back out of the feeds")
+        else:
+            one_line_error(full.stderr, r"\[alanews\.feeds\] ERROR: Feed \S+ failed: \[Errno 2[78]\] "
+                                        r"(No space left on device|File too large)")
+        # nothing recorded that no feed holds, and nothing in a feed that is not recorded (no line twice)
+        assert recorded(state / "state.sqlite") == set(urls(written))
+        assert len(set(urls(written))) == len(written)
+        shutil.copytree(small, tmp_path / "after")
+
+    # the disk has room again: the next run writes exactly what was missing
+    data = tmp_path / "after" / "data"
+    if layout == "feeds_and_state":
+        state = tmp_path / "after" / "state"
+    settings = {"ALANEWS_DATA_DIR": str(data), "DELTAFETCH_DIR": str(state)}
+    again = run_crawl(SPIDER, replica.url, tmp_path / "run2", settings=settings, feed=False)
+    assert again.returncode == 0, again.log[-3000:]
+    assert sorted(urls(data_dir_items(data))) == archive  # each once
+    assert recorded(state / "state.sqlite") == set(archive)
+
+
+# --- feeds that are not a local file: recorded once stored ----------------------------------------
+
+FTP_SERVER = """
+import sys
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.servers import FTPServer
+
+authorizer = DummyAuthorizer()
+authorizer.add_user("writer", "s3cret-w", sys.argv[1], perm="elradfmw")
+authorizer.add_user("reader", "s3cret-r", sys.argv[1], perm="elr")  # may list and read, not store
+handler = type("Handler", (FTPHandler,), {"authorizer": authorizer})
+server = FTPServer(("127.0.0.1", 0), handler)
+print(server.address[1], flush=True)
+server.serve_forever()
+"""
+
+
+@pytest.fixture
+def ftp(tmp_path):
+    """A real FTP server (pyftpdlib) on loopback: ``(port, home directory)``."""
+    home = tmp_path / "ftp"
+    home.mkdir()
+    server = subprocess.Popen([sys.executable, "-c", FTP_SERVER, str(home)], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    try:
+        yield int(server.stdout.readline()), home
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_an_ftp_feed_records_its_articles_only_once_uploaded(make_replica, tmp_path, ftp):
+    port, home = ftp
+    replica = make_replica("--articles", "60", "--seed", "33")
+    archive = sorted(replica.archive(SPIDER))
+    data = tmp_path / "data"
+
+    def upload_as(user: str, run: str) -> Crawl:
+        uri = f"ftp://{user}:s3cret-{user[0]}@127.0.0.1:{port}/feeds/{SPIDER}-%(time)s.jsonl"
+        result = run_crawl(SPIDER, replica.url, tmp_path / run, feed=False, settings={
+            "ALANEWS_DATA_DIR": str(data), "FEEDS": json.dumps({uri: {"format": "jsonlines"}})})
+        assert "s3cret" not in result.log  # the password never reaches the log
+        return result
+
+    # the upload at close is refused (550): nothing recorded, the monitors and the exit status say so
+    refused = upload_as("reader", "run1")
+    assert refused.returncode == EXIT_MONITORS_FAILED, refused.log[-3000:]
+    one_line_error(refused.log, rf"\[scrapy\.extensions\.feedexport\] ERROR: Error storing jsonlines feed "
+                                rf"\({len(archive)} items\) in: ftp://reader:\*\*\*@127\.0\.0\.1:{port}/feeds/"
+                                rf"{SPIDER}-\S+\.jsonl: error_perm: 550 ")
+    assert re.search(r"Monitor failed: Feed storage: feed not written or not stored: ftp://reader:\*\*\*@", refused.log)
+    assert f"deltafetch: {len(archive)} articles not recorded as written: feed ftp://reader:***@" in refused.log
+    assert "deltafetch/stored" not in refused.stats and refused.stats["feedexport/failed_count/FTPFeedStorage"] == 1
+    assert recorded(state_of(data)) == set() and not list(home.rglob("*.jsonl"))
+
+    # the upload succeeds: every article recorded, after the store
+    stored = upload_as("writer", "run2")
+    assert stored.returncode == 0, stored.log[-3000:]
+    assert f"Stored jsonlines feed ({len(archive)} items) in: ftp://writer:***@127.0.0.1:{port}/" in stored.log
+    [uploaded] = home.rglob("*.jsonl")
+    assert sorted(urls(lines_of(uploaded))) == archive
+    assert recorded(state_of(data)) == set(archive) and stored.stats["deltafetch/stored"] == len(archive)
+    assert upload_as("writer", "run3").stats.get("item_scraped_count", 0) == 0
+
+
+class RecordCheck:
+    """Test-only extension: at every write to the state, can the item be read back from the feed
+    ``CHECK_FEED`` (gzip-decompressed if it ends in .gz)? Counts ``check/stores`` and
+    ``check/stored_before_written``."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.feed = Path(crawler.settings["CHECK_FEED"])
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def spider_opened(self):
+        from alanews.incremental import DeltaFetch
+
+        stats = self.crawler.stats
+        deltafetch = next(m for m in self.crawler.engine.scraper.spidermw.middlewares if isinstance(m, DeltaFetch))
+        record = deltafetch.store.record
+
+        def checked_record(item, *aliases, **kw):
+            stats.inc_value("check/stores")
+            try:
+                written = lines_of(self.feed) if self.feed.exists() else []
+            except (EOFError, OSError, AssertionError, ValueError):  # a gzip stream not closed yet
+                written = []
+            if item["url"] not in urls(written):
+                stats.inc_value("check/stored_before_written")
+            return record(item, *aliases, **kw)
+
+        deltafetch.store.record = checked_record
+
+
+@pytest.mark.parametrize("feed", ["esteri.jsonl.gz", "esteri.jsonl"])
+def test_a_gzip_feed_records_its_articles_only_once_closed(make_replica, tmp_path, feed):
+    replica = make_replica("--articles", "60", "--seed", "34")
+    archive = sorted(replica.archive(SPIDER))
+    out = tmp_path / "run1" / feed
+    options = {"format": "jsonlines"}
+    if feed.endswith(".gz"):
+        options["postprocessing"] = ["scrapy.extensions.postprocessing.GzipPlugin"]
+    data = tmp_path / "data"
+    result = run_crawl(SPIDER, replica.url, tmp_path / "run1", feed=False,
+                       env={"PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}"}, settings={
+        "ALANEWS_DATA_DIR": str(data), "FEEDS": json.dumps({str(out): options}), "CHECK_FEED": str(out),
+        "EXTENSIONS": json.dumps({f"{__name__}.RecordCheck": 0, "alanews.feeds.FeedExporter": 0,
+                                  "scrapy.extensions.feedexport.FeedExporter": None})})
+    assert result.returncode == 0, result.log[-3000:]
+    assert sorted(urls(lines_of(out))) == archive
+    assert recorded(state_of(data)) == set(archive)
+    # gzip: every article recorded after the stream was closed; a plain file: as each line is written
+    assert result.stats["check/stores"] == len(archive) and "check/stored_before_written" not in result.stats
+
+
+def test_a_stdout_feed_is_written_through_and_recorded(make_replica, tmp_path):
+    replica = make_replica("--articles", "60", "--seed", "35")
+    archive = sorted(replica.archive(SPIDER))
+    data = tmp_path / "data"
+    cmd = [*crawl_command(SPIDER, replica.url, data, None), "-o", "-:jsonlines"]
+    first = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert sorted(urls(json.loads(line) for line in first.stdout.splitlines())) == archive
+    assert recorded(state_of(data)) == set(archive)
+    second = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0 and second.stdout == ""

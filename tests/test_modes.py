@@ -1,0 +1,118 @@
+"""Snapshot and incremental runs (alanews.incremental.run_mode): the real `scrapy crawl` commands.
+
+``-O FILE`` is a snapshot: every article, whatever earlier runs did, the state neither read nor
+written. ``-o FILE`` and the data directory's feeds are incremental. ``-a incremental=0|1`` decides
+either way. The run's log says which mode it ran in and why.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import FAST, ROOT
+
+SPIDER = "esteri"
+
+
+def scrapy_crawl(replica, data: Path, *args: str) -> subprocess.CompletedProcess:
+    """`scrapy crawl esteri ARGS` against the replica, politeness off, state in ``data``."""
+    cmd = [sys.executable, "-m", "scrapy", "crawl", SPIDER, *args]
+    for key, value in {"ALANEWS_BASE_URL": replica.url, "ALANEWS_DATA_DIR": str(data), **FAST}.items():
+        cmd += ["-s", f"{key}={value}"]
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    return result
+
+
+def urls(path: Path) -> list[str]:
+    return [json.loads(line)["url"] for line in path.read_text("utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def site(request):
+    from conftest import Replica
+
+    server = Replica("--articles", "60", "--seed", "37")
+    request.addfinalizer(server.stop)
+    return server
+
+
+def test_overwrite_output_is_a_snapshot_every_time(site, tmp_path):
+    archive = sorted(site.archive(SPIDER))
+    data, out = tmp_path / "data", tmp_path / "esteri.jsonl"
+    for run in (1, 2):
+        result = scrapy_crawl(site, data, "-O", str(out))
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert sorted(urls(out)) == archive, f"run {run}"
+        assert f"deltafetch: snapshot run (-O overwrites {out}): {len(archive)} articles written; the incremental " \
+               "state was neither read nor written" in result.stderr
+    assert not (data / "deltafetch").exists()  # neither read nor written, nor locked
+
+
+def test_append_output_is_incremental_and_grows_one_file_without_duplicates(site, tmp_path):
+    archive = sorted(site.archive(SPIDER))
+    data, out = tmp_path / "data", tmp_path / "esteri.jsonl"
+    first = scrapy_crawl(site, data, "-o", str(out))
+    assert first.returncode == 0 and sorted(urls(out)) == archive
+    second = scrapy_crawl(site, data, "-o", str(out))
+    assert second.returncode == 0 and sorted(urls(out)) == archive  # nothing added
+    assert "deltafetch: incremental run (the feeds are appended to): 0 fetched, 10 skipped as known, 0 stored, " \
+           f"0 not recorded, {len(archive)} known" in second.stderr
+
+
+def test_the_spider_argument_overrides_either_way(site, tmp_path):
+    archive = sorted(site.archive(SPIDER))
+    data, out = tmp_path / "data", tmp_path / "esteri.jsonl"
+    assert scrapy_crawl(site, data, "-o", str(out)).returncode == 0
+    # -o with incremental=0: everything again (appended: the user asked for it); the state untouched
+    again = scrapy_crawl(site, data, "-o", str(out), "-a", "incremental=0")
+    assert again.returncode == 0 and sorted(urls(out)) == sorted(archive * 2)
+    assert "deltafetch: snapshot run (-a incremental=0)" in again.stderr
+    # -O with incremental=1: only what was never written (here nothing), into a fresh file
+    fresh = scrapy_crawl(site, data, "-O", str(out), "-a", "incremental=1")
+    assert fresh.returncode == 0 and urls(out) == []
+    assert "deltafetch: incremental run (-a incremental=1): 0 fetched" in fresh.stderr
+
+
+def test_a_bad_incremental_value_is_refused_in_one_line(site, tmp_path):
+    result = scrapy_crawl(site, tmp_path / "data", "-O", str(tmp_path / "out.jsonl"), "-a", "incremental=maybe")
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if " ERROR: " in line]
+    assert len(errors) == 1 and errors[0].endswith(
+        "Not started: spider argument incremental must be 1/0, true/false, yes/no or on/off, got 'maybe'")
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_run_mode_and_feeds_replaced_by_every_run():
+    from types import SimpleNamespace
+
+    from scrapy.settings import Settings
+
+    from alanews.errors import SpiderArgumentError
+    from alanews.feeds import FTPFeedStorage
+    from alanews.incremental import replaced_each_run, run_mode
+
+    def mode(feeds: dict, **spider_args):
+        return run_mode(Settings({"FEEDS": feeds}), SimpleNamespace(**spider_args))
+
+    assert mode({}) == (True, "the feeds are appended to")
+    assert mode({"a.jsonl": {"format": "jsonlines"}}) == (True, "the feeds are appended to")
+    assert mode({"ftp://u:pw@h/a.jsonl": {"overwrite": True}}) == (False, "-O overwrites ftp://u:***@h/a.jsonl")
+    assert mode({"a.jsonl": {"overwrite": True}}, incremental="yes") == (True, "-a incremental=yes")
+    assert mode({}, incremental="0") == (False, "-a incremental=0")
+    with pytest.raises(SpiderArgumentError, match="incremental must be 1/0"):
+        mode({}, incremental="")
+
+    def slot(uri: str, **options):
+        storage = FTPFeedStorage(uri, feed_options=options) if uri.startswith("ftp") else object()
+        return SimpleNamespace(uri=uri, uri_template=uri, storage=storage)
+
+    assert replaced_each_run(slot("ftp://u:pw@h/esteri.jsonl"))  # STOR replaces it
+    assert not replaced_each_run(slot("ftp://u:pw@h/esteri.jsonl", overwrite=False))  # APPE
+    assert not replaced_each_run(slot("ftp://u:pw@h/esteri-%(time)s.jsonl"))
+    assert replaced_each_run(slot("s3://bucket/esteri.jsonl")) and not replaced_each_run(slot("/data/esteri.jsonl"))

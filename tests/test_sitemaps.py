@@ -1,0 +1,323 @@
+"""Sitemap spiders against the replica: backfill by date range, the completeness audit, updates.
+
+Real ``scrapy crawl`` / ``scrapy audit`` processes, the replica on loopback, one data directory
+per test shared by its runs (the incremental state every spider of it reads and writes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import re
+import sqlite3
+import subprocess
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from lxml import etree
+
+from conftest import FAST, ROOT
+from alanews.errors import SpiderArgumentError
+from alanews.pages.sitemap import parse_lastmod
+from alanews.site import CATEGORIES, post_sitemap_number
+from alanews.spiders.arguments import SitemapArguments
+from alanews.spiders.sitemaps import stored_bounds
+from replica.harness import scrapy_stats
+from test_crawl import COMPARED
+
+NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+ARTICLES = "100"
+ENTRIES = "25"  # posts per sitemap file: 4 files
+SPIDERS = {c.spider: c.path for c in CATEGORIES}
+
+
+class Run:
+    """One ``scrapy`` command against a replica, its items written with ``-o`` (incremental)."""
+
+    def __init__(self, server, data: Path, *command: str, settings: dict | None = None):
+        self.feed = data.parent / f"feed-{len(list(data.parent.glob('feed-*')))}.jsonl"
+        cmd = [sys.executable, "-m", "scrapy", *command]
+        if command[0] == "crawl":
+            cmd += ["-o", str(self.feed)]
+        for key, value in {"ALANEWS_BASE_URL": server.url, "ALANEWS_DATA_DIR": str(data), **FAST,
+                           **(settings or {})}.items():
+            cmd += ["-s", f"{key}={value}"]
+        server.reset_stats()
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240)
+        self.returncode, self.log, self.stdout = proc.returncode, proc.stderr, proc.stdout
+        self.stats = scrapy_stats(proc.stderr)
+        self.served = server.stats()["by_kind"]
+        self.paths = server.stats()["by_path"]
+        self.items = ([json.loads(line) for line in self.feed.read_text("utf-8").splitlines()]
+                      if self.feed.exists() else [])
+
+    def errors(self) -> list[str]:
+        return [line for line in self.log.splitlines() if " ERROR: " in line]
+
+
+def crawl(server, data, spider, *args, settings=None) -> Run:
+    return Run(server, data, "crawl", spider, *[a for arg in args for a in ("-a", arg)], settings=settings)
+
+
+def day_of(url: str) -> date:
+    year, month, day = urlsplit(url).path.split("/")[1:4]
+    return date(int(year), int(month), int(day))
+
+
+def category_of(url: str) -> str:
+    return "/".join(urlsplit(url).path.strip("/").split("/")[3:-1])
+
+
+def index(server) -> list[tuple[str, datetime]]:
+    """The post sitemap files of the replica's index, with their lastmod."""
+    root = etree.fromstring(server.get("/sitemap_index.xml"))
+    return [(s.findtext("s:loc", namespaces=NS).removeprefix(server.url),
+             datetime.fromisoformat(s.findtext("s:lastmod", namespaces=NS)))
+            for s in root.findall("s:sitemap", NS) if "/post-sitemap" in s.findtext("s:loc", namespaces=NS)]
+
+
+def assert_as_truth(items: list[dict], truth: dict[str, dict], version: int = 1) -> None:
+    for item in items:
+        expected = truth[item["url"]]
+        assert {f: item[f] for f in COMPARED} == {f: expected[f] for f in COMPARED}, item["url"]
+        assert item["version"] == version
+
+
+def state(data: Path) -> sqlite3.Connection:
+    return sqlite3.connect(data / "deltafetch" / "state.sqlite")
+
+
+def sitemap_requests(run: Run) -> int:
+    return run.served.get("sitemap", 0)
+
+
+@pytest.fixture
+def site(make_replica):
+    return make_replica("--articles", ARTICLES, "--sitemap-entries", ENTRIES, "--unlisted", "6")
+
+
+# --- backfill -------------------------------------------------------------------------------------
+
+# --- backfill -------------------------------------------------------------------------------------
+
+def test_backfill_of_a_range_is_its_truth_in_the_fewest_requests_and_nothing_is_written_twice(site, tmp_path):
+    truth = site.truth()
+    data = tmp_path / "data"
+    since, until = date(2026, 7, 1), date(2026, 9, 30)
+    expected = {url for url in truth if since <= day_of(url) <= until}
+    related = {url for item in truth.values() for url in item["related_urls"]}
+    assert {category_of(url) for url in expected} >= {"comunicati"} and expected - related  # no archive lists some
+    files = index(site)
+    needed = [path for path, lastmod in files if lastmod >= datetime(2026, 7, 1, tzinfo=timezone(timedelta(hours=2)))]
+    assert 0 < len(needed) < len(files)
+
+    first = crawl(site, data, "archive", f"since={since}", f"until={until}")
+    assert first.returncode == 0 and first.errors() == [], first.log[-3000:]
+    assert sorted(item["url"] for item in first.items) == sorted(expected)
+    assert_as_truth(first.items, truth)
+    # the index, the files that can hold the range, one request per article; no listing page
+    assert first.served == {"robots": first.served["robots"], "sitemap": 1 + len(needed), "article": len(expected),
+                            "listing": 0, "other": 0}
+    assert {p for p in first.paths if p.endswith(".xml")} == {"/sitemap_index.xml", *needed}
+
+    esteri = crawl(site, data, "esteri")  # a category crawl after the backfill
+    rest = crawl(site, data, "archive", "missing=1")  # after both: only what they had not written
+    for run in (esteri, rest):
+        assert run.returncode == 0 and run.errors() == [], run.log[-3000:]
+    urls = [item["url"] for run in (first, esteri, rest) for item in run.items]
+    assert len(urls) == len(set(urls)) and set(urls) == set(truth)
+    assert esteri.items and esteri.stats["deltafetch/skipped"] > 0  # the backfill's esteri posts
+    assert rest.served["article"] == len(rest.items) == len(truth) - len(first.items) - len(esteri.items)
+    assert "deltafetch/skipped" not in rest.stats  # the written ones not even requested
+    assert_as_truth(rest.items, truth)
+
+
+def test_sitemap_spider_arguments():
+    assert SitemapArguments.from_kwargs({"since": "2026-06-01", "_job": "x"}, ("since", "until")) == \
+        SitemapArguments(since=date(2026, 6, 1))
+    for kwargs, message in (
+            ({"since": "2026-09-01", "until": "2026-06-30"}, "since (2026-09-01) must not be after until"),
+            ({"missing": "1", "since": "2026-06-01"}, "missing=1 takes the whole inventory"),
+            ({"missing": "yes"}, "missing must be 1 or 0, got 'yes'"),
+            ({"until": ""}, "until must be an ISO date"),
+            ({"max_pages": "3"}, "unknown spider argument 'max_pages'")):
+        with pytest.raises(SpiderArgumentError, match=re.escape(message)):
+            SitemapArguments.from_kwargs(dict(kwargs), ("since", "until", "missing"))
+
+
+def test_what_a_sitemap_says():
+    assert parse_lastmod("2026-11-20T16:23:00+00:00") == datetime(2026, 11, 20, 16, 23, tzinfo=timezone.utc)
+    assert parse_lastmod("2026-11-20T17:23:00.5+01:00") == datetime(2026, 11, 20, 16, 23, 0, 500000, timezone.utc)
+    assert parse_lastmod("2026-11-20T16:23:00Z") == parse_lastmod("2026-11-20T16:23:00")  # no offset: GMT
+    assert parse_lastmod("2026-11-20") == datetime(2026, 11, 20, 23, 59, 59, 999999, timezone.utc)  # the day's end
+    assert [parse_lastmod(v) for v in (None, "", "yesterday", "2026-13-01")] == [None] * 4
+    assert [post_sitemap_number(f"https://x.it/{name}") for name in (
+        "post-sitemap.xml", "post-sitemap12.xml", "wp-sitemap-posts-post-3.xml", "post-sitemap2.xml.gz",
+        "page-sitemap.xml", "category-sitemap.xml", "wp-sitemap-posts-page-1.xml", "sitemap_index.xml")] == [
+        1, 12, 3, 2, None, None, None, None]
+
+
+# --- audit ----------------------------------------------------------------------------------------
+
+def audit(server, data, *options) -> tuple[Run, dict]:
+    run = Run(server, data, "audit", *options)
+    reports = sorted((data / "audit").glob("*.json"), key=os.path.getmtime)
+    return run, json.loads(reports[-1].read_text("utf-8"))
+
+
+def test_audit_finds_missing_and_gone_posts_per_day_and_category_and_fetch_makes_it_clean(site, tmp_path):
+    truth = site.truth()
+    data = tmp_path / "data"
+    walk = crawl(site, data, "alanews")  # every archive, every related post
+    assert walk.returncode == 0, walk.log[-3000:]
+    walked = sorted(item["url"] for item in walk.items)
+    unlisted = set(truth) - set(walked)
+    assert len(unlisted) == 6  # the posts no archive and no related block lists
+    # articles the state lost (keys deleted): missing again
+    lost = walked[::25]
+    with state(data) as db:
+        ids = [db.execute("SELECT article FROM keys WHERE key = ?", (url,)).fetchone()[0] for url in lost]
+        db.executemany("DELETE FROM keys WHERE article = ?", [(i,) for i in ids])
+        db.executemany("DELETE FROM articles WHERE id = ?", [(i,) for i in ids])
+    missing = unlisted | set(lost)
+    gone = truth[walked[3]]  # written, then taken down
+    site.post(f"/__replica__/delete?post_id={gone['post_id']}")
+    listed = set(truth) - {gone["url"]}
+
+    run, report = audit(site, data)
+    assert run.returncode == 3, run.log[-3000:]
+    assert run.errors() == [] and "scrapy audit --fetch" in run.log
+    assert run.served["article"] == 0 and run.served["sitemap"] == 1 + len(index(site))
+    assert report["complete"] and report["totals"] == {
+        "inventory": len(listed), "written": len(listed) - len(missing), "missing": len(missing),
+        "missing_overdue": len(missing), "gone": 1, "fetched": 0}
+    assert {m["url"] for m in report["missing"]} == missing
+    days: dict[str, int] = {}
+    for url in missing:
+        days[day_of(url).isoformat()] = days.get(day_of(url).isoformat(), 0) + 1
+    assert {day: c["missing"] for day, c in report["by_day"].items() if c["missing"]} == days
+    for day, counts in report["by_day"].items():
+        assert counts["inventory"] == sum(day_of(url).isoformat() == day for url in listed)
+    assert report["by_category"]["comunicati"]["missing"] == 3
+    # a deleted post: written but no longer in the inventory, recorded as removed
+    assert [(g["url"], g["day"], g["category_path"]) for g in report["gone"]] == [
+        (gone["url"], gone["published"][:10], gone["category_path"])]
+    assert report["by_day"][gone["published"][:10]]["gone"] == 1 and report["gone"][0]["removed_at"]
+    with state(data) as db:
+        assert db.execute("SELECT removed_at FROM articles WHERE url = ?", (gone["url"],)).fetchone()[0]
+    assert re.search(rf"^total +{len(listed)} +{len(listed) - len(missing)} +{len(missing)} +1$", run.stdout, re.M)
+
+    fetch, report = audit(site, data, "--fetch")
+    assert fetch.returncode == 0 and fetch.served["article"] == len(missing), fetch.log[-3000:]
+    fetched = _feed_items(data, "audit")
+    assert sorted(item["url"] for item in fetched) == sorted(missing)
+    assert_as_truth(fetched, site.truth())  # the related posts of some changed with the deletion
+    clean, report = audit(site, data)
+    assert clean.returncode == 0 and report["totals"]["missing"] == 0 and report["missing"] == []
+    assert report["totals"]["gone"] == 1
+
+
+def _feed_items(data: Path, spider: str) -> list[dict]:
+    return [json.loads(line) for feed in (data / "feeds" / spider).glob("*.jsonl")
+            for line in feed.read_text("utf-8").splitlines()]
+
+
+# --- updates --------------------------------------------------------------------------------------
+
+def test_updates_write_edited_articles_as_new_versions_and_record_deleted_ones(site, tmp_path):
+    data = tmp_path / "data"
+    assert crawl(site, data, "archive").returncode == 0
+    files = index(site)
+    first = crawl(site, data, "updates")  # no earlier run: every file read, nothing changed
+    assert first.returncode == 0 and first.items == [] and first.served["article"] == 0
+    assert sitemap_requests(first) == 1 + len(files)
+
+    # edits of posts in the last two files (the third and fourth): the files before stay as they are
+    truth = site.truth()
+    third = etree.fromstring(site.get(files[2][0]))
+    urls = [u.findtext("s:loc", namespaces=NS) for u in third.findall("s:url", NS)]
+    listed = {url for path in SPIDERS.values() for url in site.archive(path)}
+    # listed posts whose pages give a modified time
+    timed = [url for url in urls if len(truth[url]["modified"] or "") > 10 and url in listed]
+    retitled, extended, touched, deleted = (truth[url]["post_id"] for url in timed[2:6])
+    for post_id, kind in ((retitled, "retitle"), (extended, "extend"), (touched, "touch")):
+        site.post(f"/__replica__/edit?post_id={post_id}&kind={kind}")
+    site.post(f"/__replica__/delete?post_id={deleted}")
+    after = index(site)
+    moved = [path for (path, lastmod), (_, before) in zip(after, files) if lastmod != before]
+    assert moved == [files[2][0], files[3][0]]
+
+    run = crawl(site, data, "updates")
+    assert run.returncode == 0 and run.errors() == [], run.log[-3000:]
+    assert sitemap_requests(run) == 1 + len(moved)  # a post went: the shifted files are read too
+    assert "Posts gone from the sitemaps since the last run: 1;" in run.log
+    assert run.served["article"] == 3 and run.served["listing"] == 0
+    now = site.truth()
+    assert sorted(item["post_id"] for item in run.items) == sorted([retitled, extended])
+    assert_as_truth(run.items, now, version=2)
+    assert next(i["title"] for i in run.items if i["post_id"] == retitled) != next(
+        i["title"] for i in truth.values() if i["post_id"] == retitled)
+    with state(data) as db:
+        rows = dict(db.execute("SELECT post_id, version FROM articles WHERE post_id IN (?, ?, ?)",
+                               (retitled, extended, touched)).fetchall())
+        touched_modified, = db.execute("SELECT modified FROM articles WHERE post_id = ?", (touched,)).fetchone()
+        removed_at, = db.execute("SELECT removed_at FROM articles WHERE post_id = ?", (deleted,)).fetchone()
+    assert rows == {retitled: 2, extended: 2, touched: 1}
+    assert touched_modified == next(i for i in now.values() if i["post_id"] == touched)["modified"]
+    assert removed_at is not None and run.stats["alanews/updates/removed"] == 1
+
+    again = crawl(site, data, "updates")  # nothing changed since: the last file only
+    assert again.returncode == 0 and again.items == [] and again.served["article"] == 0
+    assert sitemap_requests(again) == 2
+    # a page that answers 404 while a stale sitemap still lists it: removed, not an error
+    stale = next(i for i in now.values() if i["post_id"] not in (retitled, extended, touched))
+    site.post(f"/__replica__/edit?post_id={stale['post_id']}&kind=touch")
+    site.post(f"/__replica__/delete?post_id={stale['post_id']}&stale_sitemaps=1")
+    again = crawl(site, data, "updates")  # the second run after the edits: writes nothing
+    assert again.returncode == 0 and again.errors() == [] and again.items == [], again.log[-3000:]
+    # the touch shifted files, but no post left the listing: the index and the last file only
+    assert sitemap_requests(again) == 2
+    # one page request: the 404 (the replica counts a page it does not have as "other")
+    assert again.served["article"] + again.served["other"] == 1 and again.paths[urlsplit(stale["url"]).path] == 1
+    assert again.stats["alanews/updates/removed"] == 1 and "answers 404" in again.log
+    # the category crawls and the backfill never write an old version again
+    edited = next(i for i in now.values() if i["post_id"] == retitled)
+    spider = next(name for name, path in SPIDERS.items() if path == edited["category_path"])
+    later = crawl(site, data, spider)  # the backfill: test_backfill_..., its last run
+    assert later.returncode == 0 and later.items == [], later.log[-3000:]
+    assert later.stats["deltafetch/skipped"] >= 1
+
+
+def test_updates_without_lastmod_refetch_only_young_articles(make_replica, tmp_path):
+    server = make_replica("--articles", "40", "--sitemaps", "core", "--sitemap-entries", "15")
+    data = tmp_path / "data"
+    assert crawl(server, data, "archive").returncode == 0
+    truth = list(server.truth().values())  # newest first
+    # ALANEWS_UPDATES_MAX_AGE: the ten newest posts are young (the limit halfway to the eleventh;
+    # a page that gives the publication day alone is as young as the end of that day)
+    latest = sorted((stored_bounds(item["published"])[1] for item in truth), reverse=True)
+    young = next(item for item in truth if stored_bounds(item["published"])[1] == latest[9])
+    assert latest[9] > latest[10]
+    limit = latest[10] + (latest[9] - latest[10]) / 2
+    hours = (datetime.now(timezone.utc) - limit).total_seconds() / 3600
+    for item in (young, truth[-1]):  # a young and an old post edited: only the young one is looked at
+        server.post(f"/__replica__/edit?post_id={item['post_id']}&kind=retitle")
+    run = crawl(server, data, "updates", settings={"ALANEWS_UPDATES_MAX_AGE": f"{hours:.3f}"})
+    assert run.returncode == 0 and run.errors() == [], run.log[-3000:]
+    assert "gives no lastmod" in run.log
+    assert sitemap_requests(run) == 1 + 3 and run.served["article"] == 10
+    assert [(item["post_id"], item["version"]) for item in run.items] == [(young["post_id"], 2)]
+
+
+def test_crontab_runs_the_updates_every_four_hours_and_the_audit_daily():
+    lines = [line for line in (ROOT / "deploy" / "crontab").read_text().splitlines()
+             if line.strip() and not line.startswith("#") and "=" not in line.split()[0]]
+    updates = [line.split() for line in lines if line.split()[6:7] == ["updates"]]
+    assert [entry[1:6] for entry in updates] == [["*/4", "*", "*", "*", '"$ALANEWS_HOME/deploy/schedule.py"']]
+    audit = [line for line in lines if "scrapy audit" in line]
+    assert len(audit) == 1 and audit[0].split()[1:5] == ["5", "*", "*", "*"]
+    assert '-s ALANEWS_DATA_DIR="$ALANEWS_DATA_DIR"' in audit[0] and audit[0].endswith('|| cat "$ALANEWS_AUDIT_OUT"')
