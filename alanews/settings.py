@@ -19,7 +19,8 @@ ALANEWS_DATA_DIR = "data"
 # AutoThrottle is off and there is a second core, else 0.
 ALANEWS_EXTRACTION_WORKERS = "auto"
 
-ADDONS = {"alanews.addons.DataDirFeeds": 100}
+# The default feed under ALANEWS_DATA_DIR, for `scrapy crawl` only (alanews/addons.py).
+ADDONS = {"alanews.addons.DataRun": 100}
 ITEM_PIPELINES = {
     "alanews.pipelines.DuplicatesPipeline": 100,
     "alanews.validation.ArticleValidationPipeline": 200,  # JSON Schema; see "data quality" below
@@ -37,6 +38,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's, that decodes a page only if its first bytes say "refresh"
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "alanews.middlewares.MetaRefreshMiddleware": 580,
+    # the site unreachable before its first answer (DNS, refused): the run stops, not retried
+    "alanews.reachability.SiteReachability": 555,
 }
 
 # --- incremental recrawls (alanews/incremental.py) --------------------------------------
@@ -93,6 +96,9 @@ REDIRECT_MAX_TIMES = 5  # WordPress needs one or two (slash, /category/ base)
 # with RETRY_TIMES = 3, a site down for up to 7 s loses nothing.
 ALANEWS_RETRY_BACKOFF = 1.0
 ALANEWS_RETRY_BACKOFF_MAX = 30.0
+# Before the site's first answer, a DNS failure or a refused connection ends the run at once
+# (finish reason site_unreachable, exit status 4: alanews/reachability.py); False: retried.
+ALANEWS_STOP_IF_UNREACHABLE = True
 
 # --- feeds -------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
@@ -127,10 +133,12 @@ EXTENSIONS = {
     "alanews.monitors.Monitors": 500,
     "alanews.summary.RunSummary": 600,
 }
-# `scrapy crawl` exits 3 when a monitor failed (alanews/commands/crawl.py).
+# `scrapy crawl` exits 3 when a monitor failed, 4 when the site is unreachable, 5/6 when stopped
+# by the user (alanews/commands/crawl.py); `scrapy parse` guesses the callback (alanews/commands/parse.py).
 COMMANDS_MODULE = "alanews.commands"
-# ALANEWS_MONITORS turns the monitors and the summary on. Not set here: `scrapy crawl` (so
-# Scrapyd) sets it; parse/shell/check leave it off; a CrawlerProcess script sets it itself.
+# ALANEWS_MONITORS turns the monitors and the summary on; ALANEWS_DATA_RUN the default feed and
+# the incremental state (alanews/addons.py). Not set here: `scrapy crawl` (so Scrapyd) sets them;
+# shell/fetch/view/parse/check leave them off; a CrawlerProcess script sets them itself.
 SPIDERMON_ENABLED = True
 SPIDERMON_VALIDATION_SCHEMAS = ["alanews.validation.ARTICLE_SCHEMA"]
 SPIDERMON_VALIDATION_DROP_ITEMS_WITH_ERRORS = True

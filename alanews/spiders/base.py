@@ -27,7 +27,7 @@ from alanews.spiders.arguments import SpiderArguments
 
 # What an IgnoreRequest's message says -> the kind in alanews/failed/<kind>
 _IGNORED = (("robots.txt", "robots"), ("max redirections", "redirects"), ("redirect loop", "redirect_loop"),
-            ("off-site", "offsite"), ("DOWNLOAD_MAXSIZE", "too_large"))
+            ("off-site", "offsite"), ("DOWNLOAD_MAXSIZE", "too_large"), ("site unreachable", "unreachable"))
 _HTML_TYPES = (b"", b"text/html", b"application/xhtml+xml")
 
 
@@ -215,6 +215,8 @@ class CategorySpider(scrapy.Spider):
         """
         request = failure.request
         kind = failure_kind(failure)
+        if kind == "unreachable":
+            return  # the run is stopping; its one ERROR line says why (alanews/reachability.py)
         message = f"HTTP {failure.value.response.status}" if kind.startswith("http_") else failure.getErrorMessage()
         first = request.meta.get("redirect_urls", [request.url])[0]
         self.crawler.stats.inc_value(f"alanews/failed/{kind}")
