@@ -22,6 +22,7 @@ from alanews.pages.listing import ListingPage
 from alanews.processors import canonical_url
 from alanews.site import (
     CATEGORY_BY_SPIDER, ArticleUrl, category_url, in_category, normalise_base_url, parse_article_url,
+    parse_category_url,
 )
 from alanews.spiders.arguments import SpiderArguments
 
@@ -89,6 +90,24 @@ class CategorySpider(scrapy.Spider):
                 errback=self._failed,
                 meta={"alanews_category": path, "alanews_page": 1},
             )
+
+    async def parse(self, response):
+        """A page reached without a callback (``scrapy parse URL``): an article or a listing, by its URL.
+
+        Article permalinks go to :meth:`parse_article`, category archive pages (``/category/<path>/``,
+        ``…/page/<n>/``) to :meth:`parse_listing`; any other page is skipped with a WARNING
+        (stat ``alanews/parse/not_article_or_listing``).
+        """
+        if parse_article_url(self.base_url, response.url):
+            async for result in self.parse_article(response):
+                yield result
+        elif listing := parse_category_url(self.base_url, response.url):
+            response.meta.setdefault("alanews_category", listing[0])
+            response.meta.setdefault("alanews_page", listing[1])
+            for result in self.parse_listing(response):
+                yield result
+        else:
+            self._skip(response, "parse/not_article_or_listing")
 
     def parse_listing(self, response):
         if not is_html(response):
