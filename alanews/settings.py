@@ -1,4 +1,12 @@
-"""alanews settings: politeness, feeds, pipelines. Every ALANEWS_* setting is here."""
+"""alanews settings: politeness, feeds, pipelines. Every ALANEWS_* setting is here.
+
+Every ALANEWS_* and DELTAFETCH_* setting can also come from the environment (see the end).
+"""
+
+import os
+from pathlib import Path
+
+from scrapy.utils.conf import closest_scrapy_cfg
 
 from alanews.items import Article
 
@@ -11,8 +19,12 @@ NEWSPIDER_MODULE = "alanews.spiders"
 ALANEWS_BASE_URL = "https://www.alanews.it"
 # Category path overrides by spider name, e.g. {"video": "video"} if the site moves a category.
 ALANEWS_CATEGORY_PATHS = {}
-# Where feeds (feeds/<spider>/<timestamp>.jsonl) and incremental state live.
-ALANEWS_DATA_DIR = "data"
+# Where feeds (feeds/<spider>/<timestamp>.jsonl) and incremental state live: data/ beside the
+# project's scrapy.cfg (the one Scrapy found, from the working directory up), whatever directory of
+# the checkout a command runs from. Without a scrapy.cfg (a Scrapyd job runs from the egg): data/
+# in the working directory, unless the environment sets ALANEWS_DATA_DIR. A relative value given
+# with -s or the environment is taken from the working directory.
+ALANEWS_DATA_DIR = str(Path(closest_scrapy_cfg() or "scrapy.cfg").parent / "data")
 # Worker processes that read article pages (alanews/extraction.py): 0 reads them in the crawl
 # process, enough when politeness is the limit; N > 0 for a crawl bound by CPU (the HTTP cache
 # replayed, a backfill, the replica), one per spare core. "auto": 1 when DOWNLOAD_DELAY is 0,
@@ -163,3 +175,10 @@ ALANEWS_COVERAGE_RULES = {
     "image_url": 0.5, "image_caption": 0.4, "related_urls": 0.5, "post_id": 0.9,
 }
 
+# --- from the environment ------------------------------------------------------------
+# Any ALANEWS_* or DELTAFETCH_* setting above may be set in the environment instead, e.g.
+# `ALANEWS_DATA_DIR=/srv/alanews scrapy crawl esteri`, or in Scrapyd's environment file.
+# Precedence: -s NAME=VALUE, then the environment, then this file. A value is read as its -s
+# form would be: DELTAFETCH_RESET=1, ALANEWS_GC_THRESHOLD=5000,10,10, ALANEWS_CATEGORY_PATHS='{"video": "video"}'.
+globals().update({name: value for name, value in os.environ.items()
+                  if name.startswith(("ALANEWS_", "DELTAFETCH_")) and name in globals()})
