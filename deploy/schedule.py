@@ -14,7 +14,7 @@ the node shares one data directory (feeds and incremental state).
 Environment; variables already set win over those in ``ALANEWS_ENV_FILE``
 (default ``/etc/alanews/scrapyd.env``, ``KEY=value`` lines, read if it exists):
 
-    SCRAPYD_URL        Scrapyd's root URL; default http://localhost:6800/
+    SCRAPYD_URL        Scrapyd's root URL, no trailing slash; default http://127.0.0.1:6800
     SCRAPYD_USERNAME   basic auth, sent in a header (never on a command line)
     SCRAPYD_PASSWORD
     ALANEWS_DATA_DIR   absolute path; required unless -d setting=ALANEWS_DATA_DIR=... is given
@@ -40,7 +40,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-DEFAULT_URL = "http://localhost:6800/"
+DEFAULT_URL = "http://127.0.0.1:6800"
 DEFAULT_ENV_FILE = "/etc/alanews/scrapyd.env"
 
 
