@@ -19,13 +19,14 @@
 # until curl -sf -u "$SCRAPYD_USERNAME:$SCRAPYD_PASSWORD" "$SCRAPYD_URL/daemonstatus.json"; do sleep 1; done
 # scrapyd-deploy
 # python -m replica --port 8123 >/dev/null &
-# deploy/schedule.py esteri -d setting=ALANEWS_BASE_URL=http://127.0.0.1:8123 -d setting=DOWNLOAD_DELAY=0 -d setting=AUTOTHROTTLE_ENABLED=False
+# deploy/schedule.py esteri -d max_pages=1 -d setting=ALANEWS_BASE_URL=http://127.0.0.1:8123 -d setting=DOWNLOAD_DELAY=0 -d setting=AUTOTHROTTLE_ENABLED=False
 # curl -u "$SCRAPYD_USERNAME:$SCRAPYD_PASSWORD" "$SCRAPYD_URL/listjobs.json?project=alanews"
 # --- end ---
 #
 # The job's feed is then in ~/alanews-scrapyd/data/feeds/esteri/, its log in
-# ~/alanews-scrapyd/logs/alanews/esteri/. Stop Scrapyd with `kill %1` (or SIGTERM): running
-# crawls stop gracefully. Without the replica lines, the same jobs crawl www.alanews.it.
+# ~/alanews-scrapyd/logs/alanews/esteri/. Stop Scrapyd and the replica with `kill %1 %2`
+# (SIGTERM: running crawls stop gracefully). Without the replica lines and the -d settings,
+# the same commands crawl www.alanews.it.
 set -eu
 
 if [ $# -ne 2 ]; then
