@@ -85,11 +85,14 @@ class _Site(http.server.BaseHTTPRequestHandler):
                 return
             type(self).release.wait(60)
         body = b"User-agent: *\nAllow: /\n" if self.path == "/robots.txt" else b"<html><body></body></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain" if self.path == "/robots.txt" else "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain" if self.path == "/robots.txt" else "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the crawl was killed meanwhile (the forced stop)
 
     def log_message(self, *args):
         pass
