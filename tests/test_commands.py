@@ -133,6 +133,14 @@ def test_scrapy_parse_a_listing_url_shows_its_links(replica, tmp_path, page):
     assert files_under(data) == []
 
 
+def test_scrapy_parse_of_another_page_says_it_is_neither_article_nor_listing(replica, tmp_path):
+    proc = scrapy("parse", f"{replica.url}/", "--spider", "esteri", "--nocolour", *site(replica, tmp_path / "data"))
+    assert proc.returncode == 0, proc.stderr[-3000:]  # downloaded, nothing to show
+    assert parse_output(proc.stdout) == ([], [])
+    assert f"WARNING: Skipped {replica.url}/ (parse/not_article_or_listing, status 200)" in proc.stderr
+    assert "NotImplementedError" not in proc.stderr and error_lines(proc.stderr) == []
+
+
 def test_scrapy_parse_exits_non_zero_when_nothing_was_downloaded(replica, tmp_path):
     data = tmp_path / "data"
     missing = scrapy("parse", f"{replica.url}/2026/01/01/esteri/no-such-article/", "--spider", "esteri",
