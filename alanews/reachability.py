@@ -73,8 +73,7 @@ class SiteReachability:
             return None  # a timeout, a dropped connection: retried
         kind, self.unreachable = found
         self.crawler.stats.inc_value(f"alanews/site_unreachable/{kind}")
-        name = getattr(self.crawler.spider, "name", "esteri")
         logger.error("cannot reach %s: %s; offline? try `python -m replica.demo %s`",
-                     self.base_url, self.unreachable, name)
+                     self.base_url, self.unreachable, self.crawler.spider.name)
         deferred_from_coro(self.crawler.engine.close_spider_async(reason=FINISH_REASON))
         raise IgnoreRequest(f"site unreachable: {self.unreachable}")

@@ -31,7 +31,8 @@ ALANEWS_DATA_DIR = str(Path(closest_scrapy_cfg() or "scrapy.cfg").parent / "data
 # AutoThrottle is off and there is a second core, else 0.
 ALANEWS_EXTRACTION_WORKERS = "auto"
 
-# The default feed under ALANEWS_DATA_DIR, for `scrapy crawl` only (alanews/addons.py).
+# The default feed under ALANEWS_DATA_DIR for `scrapy crawl`; Scrapy's tools (shell, fetch, view,
+# parse) write no feed and leave the incremental state alone (alanews/addons.py).
 ADDONS = {"alanews.addons.DataRun": 100}
 ITEM_PIPELINES = {
     "alanews.pipelines.DuplicatesPipeline": 100,
