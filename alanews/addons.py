@@ -7,19 +7,25 @@ from pathlib import Path
 from scrapy.settings import SETTINGS_PRIORITIES
 
 
+class DataRun:
+    """Only a data run writes under ``ALANEWS_DATA_DIR``: its default feed and incremental state.
 
-class DataDirFeeds:
-    """Write ``ALANEWS_DATA_DIR/feeds/<spider>/<timestamp>.jsonl`` unless a feed was asked for.
-
-    ``-o``/``-O`` and a FEEDS setting win; the data directory is made absolute so
-    the feed lands in the same place whatever the working directory (Scrapyd).
+    ``ALANEWS_DATA_RUN`` is set by ``scrapy crawl`` (so by every Scrapyd job). Such a run
+    writes ``ALANEWS_DATA_DIR/feeds/<spider>/<timestamp>.jsonl`` unless a feed was asked for
+    (``-o``/``-O`` or a FEEDS setting win); the data directory is made absolute so the feed
+    lands in the same place whatever the working directory (Scrapyd).
+    Any other run (Scrapy's ``shell``, ``fetch``, ``view``, ``parse``) writes no default feed,
+    and leaves the incremental state alone (``DELTAFETCH_ENABLED`` off, unless given with ``-s``):
+    it takes no lock, so it works while a crawl of the same spider runs.
     """
 
     def update_settings(self, settings):
+        if not settings.getbool("ALANEWS_DATA_RUN"):
+            if (settings.getpriority("DELTAFETCH_ENABLED") or 0) <= SETTINGS_PRIORITIES["project"]:
+                settings.set("DELTAFETCH_ENABLED", False, priority="project")
+            return
         if settings.getdict("FEEDS") or settings.getpriority("FEEDS") > SETTINGS_PRIORITIES["project"]:
             return
         data_dir = Path(settings.get("ALANEWS_DATA_DIR")).expanduser().resolve()
         path = str(data_dir / "feeds" / "%(name)s" / "%(time)s.jsonl")
         settings.set("FEEDS", {path: {"format": "jsonlines"}}, priority="addon")
-
-

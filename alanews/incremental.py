@@ -272,8 +272,8 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        if not settings.getbool("DELTAFETCH_ENABLED"):
-            raise NotConfigured
+        if not settings.getbool("DELTAFETCH_ENABLED") or crawler.spider is None:
+            raise NotConfigured  # or no spider yet: `scrapy shell` builds the engine first
         state_dir = settings.get("DELTAFETCH_DIR") or Path(settings.get("ALANEWS_DATA_DIR") or "data") / "deltafetch"
         spider = crawler.spider
         reset = as_bool(settings.get("DELTAFETCH_RESET"), "DELTAFETCH_RESET") or as_bool(

@@ -5,7 +5,8 @@ Spidermon runs :class:`RunMonitors` when the spider closes (``SPIDERMON_SPIDER_C
 * **Item count** — articles written plus articles skipped as already known (``deltafetch/skipped``)
   reach ``ALANEWS_MONITOR_MIN_ITEMS``: a quiet incremental run writes nothing and is fine;
 * **Finish reason** — Spidermon's ``FinishReasonMonitor`` (``SPIDERMON_EXPECTED_FINISH_REASONS``);
-* **Error count** — Spidermon's ``ErrorCountMonitor``: ERROR log lines ≤ ``SPIDERMON_MAX_ERRORS``;
+* **Error count** — Spidermon's ``ErrorCountMonitor``: ERROR log lines ≤ ``SPIDERMON_MAX_ERRORS``
+  (none at all counts as 0);
 * **Feed storage** — every feed of the run took every item and was stored (alanews.feeds): a
   feed that could not be opened, a write that failed (disk full) or an upload that failed fails it;
 * **Incremental state** — the state could be written (``deltafetch/state_failed`` unset);
@@ -17,9 +18,14 @@ Spidermon runs :class:`RunMonitors` when the spider closes (``SPIDERMON_SPIDER_C
   the rule, judged once at least ``ALANEWS_COVERAGE_MIN_ITEMS`` items were extracted.
 
 :class:`Verdict` (an action run once the monitors finished) logs one ERROR line per failed
-monitor, naming it and saying why (field, coverage, threshold), one INFO line for the rest,
-and sets the stats ``alanews/monitors/passed|failed|skipped``. ``scrapy crawl`` (our command,
+monitor, naming it and saying why (field, coverage, threshold), one INFO line naming the
+monitors passed with what each checked, one per reason for those skipped, and sets the stats
+``alanews/monitors/passed|failed|skipped``. ``scrapy crawl`` (our command,
 alanews/commands/crawl.py) exits with :data:`EXIT_MONITORS_FAILED` when any failed.
+
+A run that did not end by itself is not judged (:data:`NOT_JUDGED`): stopped by the user
+(finish reason ``shutdown``) or unable to reach the site (``site_unreachable``) has its own
+exit status; one INFO line says the monitors were not run, and why.
 
 :class:`Monitors` is Spidermon's extension with a quiet runner: Spidermon's own report logs
 a multi-line block with a traceback per failure, which is what the single lines replace.
@@ -48,6 +54,9 @@ logger = logging.getLogger(__name__)
 #: exit status of ``scrapy crawl`` when a monitor failed (1 is Scrapy's own: the crawl could not run)
 EXIT_MONITORS_FAILED = 3
 
+#: finish reasons of runs the monitors do not judge (they have their own exit status), and why
+NOT_JUDGED = {"shutdown": "stopped by the user", "site_unreachable": "the site could not be reached"}
+
 #: coverage fields that are not item fields (alanews.validation.derived_values)
 DERIVED_FIELDS = {"published_time": "published with a time of day, not the date alone"}
 
@@ -66,6 +75,7 @@ class ItemCountMonitor(BaseScrapyMonitor):
         known = self.stats.get("deltafetch/skipped", 0)
         extracted = self.stats.get("alanews/fields/items", 0)
         invalid = self.stats.get("spidermon/validation/items/errors", 0)
+        self.checked = f"{written} written + {known} skipped as known, at least {minimum}"
         self.assertGreaterEqual(written + known, minimum, msg=(
             f"{written} articles written ({extracted} extracted, {invalid} invalid) and "
             f"{known} skipped as known; at least {minimum} expected"))
@@ -73,18 +83,19 @@ class ItemCountMonitor(BaseScrapyMonitor):
 
 @monitors.name("Finish reason")
 class FinishReason(FinishReasonMonitor):
-    pass
+    def test_should_finish_with_expected_reason(self):
+        self.checked = str(self.stats.get("finish_reason"))
+        super().test_should_finish_with_expected_reason()
 
 
 @monitors.name("Error count")
 class ErrorCount(ErrorCountMonitor):
-    """ERROR log lines stay within SPIDERMON_MAX_ERRORS (skipped when there is none)."""
+    """ERROR log lines stay within SPIDERMON_MAX_ERRORS (no stat: no ERROR line, 0)."""
 
     def test_stat_monitor(self):
-        if self.stat_name not in self.stats:
-            self.skipTest("no ERROR line")
-        errors = self.stats.get(self.stat_name)
+        errors = self.stats.get(self.stat_name, 0)
         allowed = self._get_threshold_value()
+        self.checked = f"{errors} ERROR lines, at most {allowed:g}"
         self.assertLessEqual(errors, allowed, msg=f"{errors} ERROR log lines, at most {allowed:g} allowed")
 
 
@@ -123,6 +134,7 @@ class ValidationMonitor(BaseScrapyMonitor):
         invalid = self.stats.get("spidermon/validation/items/errors", 0)
         ratio = settings.getfloat("ALANEWS_MONITOR_MAX_INVALID", 0.02)
         allowed = max(settings.getint("ALANEWS_MONITOR_MAX_INVALID_ITEMS", 1), int(ratio * checked))
+        self.checked = f"{invalid} of {checked} invalid, at most {allowed}"
         if invalid <= allowed:
             return
         self.fail(
@@ -154,6 +166,7 @@ class _FieldCoverage(BaseScrapyMonitor):
             self.skipTest(f"{items} items extracted; coverage is judged from {judged_from}")
         count = self.stats.get(f"alanews/fields/{field}", 0)
         coverage = count / items
+        self.checked = f"{_pct(coverage)} (at least {minimum:.0%})"
         meaning = f" ({DERIVED_FIELDS[field]})" if field in DERIVED_FIELDS else ""
         self.assertGreaterEqual(coverage, minimum, msg=(
             f"{field} coverage {_pct(coverage)} ({count} of {items} items), at least {minimum:.0%} expected{meaning}"))
@@ -169,8 +182,9 @@ def coverage_monitors(rules: dict) -> list[type]:
 
 
 def verdict(result) -> dict:
-    """``{"passed": [names], "failed": [{"monitor", "reason"}], "skipped": [{"monitor", "reason"}]}``."""
-    out = {"passed": [], "failed": [], "skipped": []}
+    """``{"passed": [names], "failed": [{"monitor", "reason"}], "skipped": [{"monitor", "reason"}],
+    "checked": {name: what a passed monitor checked}}``."""
+    out = {"passed": [], "failed": [], "skipped": [], "checked": {}}
     for item in result.monitor_results:
         name = item.item.monitor_name
         if item.status in spidermon_settings.MONITOR.STATUSES.ERROR:
@@ -181,7 +195,19 @@ def verdict(result) -> dict:
             out["skipped"].append({"monitor": name, "reason": getattr(item, "reason", "") or ""})
         else:
             out["passed"].append(name)
+            if getattr(item.item, "checked", None):
+                out["checked"][name] = item.item.checked
     return out
+
+
+def _passed_line(names: list[str], checked: dict[str, str]) -> str:
+    """``Item count (61 written + 0 skipped as known, at least 1), …, Field coverage of 14 fields: url 100.0% (at least 98%), …``."""
+    coverage = [name for name in names if name.startswith("Field coverage/")]
+    shown = [f"{name} ({checked[name]})" if name in checked else name for name in names if name not in coverage]
+    if coverage:
+        shown.append(f"Field coverage of {len(coverage)} fields: "
+                     + ", ".join(f"{name.split('/', 1)[1]} {checked.get(name, 'ok')}" for name in coverage))
+    return ", ".join(shown)
 
 
 class Verdict(Action):
@@ -194,11 +220,17 @@ class Verdict(Action):
             stats.set_value(f"alanews/monitors/{key}", len(found[key]))
         for failure in found["failed"]:
             logger.error("Monitor failed: %s: %s", failure["monitor"], failure["reason"])
+        if found["passed"]:
+            logger.info("Monitors passed: %s", _passed_line(found["passed"], found["checked"]))
         by_reason: dict[str, list[str]] = {}
         for skipped in found["skipped"]:
             by_reason.setdefault(skipped["reason"], []).append(skipped["monitor"])
         for reason, names in by_reason.items():
-            logger.info("Monitors skipped (%s): %s", reason, ", ".join(names))
+            coverage = [name for name in names if name.startswith("Field coverage/")]
+            shown = [name for name in names if name not in coverage]
+            if coverage:
+                shown.append(f"Field coverage of {len(coverage)} fields")
+            logger.info("Monitors skipped (%s): %s", reason, ", ".join(shown))
         logger.info("Monitors: %d passed, %d failed, %d skipped%s", len(found["passed"]), len(found["failed"]),
                     len(found["skipped"]), "" if found["failed"] else " — data quality OK")
 
@@ -237,6 +269,12 @@ class Monitors(Spidermon):
     async def spider_closed(self, spider):
         await feeds_stored(self.crawler)
         try:
+            reason = self.crawler.stats.get_value("finish_reason")
+            if reason in NOT_JUDGED:
+                logger.info("Monitors not run: %s (finish reason %s)", NOT_JUDGED[reason], reason)
+                for task in self.periodic_tasks.get(spider, []):
+                    task.stop()
+                return
             super().spider_closed(spider)
         finally:
             self.closed.callback(None)
@@ -259,8 +297,11 @@ class Monitors(Spidermon):
         """The last run's verdict, merged over its suites; None before any ran."""
         if not self.results:
             return None
-        merged = {"passed": [], "failed": [], "skipped": []}
+        merged = {"passed": [], "failed": [], "skipped": [], "checked": {}}
         for result in self.results:
             for key, values in verdict(result).items():
-                merged[key] += values
+                if key == "checked":
+                    merged[key].update(values)
+                else:
+                    merged[key] += values
         return merged

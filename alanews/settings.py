@@ -1,4 +1,12 @@
-"""alanews settings: politeness, feeds, pipelines. Every ALANEWS_* setting is here."""
+"""alanews settings: politeness, feeds, pipelines. Every ALANEWS_* setting is here.
+
+Every ALANEWS_* and DELTAFETCH_* setting can also come from the environment (see the end).
+"""
+
+import os
+from pathlib import Path
+
+from scrapy.utils.conf import closest_scrapy_cfg
 
 from alanews.items import Article
 
@@ -11,8 +19,12 @@ NEWSPIDER_MODULE = "alanews.spiders"
 ALANEWS_BASE_URL = "https://www.alanews.it"
 # Category path overrides by spider name, e.g. {"video": "video"} if the site moves a category.
 ALANEWS_CATEGORY_PATHS = {}
-# Where feeds (feeds/<spider>/<timestamp>.jsonl) and incremental state live.
-ALANEWS_DATA_DIR = "data"
+# Where feeds (feeds/<spider>/<timestamp>.jsonl) and incremental state live: data/ beside the
+# project's scrapy.cfg (the one Scrapy found, from the working directory up), whatever directory of
+# the checkout a command runs from. Without a scrapy.cfg (a Scrapyd job runs from the egg): data/
+# in the working directory, unless the environment sets ALANEWS_DATA_DIR. A relative value given
+# with -s or the environment is taken from the working directory.
+ALANEWS_DATA_DIR = str(Path(closest_scrapy_cfg() or "scrapy.cfg").parent / "data")
 # A bound on a category walk, for a pagination that never ends: listing pages read per category
 # (the walk then stops with a WARNING and alanews/listing/max_pages, and is not complete).
 # 10,000 pages hold 100,000 posts; raise it for a larger archive.
@@ -25,7 +37,9 @@ ALANEWS_AUDIT_GRACE = 6
 # last this many hours are fetched again, and written again when their content changed.
 ALANEWS_UPDATES_MAX_AGE = 48
 
-ADDONS = {"alanews.addons.DataDirFeeds": 100}
+# The default feed under ALANEWS_DATA_DIR for `scrapy crawl`; Scrapy's tools (shell, fetch, view,
+# parse) write no feed and leave the incremental state alone (alanews/addons.py).
+ADDONS = {"alanews.addons.DataRun": 100}
 ITEM_PIPELINES = {
     "alanews.pipelines.DuplicatesPipeline": 100,
     # every item's version from the state; an article written before with the same content is not written again
@@ -48,6 +62,8 @@ DOWNLOADER_MIDDLEWARES = {
     # robots.txt read as RFC 9309 says: 5xx or no answer disallows all for the run, 4xx allows all
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "alanews.middlewares.RobotsTxtMiddleware": 100,
+    # the site unreachable before its first answer (DNS, refused): the run stops, not retried
+    "alanews.reachability.SiteReachability": 555,
 }
 
 # --- incremental recrawls (alanews/incremental.py) --------------------------------------
@@ -114,6 +130,9 @@ REDIRECT_MAX_TIMES = 5  # WordPress needs one or two (slash, /category/ base)
 # with RETRY_TIMES = 3, a site down for up to 7 s loses nothing.
 ALANEWS_RETRY_BACKOFF = 1.0
 ALANEWS_RETRY_BACKOFF_MAX = 30.0
+# Before the site's first answer, a DNS failure or a refused connection ends the run at once
+# (finish reason site_unreachable, exit status 4: alanews/reachability.py); False: retried.
+ALANEWS_STOP_IF_UNREACHABLE = True
 
 # --- feeds -------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
@@ -151,10 +170,12 @@ EXTENSIONS = {
     "alanews.monitors.Monitors": 500,
     "alanews.summary.RunSummary": 600,
 }
-# `scrapy crawl` exits 3 when a monitor failed (alanews/commands/crawl.py).
+# `scrapy crawl` exits 3 when a monitor failed, 4 when the site is unreachable, 5/6 when stopped
+# by the user (alanews/commands/crawl.py); `scrapy parse` guesses the callback (alanews/commands/parse.py).
 COMMANDS_MODULE = "alanews.commands"
-# ALANEWS_MONITORS turns the monitors and the summary on. Not set here: `scrapy crawl` (so
-# Scrapyd) sets it; parse/shell/check leave it off; a CrawlerProcess script sets it itself.
+# ALANEWS_MONITORS turns the monitors and the summary on; ALANEWS_DATA_RUN the default feed and
+# the incremental state (alanews/addons.py). Not set here: `scrapy crawl` (so Scrapyd) sets them;
+# shell/fetch/view/parse/check leave them off; a CrawlerProcess script sets them itself.
 SPIDERMON_ENABLED = True
 SPIDERMON_VALIDATION_SCHEMAS = ["alanews.validation.ARTICLE_SCHEMA"]
 SPIDERMON_VALIDATION_DROP_ITEMS_WITH_ERRORS = True
@@ -179,3 +200,10 @@ ALANEWS_COVERAGE_RULES = {
     "image_url": 0.5, "image_caption": 0.4, "related_urls": 0.5, "post_id": 0.9,
 }
 
+# --- from the environment ------------------------------------------------------------
+# Any ALANEWS_* or DELTAFETCH_* setting above may be set in the environment instead, e.g.
+# `ALANEWS_DATA_DIR=/srv/alanews scrapy crawl esteri`, or in Scrapyd's environment file.
+# Precedence: -s NAME=VALUE, then the environment, then this file. A value is read as its -s
+# form would be: DELTAFETCH_RESET=1, ALANEWS_GC_THRESHOLD=5000,10,10, ALANEWS_CATEGORY_PATHS='{"video": "video"}'.
+globals().update({name: value for name, value in os.environ.items()
+                  if name.startswith(("ALANEWS_", "DELTAFETCH_")) and name in globals()})

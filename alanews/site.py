@@ -56,6 +56,9 @@ def normalise_base_url(base_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
+CATEGORY_PATH_RE = re.compile(r"^/category/(?P<path>[a-z0-9-]+(?:/[a-z0-9-]+)*?)/(?:page/(?P<page>\d+)/?)?$")
+
+
 def category_url(base_url: str, path: str, page: int = 1) -> str:
     """A category archive page; WordPress's default ``/category/`` base (inferred)."""
     url = f"{base_url}/category/{path}/"
@@ -98,6 +101,22 @@ def parse_article_url(base_url: str, url: str) -> ArticleUrl | None:
     except ValueError:
         return None
     return ArticleUrl(published, match["category"], match["slug"])
+
+
+def parse_category_url(base_url: str, url: str) -> tuple[str, int] | None:
+    """``(category path, page number)`` of a category archive page (see :func:`category_url`); else None."""
+    if not is_same_site(base_url, url):
+        return None
+    path = urlsplit(url).path
+    root = urlsplit(base_url).path
+    if root:
+        if not path.startswith(root + "/"):
+            return None
+        path = path[len(root):]
+    match = CATEGORY_PATH_RE.match(path if path.endswith("/") else path + "/")
+    if not match:
+        return None
+    return match["path"], int(match["page"] or 1)
 
 
 def in_category(category_path: str, wanted: str) -> bool:

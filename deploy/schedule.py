@@ -30,7 +30,7 @@ good (after ``max_proc`` such jobs, every job stays pending).
 Environment; variables already set win over those in ``ALANEWS_ENV_FILE``
 (default ``/etc/alanews/scrapyd.env``, ``KEY=value`` lines, read if it exists):
 
-    SCRAPYD_URL        Scrapyd's root URL; default http://localhost:6800/
+    SCRAPYD_URL        Scrapyd's root URL, no trailing slash; default http://127.0.0.1:6800
     SCRAPYD_USERNAME   basic auth, sent in a header (never on a command line)
     SCRAPYD_PASSWORD
     ALANEWS_DATA_DIR   absolute path; required unless -d setting=ALANEWS_DATA_DIR=... is given
@@ -58,7 +58,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-DEFAULT_URL = "http://localhost:6800/"
+DEFAULT_URL = "http://127.0.0.1:6800"
 DEFAULT_ENV_FILE = "/etc/alanews/scrapyd.env"
 ALL_CATEGORIES_SPIDER = "alanews"  # walks every category in one job; --all schedules the others
 #: seconds a scheduled job may run (CLOSESPIDER_TIMEOUT), less than the hour between two runs

@@ -13,11 +13,17 @@ from .sitemaps import MODES
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m replica", description="Local replica of www.alanews.it")
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--articles", type=int, default=300)
-    ap.add_argument("--seed", type=int, default=1)
+    ap = argparse.ArgumentParser(
+        prog="python -m replica",
+        description="Serve a local replica of www.alanews.it (same pages, URLs and archives, generated "
+                    "from a seed) until Ctrl-C or SIGTERM. Prints `REPLICA_URL http://HOST:PORT` once ready.",
+        epilog="Crawl it fast: scrapy crawl esteri -O esteri.jsonl -s ALANEWS_BASE_URL=http://127.0.0.1:PORT "
+               "-s DOWNLOAD_DELAY=0 -s AUTOTHROTTLE_ENABLED=False -s CONCURRENT_REQUESTS_PER_DOMAIN=16. "
+               "Or all in one: python -m replica.demo esteri -O esteri.jsonl")
+    ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    ap.add_argument("--port", type=int, default=0, help="port; 0 (the default) picks a free one")
+    ap.add_argument("--articles", type=int, default=300, help="articles on the site (default 300)")
+    ap.add_argument("--seed", type=int, default=1, help="the same seed gives the same site (default 1)")
     ap.add_argument("--prerender", action="store_true", help="render every page at start")
     ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
     ap.add_argument("--theme", choices=("jnews", "drifted"), default="jnews",

@@ -132,6 +132,15 @@ def test_normal_replica_passes_every_monitor(replica, tmp_path, spider):
     assert summary["coverage"]["subtitle"] == stats["alanews/coverage/subtitle"]
     assert summary["monitors"]["failed"] == []
     assert "Run summary: %d written" % len(crawl.items) in crawl.log
+    # one line says what was checked, the Error count included (no ERROR line: 0, not "skipped")
+    n = len(crawl.items)
+    passed = re.search(r"\[alanews\.monitors\] INFO: Monitors passed: (.*)", crawl.log).group(1)
+    assert passed.startswith(
+        f"Item count ({n} written + 0 skipped as known, at least 1), Finish reason (finished), "
+        f"Error count (0 ERROR lines, at most 0), Item validation (0 of {n} invalid, at most {max(1, n // 50)}), "
+        f"Field coverage of 14 fields: url 100.0% (at least 98%), title 100.0% (at least 98%), "), passed
+    assert re.search(r", post_id 100\.0% \(at least 90%\)$", passed), passed
+    assert "Monitors skipped" not in crawl.log and "no ERROR line" not in crawl.log
 
 
 # --- layout drift: the monitors fail, loudly ------------------------------------------------
@@ -193,7 +202,8 @@ def test_articles_missing_a_required_field_are_not_written_but_counted_and_the_r
 def test_a_site_that_is_down_fails_error_and_item_count(make_replica, tmp_path):
     gone = make_replica("--articles", "10")
     gone.stop()
-    crawl = run_crawl("esteri", gone.url, tmp_path, settings={"RETRY_TIMES": "0"})
+    # retried, not stopped at the first refusal (alanews/reachability.py; tests/test_exit_status.py)
+    crawl = run_crawl("esteri", gone.url, tmp_path, settings={"RETRY_TIMES": "0", "ALANEWS_STOP_IF_UNREACHABLE": "False"})
     assert crawl.returncode == EXIT_MONITORS_FAILED
     failed = failed_monitors(crawl.log)
     assert set(failed) == {"Item count", "Error count"}

@@ -1,1 +1,1 @@
-"""alanews's Scrapy commands (``COMMANDS_MODULE``): ``crawl`` with a data-quality exit status."""
+"""alanews's Scrapy commands (``COMMANDS_MODULE``): ``crawl`` and ``parse`` with exit statuses scripts can rely on."""

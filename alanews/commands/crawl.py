@@ -1,28 +1,67 @@
-"""``scrapy crawl`` whose exit status tells cron and CI that the data-quality monitors failed.
+"""``scrapy crawl`` whose exit status tells cron, CI and Scrapyd how the run ended.
 
-Scrapy's own command exits 1 only when the crawl could not run (``bootstrap_failed``).
-This one (``COMMANDS_MODULE = "alanews.commands"`` overrides the built-in by name) also
-exits :data:`alanews.monitors.EXIT_MONITORS_FAILED` (3) when the run's monitors failed,
-as recorded in the stat ``alanews/monitors/failed`` by the monitors' Verdict action.
-Under Scrapyd (its runner goes through the same command) the verdict is in the job's log.
-A run refused before it starts (:class:`alanews.errors.NotStarting`: a bad spider argument,
-state or JOBDIR in use) exits 1 with one ERROR line rather than a traceback.
+``COMMANDS_MODULE = "alanews.commands"`` overrides Scrapy's command by name; Scrapyd's runner
+goes through it too (the status is in Scrapyd's own log, ``Process died: exitstatus=N``).
+Scrapy's own command exits 1 only when the crawl could not start (``bootstrap_failed``);
+this one says more (:class:`ExitStatus`). A run refused before it starts
+(:class:`alanews.errors.NotStarting`: a bad spider argument, state or JOBDIR in use) exits 1
+with one ERROR line rather than a traceback. The run's last line says its status.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from enum import IntEnum
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
+from alanews import reachability
 from alanews.errors import NotStarting
 from alanews.monitors import EXIT_MONITORS_FAILED
 
 logger = logging.getLogger(__name__)
 
 
-def _report_not_starting(task: asyncio.Task) -> None:
+class ExitStatus(IntEnum):
+    """Exit statuses of ``scrapy crawl``, one per way a run ends (2 is Scrapy's usage error)."""
+
+    OK = 0  # finished, every monitor passed (or skipped)
+    NOT_STARTED = 1  # refused before the first request: bad argument or setting, another crawl running, bad state
+    MONITORS_FAILED = EXIT_MONITORS_FAILED  # 3: finished, a data-quality monitor failed
+    SITE_UNREACHABLE = 4  # the site's first requests failed: DNS, refused connection (finish reason site_unreachable)
+    STOPPED = 5  # stopped by the user: Ctrl-C or SIGTERM, closed gracefully (finish reason shutdown)
+    STOPPED_UNCLEAN = 6  # stopped by the user, forced: the signal sent twice, the run did not close
+
+
+_MEANING = {
+    ExitStatus.OK: "finished",
+    ExitStatus.NOT_STARTED: "not started",
+    ExitStatus.MONITORS_FAILED: "finished, a monitor failed",
+    ExitStatus.SITE_UNREACHABLE: "the site could not be reached",
+    ExitStatus.STOPPED: "stopped by the user, closed gracefully",
+    ExitStatus.STOPPED_UNCLEAN: "stopped by the user, forced: the run did not close",
+}
+
+
+def exit_status(crawler, bootstrap_failed: bool) -> ExitStatus:
+    """How the run of ``crawler`` ended, from Scrapy's finish reason and the monitors' verdict."""
+    if bootstrap_failed:
+        return ExitStatus.NOT_STARTED
+    stats = crawler.stats
+    reason = stats.get_value("finish_reason")
+    if reason is None:  # the spider never closed: a second Ctrl-C or SIGTERM stopped the reactor
+        return ExitStatus.STOPPED_UNCLEAN
+    if reason == "shutdown":
+        return ExitStatus.STOPPED
+    if reason == reachability.FINISH_REASON:
+        return ExitStatus.SITE_UNREACHABLE
+    if stats.get_value("alanews/monitors/failed"):
+        return ExitStatus.MONITORS_FAILED
+    return ExitStatus.OK
+
+
+def report_not_starting(task: asyncio.Task) -> None:
     """One ERROR line for a run refused before it started, instead of asyncio's traceback."""
     if task.cancelled():
         return
@@ -34,8 +73,9 @@ def _report_not_starting(task: asyncio.Task) -> None:
 
 
 class Command(ScrapyCrawlCommand):
-    # a data run: the end-of-run monitors and the run summary are on (alanews.monitors, alanews.summary)
-    default_settings = {**ScrapyCrawlCommand.default_settings, "ALANEWS_MONITORS": True}
+    # a data run: the default feed and incremental state under ALANEWS_DATA_DIR (alanews.addons),
+    # the end-of-run monitors and the run summary (alanews.monitors, alanews.summary)
+    default_settings = {**ScrapyCrawlCommand.default_settings, "ALANEWS_DATA_RUN": True, "ALANEWS_MONITORS": True}
 
     def run(self, args, opts):
         if len(args) != 1:
@@ -43,9 +83,8 @@ class Command(ScrapyCrawlCommand):
         crawler = self._create_crawler(args[0])
         started = self.crawler_process.crawl(crawler, **opts.spargs)
         if isinstance(started, asyncio.Future):
-            started.add_done_callback(_report_not_starting)
+            started.add_done_callback(report_not_starting)
         self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
-        elif crawler.stats.get_value("alanews/monitors/failed"):
-            self.exitcode = EXIT_MONITORS_FAILED
+        status = exit_status(crawler, self.crawler_process.bootstrap_failed)
+        logger.info("Exit status %d: %s", status, _MEANING[status])
+        self.exitcode = int(status)

@@ -1,4 +1,10 @@
-"""Spider arguments (``-a name=value``), validated in one place."""
+"""Spider arguments (``-a name=value``), validated in one place, with one message style.
+
+Every check raises :class:`~alanews.errors.SpiderArgumentError` with the message
+``spider argument NAME must be WHAT, got 'VALUE'`` (or ``unknown spider argument 'NAME'; known: …``):
+``scrapy crawl`` prints it as one ERROR line, ``Not started: …``, and exits 1 before any request.
+An empty value (``-a max_pages=``) is a bad value, never the default.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,17 @@ from datetime import date
 from alanews.errors import SpiderArgumentError
 
 
+def _bad(name: str, what: str, value) -> SpiderArgumentError:
+    return SpiderArgumentError(f"spider argument {name} must be {what}, got {value!r}")
+
+
 def _positive_int(name: str, value: str) -> int:
     try:
         number = int(str(value).strip())
     except ValueError:
         number = 0
     if number < 1:
-        raise SpiderArgumentError(f"spider argument {name} must be a positive integer, got {value!r}")
+        raise _bad(name, "a positive integer", value)
     return number
 
 
@@ -24,7 +34,7 @@ def _non_negative_int(name: str, value: str) -> int:
     except ValueError:
         number = -1
     if number < 0:
-        raise SpiderArgumentError(f"spider argument {name} must be 0 or a positive integer, got {value!r}")
+        raise _bad(name, "0 or a positive integer", value)
     return number
 
 
@@ -32,23 +42,37 @@ def _iso_date(name: str, value: str) -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise SpiderArgumentError(
-            f"spider argument {name} must be an ISO date like 2026-09-01, got {value!r}") from None
+        raise _bad(name, "an ISO date like 2026-09-01", value) from None
 
 
-# name: (description shown to users, parser, default)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _boolean(name: str, value: str) -> bool:
+    text = str(value).strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise _bad(name, "1 or 0 (true/false)", value)
+
+
+# name: (description shown to users, parser, default); the spider reads these from SpiderArguments
 ARGUMENTS = {
     "max_pages": ("listing pages walked per category; default: every page", _positive_int, None),
     "since": ("ISO date; older articles, and listing pages holding only them, are skipped", _iso_date, None),
     "related_depth": ("Related Posts hops followed from each article; 0 disables", _non_negative_int, 1),
 }
 
-# Arguments read by other components, left on the spider as Scrapy does.
+# name: (description, parser): checked here, then left on the spider as Scrapy sets it (the raw
+# string) for the component that reads it (alanews/incremental.py)
 PASSED_THROUGH = {
-    "deltafetch_reset": "1 forgets the incremental state and crawls everything again",
-    "incremental": "1: skip the articles written before, 0: a snapshot (default: 0 with -O, else 1)",
-    "_job": "the job id Scrapyd passes to every run",
+    "deltafetch_reset": ("1 forgets the incremental state and crawls everything again", _boolean),
+    "incremental": ("1: write only articles never written before; 0: every article, the incremental "
+                    "state neither read nor written; default: 0 with -O, else 1", _boolean),
 }
+
+# Accepted without a check and never listed: Scrapyd passes its job id to every run.
+INTERNAL = {"_job"}
 
 
 @dataclass(frozen=True)
@@ -59,39 +83,35 @@ class SpiderArguments:
 
     @classmethod
     def from_kwargs(cls, kwargs: dict) -> SpiderArguments:
-        """Take our arguments out of ``kwargs``; a bad or unknown one raises SpiderArgumentError naming it.
+        """Take our arguments out of ``kwargs`` and check the passed-through ones.
 
-        Scrapy sets every other ``-a`` as a spider attribute, so an unchecked
+        Raises SpiderArgumentError naming the first unknown or bad argument. Scrapy sets
+        every ``-a`` left in ``kwargs`` as a spider attribute, so an unchecked
         ``-a name=../x`` would rename the spider and move its feed and state files.
         """
-        unknown = sorted(set(kwargs) - set(ARGUMENTS) - set(PASSED_THROUGH))
+        unknown = sorted(set(kwargs) - set(ARGUMENTS) - set(PASSED_THROUGH) - INTERNAL)
         if unknown:
             known = ", ".join([*ARGUMENTS, *PASSED_THROUGH])
-            raise SpiderArgumentError(f"unknown spider argument {unknown[0]!r}; known arguments: {known}")
+            raise SpiderArgumentError(f"unknown spider argument {unknown[0]!r}; known: {known}")
+        for name, (_, parse) in PASSED_THROUGH.items():
+            if name in kwargs:
+                parse(name, kwargs[name])
         values = {}
         for name, (_, parse, default) in ARGUMENTS.items():
             raw = kwargs.pop(name, None)
-            values[name] = default if raw in (None, "") else parse(name, raw)
+            values[name] = default if raw is None else parse(name, raw)
         return cls(**values)
 
 
 # --- the sitemap spiders (alanews/spiders/sitemaps.py): archive, updates, audit ----------------
 
-def _one_or_zero(name: str, value: str) -> bool:
-    text = str(value).strip()
-    if text not in ("0", "1"):
-        raise SpiderArgumentError(f"spider argument {name} must be 1 or 0, got {value!r}")
-    return text == "1"
-
-
 # name: (description shown to users, parser, default); each sitemap spider accepts some of them
 SITEMAP_ARGUMENTS = {
     "since": ("ISO date: the first publication day (the permalink's) fetched; default: the oldest", _iso_date, None),
     "until": ("ISO date: the last publication day fetched; default: the newest", _iso_date, None),
-    "missing": ("1: every post of the sitemaps that the feeds lack, whatever its date", _one_or_zero, False),
-    "fetch": ("1: the audit also fetches and writes the posts the feeds lack", _one_or_zero, False),
+    "missing": ("1: every post of the sitemaps that the feeds lack, whatever its date", _boolean, False),
+    "fetch": ("1: the audit also fetches and writes the posts the feeds lack", _boolean, False),
 }
-_SCRAPYD = {"_job"}  # Scrapyd's job id, passed to every run
 
 
 @dataclass(frozen=True)
@@ -105,10 +125,13 @@ class SitemapArguments:
     def from_kwargs(cls, kwargs: dict, accepted: tuple[str, ...]) -> SitemapArguments:
         """Take the ``accepted`` sitemap arguments out of ``kwargs``; SpiderArgumentError names the
         first unknown or bad one (``since`` after ``until``, a range with ``missing=1``)."""
-        unknown = sorted(set(kwargs) - set(accepted) - set(PASSED_THROUGH) - _SCRAPYD)
+        unknown = sorted(set(kwargs) - set(accepted) - set(PASSED_THROUGH) - INTERNAL)
         if unknown:
             known = ", ".join([*accepted, *PASSED_THROUGH])
-            raise SpiderArgumentError(f"unknown spider argument {unknown[0]!r}; known arguments: {known}")
+            raise SpiderArgumentError(f"unknown spider argument {unknown[0]!r}; known: {known}")
+        for name, (_, parse) in PASSED_THROUGH.items():
+            if name in kwargs:
+                parse(name, kwargs[name])
         values = {}
         for name in accepted:
             _, parse, default = SITEMAP_ARGUMENTS[name]

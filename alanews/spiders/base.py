@@ -23,12 +23,13 @@ from alanews.processors import canonical_url
 from alanews.signals import article_failed
 from alanews.site import (
     CATEGORY_BY_SPIDER, ArticleUrl, category_url, in_category, normalise_base_url, parse_article_url,
+    parse_category_url,
 )
 from alanews.spiders.arguments import SpiderArguments
 
 # What an IgnoreRequest's message says -> the kind in alanews/failed/<kind>
 _IGNORED = (("robots.txt", "robots"), ("max redirections", "redirects"), ("redirect loop", "redirect_loop"),
-            ("off-site", "offsite"), ("DOWNLOAD_MAXSIZE", "too_large"))
+            ("off-site", "offsite"), ("DOWNLOAD_MAXSIZE", "too_large"), ("site unreachable", "unreachable"))
 _HTML_TYPES = (b"", b"text/html", b"application/xhtml+xml")
 
 
@@ -91,6 +92,24 @@ class CategorySpider(scrapy.Spider):
                 errback=self._failed,
                 meta={"alanews_category": path, "alanews_page": 1},
             )
+
+    async def parse(self, response):
+        """A page reached without a callback (``scrapy parse URL``): an article or a listing, by its URL.
+
+        Article permalinks go to :meth:`parse_article`, category archive pages (``/category/<path>/``,
+        ``…/page/<n>/``) to :meth:`parse_listing`; any other page is skipped with a WARNING
+        (stat ``alanews/parse/not_article_or_listing``).
+        """
+        if parse_article_url(self.base_url, response.url):
+            async for result in self.parse_article(response):
+                yield result
+        elif listing := parse_category_url(self.base_url, response.url):
+            response.meta.setdefault("alanews_category", listing[0])
+            response.meta.setdefault("alanews_page", listing[1])
+            for result in self.parse_listing(response):
+                yield result
+        else:
+            self._skip(response, "parse/not_article_or_listing")
 
     def parse_listing(self, response):
         """A page of a category archive: its posts, then its next page, within the walk's bounds.
@@ -298,6 +317,8 @@ class CategorySpider(scrapy.Spider):
         """
         request = failure.request
         kind = failure_kind(failure)
+        if kind == "unreachable":
+            return  # the run is stopping; its one ERROR line says why (alanews/reachability.py)
         message = f"HTTP {failure.value.response.status}" if kind.startswith("http_") else failure.getErrorMessage()
         first = request.meta.get("redirect_urls", [request.url])[0]
         self.crawler.stats.inc_value(f"alanews/failed/{kind}")

@@ -1,0 +1,79 @@
+"""A site that cannot be reached at the start of a run: stop within seconds and say why.
+
+Without network (or with a wrong ``ALANEWS_BASE_URL``) every request fails the same way,
+and retrying each one with back-off (alanews.middlewares.BackoffRetryMiddleware) only
+delays the verdict by minutes and fills the log. :class:`SiteReachability`, a downloader
+middleware, watches the site's first answers: until the site has answered once, a DNS
+failure, a refused connection or no route to the host is final. The run logs one ERROR line
+(``cannot reach https://www.alanews.it: DNS lookup failed; offline? try `python -m replica.demo
+esteri```), ignores every other request without retrying it, and closes with the finish
+reason ``site_unreachable`` (``scrapy crawl`` exits 4, alanews/commands/crawl.py; the
+monitors do not judge such a run). Once the site has answered, a failure is retried as usual.
+
+Setting: ``ALANEWS_STOP_IF_UNREACHABLE`` (default True; False: the first requests are retried
+like any other). Stat: ``alanews/site_unreachable/<dns|refused|no_route>``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, IgnoreRequest, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, NoRouteError
+
+from alanews.site import DEFAULT_BASE_URL, normalise_base_url
+
+logger = logging.getLogger(__name__)
+
+#: the finish reason of a run that could not reach the site
+FINISH_REASON = "site_unreachable"
+
+# exception -> (stat kind, what the ERROR line says); Scrapy 2.19 wraps Twisted's DNS and refused errors
+_UNREACHABLE = (
+    ((CannotResolveHostError, DNSLookupError), "dns", "DNS lookup failed"),
+    ((DownloadConnectionRefusedError, ConnectionRefusedError), "refused", "connection refused"),
+    ((NoRouteError,), "no_route", "no route to host"),
+)
+
+
+class SiteReachability:
+    """Downloader middleware: before the site's first answer, an unreachable site ends the run.
+
+    Placed above the retry middleware (a higher number: it sees a download exception first).
+    """
+
+    def __init__(self, crawler, base_url: str):
+        self.crawler = crawler
+        self.base_url = base_url
+        self.answered = False  # the site answered once: failures from now on are retried as usual
+        self.unreachable: str | None = None  # why, once the run was stopped
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("ALANEWS_STOP_IF_UNREACHABLE", True):
+            raise NotConfigured
+        return cls(crawler, normalise_base_url(crawler.settings.get("ALANEWS_BASE_URL") or DEFAULT_BASE_URL))
+
+    def process_request(self, request, spider=None):
+        if self.unreachable:
+            raise IgnoreRequest(f"site unreachable: {self.unreachable}")
+
+    def process_response(self, request, response, spider=None):
+        self.answered = True
+        return response
+
+    def process_exception(self, request, exception, spider=None):
+        if self.answered:
+            return None
+        if self.unreachable:
+            raise IgnoreRequest(f"site unreachable: {self.unreachable}")  # in flight meanwhile: not retried
+        found = next(((kind, why) for types, kind, why in _UNREACHABLE if isinstance(exception, types)), None)
+        if found is None:
+            return None  # a timeout, a dropped connection: retried
+        kind, self.unreachable = found
+        self.crawler.stats.inc_value(f"alanews/site_unreachable/{kind}")
+        logger.error("cannot reach %s: %s; offline? try `python -m replica.demo %s`",
+                     self.base_url, self.unreachable, self.crawler.spider.name)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason=FINISH_REASON))
+        raise IgnoreRequest(f"site unreachable: {self.unreachable}")
