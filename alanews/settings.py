@@ -21,17 +21,11 @@ ITEM_PIPELINES = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "alanews.middlewares.SameSiteMiddleware": 40,  # before any request leaves, redirects included
-    # Scrapy's OffsiteMiddleware (50) never sees a request SameSiteMiddleware let through off the
-    # site (same scheme and host is stricter than its allowed domains): two hooks a request, saved
-    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "alanews.middlewares.CharsetMiddleware": 560,  # on responses: after decompression and redirects
     # retries wait 1, 2, 4 s (ALANEWS_RETRY_BACKOFF) and are logged; Scrapy's own retries at once
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "alanews.middlewares.BackoffRetryMiddleware": 550,
     "alanews.middlewares.RedirectLoopMiddleware": 610,  # sees a 3xx before RedirectMiddleware (600)
-    # Scrapy's, that decodes a page only if its first bytes say "refresh"
-    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "alanews.middlewares.MetaRefreshMiddleware": 580,
 }
 
 # --- incremental recrawls (alanews/incremental.py) --------------------------------------
@@ -103,10 +97,6 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
 LOG_LEVEL = "INFO"
-# Scrapy's, without the per-response and per-item DEBUG records LOG_LEVEL would drop anyway.
-LOG_FORMATTER = "alanews.logformatter.LogFormatter"
-# Scrapy's MemoryStatsCollector without the Python hook on every attribute read (alanews/statscollectors.py).
-STATS_CLASS = "alanews.statscollectors.MemoryStatsCollector"
 
 # --- data quality: schema validation, field coverage, monitors, run summary ----------
 # Every item is checked against alanews/schema/article.schema.json before it is written;

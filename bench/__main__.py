@@ -1,12 +1,14 @@
 """python -m bench: the crawler measured against peers and the physical limit, in one command.
 
     python -m bench [--articles 10000] [--sections 1,2,3,4,5] [--rounds 2] [--keep]
+    python -m bench --sections 6 [--parts-rounds 3]
 
 1. extraction: ArticlePage(...).to_item() vs trafilatura bare_extraction, CPU and field accuracy
 2. dates: alanews.dates.normalise_date vs dateparser.parse(text, languages=["it"])
 3. end to end: scrapy crawl alanews vs a fetch-only baseline spider on the same replica
 4. incremental: requests of recrawls with deltafetch vs the minimum
 5. scrapyd: the whole replica as one alanews job vs 12 category jobs on a local Scrapyd (max_proc = 2)
+6. parts (on request): the crawl's CPU with and without each part kept in place of Scrapy's own
 
 Figures are printed with PASS/MISS against the targets in docs/performance.md; nothing is asserted.
 Needs requirements-bench.txt (trafilatura). Takes about 10 minutes on 2 cores.
@@ -55,6 +57,7 @@ def main(argv=None) -> int:
     ap.add_argument("--concurrency", type=int, default=16, help="CONCURRENT_REQUESTS(_PER_DOMAIN) of both crawls")
     ap.add_argument("--rounds", type=int, default=2,
                     help="section 3: pairs of runs (ours, then the baseline); a target must be met in each")
+    ap.add_argument("--parts-rounds", type=int, default=3, help="section 6: runs of each variant")
     ap.add_argument("--k", type=int, default=10, help="articles published before the incremental recrawl")
     ap.add_argument("--incr-articles", type=int, default=1000, help="replica size for the incremental section")
     ap.add_argument("--sections", default="1,2,3,4,5")
@@ -76,19 +79,19 @@ def main(argv=None) -> int:
     print(f"versions: scrapy {_version('scrapy')}, lxml {_version('lxml')}, parsel {_version('parsel')}, "
           f"trafilatura {_version('trafilatura')}, dateparser {_version('dateparser')}")
     print(f"work dir: {workdir}")
-    if sections & {3, 5}:
+    if sections & {3, 5, 6}:
         print(f"(section 2 runs while the replica of {args.articles} articles pre-renders "
-              "in its own process; then sections 3, 5, 1, 4)")
+              "in its own process; then sections 3, 5, 6, 1, 4)")
     sys.stdout.flush()
 
     report = Report()
-    details: dict[int, list[str]] = {1: [], 2: [], 3: [], 4: [], 5: []}
+    details: dict[int, list[str]] = {1: [], 2: [], 3: [], 4: [], 5: [], 6: []}
     replicas = []
     try:
         # The big replica pre-renders (~30 s, another process) while section 2 runs; section 1
         # runs after section 3, on a machine the pre-rendering no longer shares.
         big = ReplicaProcess("--articles", str(args.articles), "--seed", str(args.seed), "--prerender") \
-            if sections & {3, 5} else None
+            if sections & {3, 5, 6} else None
         if big:
             replicas.append(big)
 
@@ -136,6 +139,12 @@ def main(argv=None) -> int:
             t = time.perf_counter()
             results[5] = scrapyd.run(report, big, workdir / "scrapyd", args.concurrency)
             print(f"[5 scrapyd done in {time.perf_counter() - t:.0f} s]", flush=True)
+        if 6 in sections:
+            from bench import parts
+
+            t = time.perf_counter()
+            results[6] = parts.run(report, big, workdir / "parts", args.concurrency, args.parts_rounds)
+            print(f"[6 parts done in {time.perf_counter() - t:.0f} s]", flush=True)
         if big:
             big.stop()
         if 1 in sections:
@@ -175,7 +184,7 @@ def main(argv=None) -> int:
         for r in replicas:
             r.stop()
 
-    order = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4}
+    order = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5}
     report.rows.sort(key=lambda r: order[r.section[0]])
     print()
     print(report.render())

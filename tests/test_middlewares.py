@@ -1,7 +1,5 @@
 """Downloader middlewares and date sanity on hand-made responses."""
 
-import logging
-import warnings
 from datetime import datetime, timezone
 
 import pytest
@@ -105,89 +103,3 @@ def test_garbage_collector_is_set_for_the_crawl_and_restored_after():
                                                                   "ALANEWS_GC_THRESHOLD": ""}))
     with pytest.raises(ValueError, match="ALANEWS_GC_THRESHOLD must be up to three integers like 5000,10,10"):
         GarbageCollection.from_crawler(get_crawler(settings_dict={"ALANEWS_GC_THRESHOLD": "[5000,10,10]"}))
-
-
-@pytest.mark.parametrize("level, logged", [("DEBUG", True), ("debug", True), ("INFO", False), ("WARNING", False),
-                                           (10, True), (20, False)])
-def test_debug_lines_are_built_only_when_the_log_level_shows_them(level, logged):
-    from scrapy import Spider
-    from scrapy.utils.test import get_crawler
-
-    from alanews.logformatter import LogFormatter
-
-    crawler = get_crawler(Spider, {"LOG_LEVEL": level, "LOG_FORMATTER": "alanews.logformatter.LogFormatter"})
-    formatter = LogFormatter.from_crawler(crawler)
-    request = Request("https://www.alanews.it/")
-    response = HtmlResponse("https://www.alanews.it/", body=b"<html></html>", request=request)
-    spider = Spider.from_crawler(crawler, "x")
-    crawled, scraped = formatter.crawled(request, response, spider), formatter.scraped({"a": 1}, response, spider)
-    assert (crawled is not None, scraped is not None) == (logged, logged)
-    if logged:
-        assert crawled["msg"] % crawled["args"] == "Crawled (200) <GET https://www.alanews.it/> (referer: None)"
-    # everything else is Scrapy's, whatever the level
-    assert formatter.dropped({"a": 1}, Exception("x"), response, spider)["level"] == logging.WARNING
-
-
-def test_stats_collector_keeps_scrapys_behaviour():
-    from scrapy import Spider
-    from scrapy.statscollectors import MemoryStatsCollector as Scrapys
-    from scrapy.utils.test import get_crawler
-
-    from alanews.statscollectors import MemoryStatsCollector
-
-    crawler = get_crawler(Spider, {"STATS_CLASS": "alanews.statscollectors.MemoryStatsCollector"})
-    assert isinstance(crawler.stats, MemoryStatsCollector)
-    crawler.spider = spider = Spider.from_crawler(crawler, "x")
-    results = []
-    for stats in (Scrapys(crawler), MemoryStatsCollector(crawler)):
-        stats.open_spider()
-        stats.inc_value("a")
-        stats.inc_value("a", 2)
-        stats.inc_value("b", start=10)
-        stats.max_value("m", 3)
-        stats.max_value("m", 1)
-        stats.min_value("n", 3)
-        stats.min_value("n", 1)
-        stats.set_value("s", "x")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Scrapy's warns about the spider argument; ours takes it silently
-            stats.inc_value("a", spider=spider)
-        results.append((dict(stats.get_stats()), stats.get_value("a"), stats.get_value("missing", 7)))
-        stats.close_spider(reason="finished")
-        assert stats.spider_stats["x"] == results[-1][0]
-    assert results[0] == results[1] == ({"a": 4, "b": 11, "m": 3, "n": 1, "s": "x"}, 4, 7)
-
-
-def _refresh_page(before: str, tag: str = '<meta http-equiv="refresh" content="0; url=/moved/">'):
-    return f"<html><head><title>{before}</title>{tag}</head><body>x</body></html>"
-
-
-@pytest.mark.parametrize("html, encoding", [
-    (_refresh_page(""), "utf-8"),
-    (_refresh_page("è" * 3000), "utf-8"),  # 6,000 bytes before the tag, within 4,096 characters
-    (_refresh_page("\U0001F600" * 4000), "utf-8"),  # 4 bytes a character: the tag near the scan's end
-    (_refresh_page("x" * 5000), "utf-8"),  # past 4,096 characters: no redirect for Scrapy either
-    (_refresh_page("", '<META HTTP-EQUIV="Refresh" CONTENT="0;URL=/moved/">'), "utf-8"),
-    (_refresh_page("città"), "cp1252"),
-    (_refresh_page("città"), "utf-16"),  # not scanned as bytes: Scrapy decides
-    (_refresh_page("città", '<meta name="description" content="refresh di oggi">'), "utf-8"),
-    (_refresh_page("città", '<meta name="description" content="oggi">'), "utf-8"),
-])
-def test_meta_refresh_redirects_as_scrapys_own_and_leaves_other_pages_undecoded(html, encoding):
-    from scrapy import Spider
-    from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware as Scrapys
-    from scrapy.utils.test import get_crawler
-
-    from alanews.middlewares import MetaRefreshMiddleware
-
-    crawler = get_crawler(Spider)
-    request = Request("https://www.alanews.it/a/")
-    outcomes = []
-    for middleware in (Scrapys.from_crawler(crawler), MetaRefreshMiddleware.from_crawler(crawler)):
-        response = HtmlResponse(request.url, body=html.encode(encoding), request=request,
-                                headers={"Content-Type": f"text/html; charset={encoding}"})
-        result = middleware.process_response(request, response)
-        outcomes.append(result.url if isinstance(result, Request) else result is response)
-    assert outcomes[0] == outcomes[1]
-    if "refresh" not in html.lower() and encoding != "utf-16":
-        assert response._cached_ubody is None  # the page was never decoded for it
