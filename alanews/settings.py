@@ -87,11 +87,6 @@ ALANEWS_RETRY_BACKOFF_MAX = 30.0
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = list(Article.fields)
 
-# The garbage collector during a crawl (alanews/gc.py): start-up objects frozen out of full
-# collections; a young generation of 5,000 objects (Python's: 700). Empty threshold: Python's.
-ALANEWS_GC_FREEZE = True
-ALANEWS_GC_THRESHOLD = [5000, 10, 10]
-
 # --- attack surface: no remote code execution or console in production runs -------
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
@@ -107,8 +102,6 @@ LOG_LEVEL = "INFO"
 EXTENSIONS = {
     # resuming: a JOBDIR left by a killed crawl is walked again, not trusted
     "alanews.jobdir.JobDirGuard": 0,
-    # the garbage collector set for a long crawl (alanews/gc.py)
-    "alanews.gc.GarbageCollection": 10,
     "alanews.monitors.Monitors": 500,
     "alanews.summary.RunSummary": 600,
 }

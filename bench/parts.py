@@ -26,7 +26,6 @@ PARTS: dict[str, tuple[dict, str]] = {
     # ArticlePage and ListingPage parse the whole page instead of the post or listing region
     "post and listing region cut": ({}, "import alanews.pages.article as a, alanews.pages.listing as l; "
                                         "a.post_region = lambda body: None; l.listing_region = lambda *args: None"),
-    "garbage collector tuning (alanews/gc.py)": ({"ALANEWS_GC_FREEZE": "False", "ALANEWS_GC_THRESHOLD": ""}, ""),
 }
 
 

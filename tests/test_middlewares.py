@@ -78,28 +78,3 @@ def test_broken_json_ld_is_counted_and_the_rest_still_read():
                        "https://www.alanews.it").to_item(stats)
     assert (item["title"], item["published"]) == ("Titolo", "2026-02-20T10:00:00+01:00")
     assert stats.values == {"alanews/jsonld/invalid": 1, "alanews/article/whole_page": 1}
-
-
-def test_garbage_collector_is_set_for_the_crawl_and_restored_after():
-    import gc
-
-    from scrapy.exceptions import NotConfigured
-    from scrapy.utils.test import get_crawler
-
-    from alanews.gc import GarbageCollection
-
-    python_threshold = gc.get_threshold()
-    extension = GarbageCollection.from_crawler(get_crawler(settings_dict={
-        "ALANEWS_GC_FREEZE": True, "ALANEWS_GC_THRESHOLD": "5000,10,10"}))
-    extension.spider_opened(None)
-    try:
-        assert gc.get_freeze_count() > 10_000  # the imports' objects at least
-        assert gc.get_threshold() == (5000, 10, 10)
-    finally:
-        extension.spider_closed(None)
-    assert gc.get_freeze_count() == 0 and gc.get_threshold() == python_threshold
-    with pytest.raises(NotConfigured):
-        GarbageCollection.from_crawler(get_crawler(settings_dict={"ALANEWS_GC_FREEZE": False,
-                                                                  "ALANEWS_GC_THRESHOLD": ""}))
-    with pytest.raises(ValueError, match="ALANEWS_GC_THRESHOLD must be up to three integers like 5000,10,10"):
-        GarbageCollection.from_crawler(get_crawler(settings_dict={"ALANEWS_GC_THRESHOLD": "[5000,10,10]"}))
