@@ -7,7 +7,6 @@ import codecs
 import logging
 from urllib.parse import urljoin
 
-from scrapy.downloadermiddlewares import redirect as scrapy_redirect
 from scrapy.downloadermiddlewares import robotstxt as scrapy_robotstxt
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
@@ -27,8 +26,8 @@ logger = logging.getLogger(__name__)
 class SameSiteMiddleware:
     """Drops any request, redirects included, off the site's scheme and host.
 
-    It replaces Scrapy's OffsiteMiddleware (off in settings), which compares domains
-    only: it lets through an ``http://`` redirect from an ``https://`` site, or a subdomain.
+    Stricter than Scrapy's OffsiteMiddleware, which runs after it and compares domains only:
+    that lets through an ``http://`` redirect from an ``https://`` site, or a subdomain.
     """
 
     def __init__(self, base_url: str, stats):
@@ -248,25 +247,3 @@ class RedirectLoopMiddleware(_Counting):
         self.stats.inc_value("alanews/redirect/loop")
         logger.warning("Redirect loop: %s", " -> ".join([*chain, target]))
         raise IgnoreRequest(f"redirect loop back to {target}")
-
-
-# Scrapy reads a refresh in the page's first 4,096 characters (scrapy.utils.response.get_meta_refresh):
-# at most 4 bytes each in UTF-8 or one in a single-byte charset, after a BOM of up to 3.
-_REFRESH_SCAN = 4 * 4096 + 3
-_REFRESH_SCANNABLE = {"utf-8", *_SINGLE_BYTE}
-
-
-class MetaRefreshMiddleware(scrapy_redirect.MetaRefreshMiddleware):
-    """Scrapy's, without its work on the pages that cannot redirect.
-
-    To look for ``<meta http-equiv="refresh">``, Scrapy decodes the whole page and reads its
-    ``<base>``, ~50 µs for a 140 KB page, on every page. A tag Scrapy would find sits in the first
-    ``_REFRESH_SCAN`` bytes and contains "refresh" (its test, in any case): a page in UTF-8 or a
-    single-byte charset whose first bytes do not is passed on untouched; any other goes to Scrapy.
-    """
-
-    def process_response(self, request, response, spider=None):
-        if (isinstance(response, HtmlResponse) and _codec(response.encoding) in _REFRESH_SCANNABLE
-                and b"refresh" not in response.body[:_REFRESH_SCAN].lower()):
-            return response
-        return super().process_response(request, response)

@@ -48,17 +48,11 @@ ITEM_PIPELINES = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "alanews.middlewares.SameSiteMiddleware": 40,  # before any request leaves, redirects included
-    # Scrapy's OffsiteMiddleware (50) never sees a request SameSiteMiddleware let through off the
-    # site (same scheme and host is stricter than its allowed domains): two hooks a request, saved
-    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "alanews.middlewares.CharsetMiddleware": 560,  # on responses: after decompression and redirects
     # retries wait 1, 2, 4 s (ALANEWS_RETRY_BACKOFF) and are logged; Scrapy's own retries at once
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "alanews.middlewares.BackoffRetryMiddleware": 550,
     "alanews.middlewares.RedirectLoopMiddleware": 610,  # sees a 3xx before RedirectMiddleware (600)
-    # Scrapy's, that decodes a page only if its first bytes say "refresh"
-    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "alanews.middlewares.MetaRefreshMiddleware": 580,
     # robots.txt read as RFC 9309 says: 5xx or no answer disallows all for the run, 4xx allows all
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "alanews.middlewares.RobotsTxtMiddleware": 100,
@@ -138,20 +132,11 @@ ALANEWS_STOP_IF_UNREACHABLE = True
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = list(Article.fields)
 
-# The garbage collector during a crawl (alanews/gc.py): start-up objects frozen out of full
-# collections; a young generation of 5,000 objects (Python's: 700). Empty threshold: Python's.
-ALANEWS_GC_FREEZE = True
-ALANEWS_GC_THRESHOLD = [5000, 10, 10]
-
 # --- attack surface: no remote code execution or console in production runs -------
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
 LOG_LEVEL = "INFO"
-# Scrapy's, without the per-response and per-item DEBUG records LOG_LEVEL would drop anyway.
-LOG_FORMATTER = "alanews.logformatter.LogFormatter"
-# Scrapy's MemoryStatsCollector without the Python hook on every attribute read (alanews/statscollectors.py).
-STATS_CLASS = "alanews.statscollectors.MemoryStatsCollector"
 
 # --- data quality: schema validation, field coverage, monitors, run summary ----------
 # Every item is checked against alanews/schema/article.schema.json before it is written;
@@ -165,8 +150,6 @@ EXTENSIONS = {
     "alanews.feeds.FeedExporter": 0,
     # resuming: a JOBDIR left by a killed crawl is walked again, not trusted
     "alanews.jobdir.JobDirGuard": 0,
-    # the garbage collector set for a long crawl (alanews/gc.py)
-    "alanews.gc.GarbageCollection": 10,
     "alanews.monitors.Monitors": 500,
     "alanews.summary.RunSummary": 600,
 }

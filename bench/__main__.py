@@ -1,13 +1,15 @@
 """python -m bench: the crawler measured against peers and the physical limit, in one command.
 
-    python -m bench [--articles 10000] [--sections 1,2,3,4,5,6] [--rounds 2] [--keep]
+    python -m bench [--articles 10000] [--sections 1,2,3,4,5,7] [--rounds 2] [--keep]
+    python -m bench --sections 6 [--parts-rounds 3]
 
 1. extraction: ArticlePage(...).to_item() vs trafilatura bare_extraction, CPU and field accuracy
 2. dates: alanews.dates.normalise_date vs dateparser.parse(text, languages=["it"])
 3. end to end: scrapy crawl alanews vs a fetch-only baseline spider on the same replica
 4. incremental: requests of recrawls with deltafetch vs the minimum
 5. scrapyd: the whole replica as one alanews job vs 12 category jobs on a local Scrapyd (max_proc = 2)
-6. sitemaps: a full backfill through the sitemaps vs walking every archive; an update run after 10 edits
+6. parts (on request): the crawl's CPU with and without each part kept in place of Scrapy's own
+7. sitemaps: a full backfill through the sitemaps vs walking every archive; an update run after 10 edits
 
 Figures are printed with PASS/MISS against the targets in docs/performance.md; nothing is asserted.
 Needs requirements-bench.txt (trafilatura). Takes about 10 minutes on 2 cores.
@@ -56,10 +58,11 @@ def main(argv=None) -> int:
     ap.add_argument("--concurrency", type=int, default=16, help="CONCURRENT_REQUESTS(_PER_DOMAIN) of both crawls")
     ap.add_argument("--rounds", type=int, default=2,
                     help="section 3: pairs of runs (ours, then the baseline); a target must be met in each")
+    ap.add_argument("--parts-rounds", type=int, default=3, help="section 6: runs of each variant")
     ap.add_argument("--k", type=int, default=10, help="articles published before the incremental recrawl")
     ap.add_argument("--incr-articles", type=int, default=1000, help="replica size for the incremental section")
     ap.add_argument("--sitemap-articles", type=int, default=10000, help="replica size for the sitemaps section")
-    ap.add_argument("--sections", default="1,2,3,4,5,6")
+    ap.add_argument("--sections", default="1,2,3,4,5,7")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="an extra Scrapy setting for both crawls of section 3 (what-if runs)")
     ap.add_argument("--workdir", help="where feeds and logs go (default: a temp dir, removed unless --keep)")
@@ -78,19 +81,19 @@ def main(argv=None) -> int:
     print(f"versions: scrapy {_version('scrapy')}, lxml {_version('lxml')}, parsel {_version('parsel')}, "
           f"trafilatura {_version('trafilatura')}, dateparser {_version('dateparser')}")
     print(f"work dir: {workdir}")
-    if sections & {3, 5}:
+    if sections & {3, 5, 6}:
         print(f"(section 2 runs while the replica of {args.articles} articles pre-renders "
-              "in its own process; then sections 3, 5, 1, 4)")
+              "in its own process; then sections 3, 5, 6, 1, 4)")
     sys.stdout.flush()
 
     report = Report()
-    details: dict[int, list[str]] = {1: [], 2: [], 3: [], 4: [], 5: [], 6: []}
+    details: dict[int, list[str]] = {1: [], 2: [], 3: [], 4: [], 5: [], 6: [], 7: []}
     replicas = []
     try:
         # The big replica pre-renders (~30 s, another process) while section 2 runs; section 1
         # runs after section 3, on a machine the pre-rendering no longer shares.
         big = ReplicaProcess("--articles", str(args.articles), "--seed", str(args.seed), "--prerender") \
-            if sections & {3, 5} else None
+            if sections & {3, 5, 6} else None
         if big:
             replicas.append(big)
 
@@ -138,6 +141,12 @@ def main(argv=None) -> int:
             t = time.perf_counter()
             results[5] = scrapyd.run(report, big, workdir / "scrapyd", args.concurrency)
             print(f"[5 scrapyd done in {time.perf_counter() - t:.0f} s]", flush=True)
+        if 6 in sections:
+            from bench import parts
+
+            t = time.perf_counter()
+            results[6] = parts.run(report, big, workdir / "parts", args.concurrency, args.parts_rounds)
+            print(f"[6 parts done in {time.perf_counter() - t:.0f} s]", flush=True)
         if big:
             big.stop()
         if 1 in sections:
@@ -173,24 +182,24 @@ def main(argv=None) -> int:
                     details[4].append(f"4. {label}: listing pages per category above 1: {over or 'none'}; "
                                    f"deltafetch/skipped {r['scrapy'].get('deltafetch/skipped', 0)}, "
                                    f"early stops {r['scrapy'].get('deltafetch/early_stop', 0)}")
-        if 6 in sections:
+        if 7 in sections:
             from bench import sitemaps
 
             t = time.perf_counter()
             site = ReplicaProcess("--articles", str(args.sitemap_articles), "--seed", str(args.seed + 2),
                                   "--prerender").ready()
             replicas.append(site)
-            results[6] = sitemaps.run(report, site, workdir / "sitemaps", args.concurrency)
+            results[7] = sitemaps.run(report, site, workdir / "sitemaps", args.concurrency)
             site.stop()
-            print(f"[6 sitemaps done in {time.perf_counter() - t:.0f} s]", flush=True)
-            updates = results[6]["updates"]["replica"]["by_path"]
-            details[6].append("6. update run, sitemap files read: " + ", ".join(
+            print(f"[7 sitemaps done in {time.perf_counter() - t:.0f} s]", flush=True)
+            updates = results[7]["updates"]["replica"]["by_path"]
+            details[7].append("7. update run, sitemap files read: " + ", ".join(
                 sorted(p for p in updates if p.endswith(".xml"))))
     finally:
         for r in replicas:
             r.stop()
 
-    order = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5}
+    order = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
     report.rows.sort(key=lambda r: order[r.section[0]])
     print()
     print(report.render())

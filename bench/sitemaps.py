@@ -1,4 +1,4 @@
-"""6. Sitemaps: a full-archive backfill through the sitemaps vs walking every category archive,
+"""7. Sitemaps: a full-archive backfill through the sitemaps vs walking every category archive,
 and the requests of an update run after 10 edits vs the minimum.
 
 A replica of its own (Yoast sitemaps, 1,000 posts a file; it is changed: posts are edited and
@@ -62,7 +62,7 @@ def _index(replica) -> dict[str, str]:
 
 
 def run(report, replica, workdir: Path, concurrency: int) -> dict:
-    sec = "6 sitemaps"
+    sec = "7 sitemaps"
     workdir.mkdir(parents=True, exist_ok=True)
     truth = list(replica.truth().values())
     posts = len(truth)

@@ -184,3 +184,16 @@ def test_unknown_spider_argument_is_refused_before_any_file_is_written(replica, 
     assert crawl.returncode != 0
     assert f"unknown spider argument '{argument.split('=')[0]}'" in crawl.log
     assert not (tmp_path / "data").exists() and not (tmp_path.parent / "escaped").exists()
+
+
+def test_spider_callbacks_return_no_value():
+    """WARN_ON_GENERATOR_RETURN_VALUE is off (Scrapy re-parses a callback's source on every
+    response for it): the check Scrapy would make, made once here on every callback."""
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    from alanews.spiders.base import CategorySpider
+
+    callbacks = [getattr(CategorySpider, name) for name in dir(CategorySpider)
+                 if name.startswith("parse") and callable(getattr(CategorySpider, name))]
+    assert len(callbacks) >= 2
+    assert [c.__name__ for c in callbacks if is_generator_with_return_value(c)] == []

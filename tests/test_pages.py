@@ -144,6 +144,33 @@ def test_post_region_gives_the_item_of_the_whole_saved_page(name):
     assert from_region == from_whole
 
 
+def _template_2(html: str) -> str:
+    """JNews single-post template 2 made from a template-1 page: the breadcrumbs and the
+    ``.entry-header`` moved into ``.container``, before the ``.row`` holding ``.jeg_main_content``."""
+    start = html.index('<div class="jeg_breadcrumbs')
+    end = html.index('<div class="jeg_share_top_container">', start)
+    header = html[start:end]
+    assert 'class="entry-header"' in header
+    html = html[:start] + html[end:]
+    row = html.index('<div class="row">', html.index('<div class="jeg_content jeg_singlepage">'))
+    return (html[:row] + header + html[row:]).replace("jeg_single_tpl_1", "jeg_single_tpl_2", 1)
+
+
+def test_template_2_pages_are_read_whole_and_give_the_item_of_template_1():
+    """Template 2 puts the post's header above the main column, outside the post region: the
+    region lacks it, so the whole page is read, and every field equals the template-1 page's."""
+    from alanews.pages.markup import post_region
+
+    for url, html in itertools.islice(_replica_pages(40), 0, None, 4):
+        moved = _template_2(html)
+        region = post_region(moved.encode())
+        assert region is not None and b"entry-header" not in region
+        page, from_region, from_whole = _both_ways(url, moved)
+        assert not page.from_region
+        assert from_region == from_whole == _both_ways(url, html)[1], url
+        assert from_region["title"] and from_region["published"]
+
+
 def _seed_html() -> tuple[str, str]:
     spec = json.loads((FIXTURES / "seed-esteri-lavrov.json").read_text("utf-8"))
     return spec["fetched_url"], (FIXTURES / "seed-esteri-lavrov.html").read_text("utf-8")
