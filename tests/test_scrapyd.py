@@ -43,6 +43,7 @@ PROJECT = "alanews"
 BIN = Path(sys.executable).parent
 CATEGORY_SPIDERS = ["cronaca", "politica", "economia", "esteri", "sport", "calcio", "spettacoli",
                     "salute", "tecnologia", "cultura", "ambiente", "video"]
+SITEMAP_SPIDERS = ["archive", "updates", "audit"]
 JOB_TIMEOUT = 90
 LOCK_REFUSED = "Another crawl of esteri is running"
 FEED_NAME = re.compile(r"\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\+00-00\.jsonl")
@@ -295,12 +296,12 @@ def test_egg_carries_every_file_of_the_package(project, scrapyd, tmp_path):
     assert probe.returncode != 0 and "No module named 'alanews'" in probe.stderr
 
 
-def test_scrapyd_deploy_uploads_the_project_with_its_thirteen_spiders(scrapyd, deployed, project):
-    assert '"spiders": 13' in deployed.stdout
+def test_scrapyd_deploy_uploads_the_project_with_its_sixteen_spiders(scrapyd, deployed, project):
+    assert '"spiders": 16' in deployed.stdout
     assert f'in {scrapyd.url}/addversion.json' in deployed.stderr
     assert scrapyd.api("listprojects.json")["projects"] == [PROJECT]
     spiders = scrapyd.api("listspiders.json", [("project", PROJECT)])["spiders"]
-    assert sorted(spiders) == sorted([*CATEGORY_SPIDERS, "alanews"])
+    assert sorted(spiders) == sorted([*CATEGORY_SPIDERS, "alanews", *SITEMAP_SPIDERS])
     # wrong credentials: the deploy fails and says why
     proc = subprocess.run([command("scrapyd-deploy")], cwd=project, env=client_env(scrapyd, "wrong"),
                           capture_output=True, text=True, timeout=120)
