@@ -106,6 +106,8 @@ class FeedStorageMonitor(BaseScrapyMonitor):
     def test_feeds_stored(self):
         failed = self.stats.get("alanews/feeds/failed", 0) + sum(
             count for key, count in self.stats.items() if key.startswith("feedexport/failed_count/"))
+        stored = sum(count for key, count in self.stats.items() if key.startswith("feedexport/success_count/"))
+        self.checked = f"{stored} stored, {failed} failed"
         if not failed:
             return
         exporter = self.crawler.get_extension(FeedExporter)
@@ -119,6 +121,7 @@ class StateMonitor(BaseScrapyMonitor):
     """The incremental state took every article written (alanews.incremental)."""
 
     def test_state_written(self):
+        self.checked = f"{self.stats.get('deltafetch/stored', 0)} articles recorded"
         if self.stats.get("deltafetch/state_failed"):
             self.fail("the incremental state could not be written (see the deltafetch ERROR line); "
                       "the crawl stopped")

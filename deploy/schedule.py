@@ -8,7 +8,8 @@ deploy/crontab runs it for each category; it works by hand too::
     deploy/schedule.py --all -d setting=DOWNLOAD_DELAY=0
 
 ``--all`` schedules every category spider (all the project's spiders on Scrapyd but
-``alanews``, which walks every category itself), each its own job with its own state:
+``alanews``, which walks every category itself, and the sitemap spiders), each its own job
+sharing the node's incremental state:
 Scrapyd runs up to ``max_proc`` of them at once, so a crawl bound by CPU (politeness off:
 a backfill, Scrapy's HTTP cache replayed) uses as many cores.
 
@@ -60,7 +61,9 @@ from pathlib import Path
 
 DEFAULT_URL = "http://127.0.0.1:6800"
 DEFAULT_ENV_FILE = "/etc/alanews/scrapyd.env"
-ALL_CATEGORIES_SPIDER = "alanews"  # walks every category in one job; --all schedules the others
+#: spiders --all leaves out: ``alanews`` walks every category in one job; the sitemap spiders
+#: (backfill, updates, audit) are scheduled on their own (deploy/crontab)
+NOT_CATEGORY_SPIDERS = ("alanews", "archive", "updates", "audit")
 #: seconds a scheduled job may run (CLOSESPIDER_TIMEOUT), less than the hour between two runs
 DEFAULT_JOB_TIMEOUT = 3300
 SAFE_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -127,7 +130,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("spider", nargs="?")
     which.add_argument("--all", action="store_true",
-                       help=f"every category spider, each its own job (all but {ALL_CATEGORIES_SPIDER!r})")
+                       help=f"every category spider, each its own job (all but {', '.join(NOT_CATEGORY_SPIDERS)})")
     parser.add_argument("-d", dest="params", action="append", default=[], metavar="NAME=VALUE",
                         help="schedule.json parameter, e.g. max_pages=3 or setting=DOWNLOAD_DELAY=2")
     args = parser.parse_args(argv)
@@ -145,7 +148,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def category_spiders(scrapyd: Scrapyd, project: str) -> list[str]:
     """The project's spiders on Scrapyd (its deployed version), but the one that walks them all."""
     spiders = scrapyd.call("listspiders.json", [("project", project)])["spiders"]
-    return [spider for spider in spiders if spider != ALL_CATEGORIES_SPIDER]
+    return [spider for spider in spiders if spider not in NOT_CATEGORY_SPIDERS]
 
 
 def schedule(scrapyd: Scrapyd, project: str, spider: str, params: list[tuple[str, str]]) -> str:

@@ -84,7 +84,7 @@ def test_a_bad_incremental_value_is_refused_in_one_line(site, tmp_path):
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if " ERROR: " in line]
     assert len(errors) == 1 and errors[0].endswith(
-        "Not started: spider argument incremental must be 1/0, true/false, yes/no or on/off, got 'maybe'")
+        "Not started: spider argument incremental must be 1 or 0 (true/false), got 'maybe'")
     assert not (tmp_path / "out.jsonl").exists()
 
 

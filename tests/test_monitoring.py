@@ -137,7 +137,8 @@ def test_normal_replica_passes_every_monitor(replica, tmp_path, spider):
     passed = re.search(r"\[alanews\.monitors\] INFO: Monitors passed: (.*)", crawl.log).group(1)
     assert passed.startswith(
         f"Item count ({n} written + 0 skipped as known, at least 1), Finish reason (finished), "
-        f"Error count (0 ERROR lines, at most 0), Item validation (0 of {n} invalid, at most {max(1, n // 50)}), "
+        f"Error count (0 ERROR lines, at most 0), Feed storage (1 stored, 0 failed), Incremental state ({n} articles "
+        f"recorded), Item validation (0 of {n} invalid, at most {max(1, n // 50)}), "
         f"Field coverage of 14 fields: url 100.0% (at least 98%), title 100.0% (at least 98%), "), passed
     assert re.search(r", post_id 100\.0% \(at least 90%\)$", passed), passed
     assert "Monitors skipped" not in crawl.log and "no ERROR line" not in crawl.log

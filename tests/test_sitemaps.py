@@ -142,7 +142,7 @@ def test_sitemap_spider_arguments():
     for kwargs, message in (
             ({"since": "2026-09-01", "until": "2026-06-30"}, "since (2026-09-01) must not be after until"),
             ({"missing": "1", "since": "2026-06-01"}, "missing=1 takes the whole inventory"),
-            ({"missing": "yes"}, "missing must be 1 or 0, got 'yes'"),
+            ({"missing": "maybe"}, "missing must be 1 or 0 (true/false), got 'maybe'"),
             ({"until": ""}, "until must be an ISO date"),
             ({"max_pages": "3"}, "unknown spider argument 'max_pages'")):
         with pytest.raises(SpiderArgumentError, match=re.escape(message)):

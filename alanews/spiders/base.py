@@ -93,7 +93,7 @@ class CategorySpider(scrapy.Spider):
                 meta={"alanews_category": path, "alanews_page": 1},
             )
 
-    async def parse(self, response):
+    def parse(self, response):
         """A page reached without a callback (``scrapy parse URL``): an article or a listing, by its URL.
 
         Article permalinks go to :meth:`parse_article`, category archive pages (``/category/<path>/``,
@@ -101,13 +101,11 @@ class CategorySpider(scrapy.Spider):
         (stat ``alanews/parse/not_article_or_listing``).
         """
         if parse_article_url(self.base_url, response.url):
-            async for result in self.parse_article(response):
-                yield result
+            yield from self.parse_article(response)
         elif listing := parse_category_url(self.base_url, response.url):
             response.meta.setdefault("alanews_category", listing[0])
             response.meta.setdefault("alanews_page", listing[1])
-            for result in self.parse_listing(response):
-                yield result
+            yield from self.parse_listing(response)
         else:
             self._skip(response, "parse/not_article_or_listing")
 
