@@ -91,14 +91,14 @@ def run(report, replica, workdir: Path, concurrency: int) -> dict:
     # the files it changed: from the first whose lastmod moved to the last (which lost its first post)
     files_after = list(after)
     moved = [n for n, url in enumerate(files_after) if before.get(url) != after[url]]
-    changed = len(files_after) - moved[0] if moved else 1
+    shifted = len(files_after) - moved[0] if moved else 1
     deletion = _crawl(replica, workdir, "updates", data, concurrency)
 
     results = {"backfill": backfill, "walk": walk, "updates": edits, "deletion": deletion}
-    changed = sum(kind != "touch" for kind in (KINDS[n % len(KINDS)] for n in range(EDITS)))
+    rewritten = sum(kind != "touch" for kind in (KINDS[n % len(KINDS)] for n in range(EDITS)))
     for label, result, minimum, written, removed in (
-            (f"update run after {EDITS} edits", edits, 1 + 1 + EDITS, changed, 0),
-            ("update run after 1 deletion", deletion, 1 + changed, 0, 1)):
+            (f"update run after {EDITS} edits", edits, 1 + 1 + EDITS, rewritten, 0),
+            ("update run after 1 deletion", deletion, 1 + shifted, 0, 1)):
         stats = result["replica"]
         measured = stats["total"] - stats["by_kind"].get("robots", 0)
         report.add(sec, f"requests: {label}", str(measured), f"minimum {minimum}",
