@@ -5,7 +5,8 @@ and with ``--fetch`` also fetches and writes the posts the feeds lack. The repor
 (:mod:`alanews.audit`) is written as ``<ALANEWS_DATA_DIR>/audit/<UTC time>.json`` and
 printed as a short table. Exit status: 0 when nothing older than ``ALANEWS_AUDIT_GRACE``
 hours is missing; :data:`EXIT_MISSING` (3) when some is (after fetching, with ``--fetch``);
-1 when the audit could not run (no sitemap, no state, the crawl did not start).
+1 when the audit could not run (no sitemap, no state, the crawl did not start); 4 when the site
+could not be reached, as ``scrapy crawl`` (alanews/commands/crawl.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import sys
 
 from scrapy.commands import ScrapyCommand
 
+from alanews import reachability
 from alanews.audit import table
+from alanews.commands.crawl import ExitStatus
 
 #: exit status when posts older than ALANEWS_AUDIT_GRACE are missing from the feeds
 EXIT_MISSING = 3
@@ -41,6 +44,9 @@ class Command(ScrapyCommand):
         self.crawler_process.crawl(crawler, fetch="1" if opts.fetch else "0")
         self.crawler_process.start()
         report = getattr(crawler.spider, "report", None)
+        if crawler.stats.get_value("finish_reason") == reachability.FINISH_REASON:
+            self.exitcode = ExitStatus.SITE_UNREACHABLE  # its ERROR line said why
+            return
         if self.crawler_process.bootstrap_failed or report is None or report["index"] is None:
             print("alanews audit: no report (see the log above)", file=sys.stderr)
             self.exitcode = 1
