@@ -75,6 +75,24 @@ PASSED_THROUGH = {
 INTERNAL = {"_job"}
 
 
+def take(kwargs: dict, table: dict) -> dict:
+    """The values of ``table``'s arguments (name: (description, parser, default)), taken out of
+    ``kwargs``; the passed-through ones checked and left. SpiderArgumentError names the first
+    unknown or bad argument."""
+    unknown = sorted(set(kwargs) - set(table) - set(PASSED_THROUGH) - INTERNAL)
+    if unknown:
+        known = ", ".join([*table, *PASSED_THROUGH])
+        raise SpiderArgumentError(f"unknown spider argument {unknown[0]!r}; known: {known}")
+    for name, (_, parse) in PASSED_THROUGH.items():
+        if name in kwargs:
+            parse(name, kwargs[name])
+    values = {}
+    for name, (_, parse, default) in table.items():
+        raw = kwargs.pop(name, None)
+        values[name] = default if raw is None else parse(name, raw)
+    return values
+
+
 @dataclass(frozen=True)
 class SpiderArguments:
     max_pages: int | None = None
@@ -89,18 +107,7 @@ class SpiderArguments:
         every ``-a`` left in ``kwargs`` as a spider attribute, so an unchecked
         ``-a name=../x`` would rename the spider and move its feed and state files.
         """
-        unknown = sorted(set(kwargs) - set(ARGUMENTS) - set(PASSED_THROUGH) - INTERNAL)
-        if unknown:
-            known = ", ".join([*ARGUMENTS, *PASSED_THROUGH])
-            raise SpiderArgumentError(f"unknown spider argument {unknown[0]!r}; known: {known}")
-        for name, (_, parse) in PASSED_THROUGH.items():
-            if name in kwargs:
-                parse(name, kwargs[name])
-        values = {}
-        for name, (_, parse, default) in ARGUMENTS.items():
-            raw = kwargs.pop(name, None)
-            values[name] = default if raw is None else parse(name, raw)
-        return cls(**values)
+        return cls(**take(kwargs, ARGUMENTS))
 
 
 # --- the sitemap spiders (alanews/spiders/sitemaps.py): archive, updates, audit ----------------
@@ -125,19 +132,7 @@ class SitemapArguments:
     def from_kwargs(cls, kwargs: dict, accepted: tuple[str, ...]) -> SitemapArguments:
         """Take the ``accepted`` sitemap arguments out of ``kwargs``; SpiderArgumentError names the
         first unknown or bad one (``since`` after ``until``, a range with ``missing=1``)."""
-        unknown = sorted(set(kwargs) - set(accepted) - set(PASSED_THROUGH) - INTERNAL)
-        if unknown:
-            known = ", ".join([*accepted, *PASSED_THROUGH])
-            raise SpiderArgumentError(f"unknown spider argument {unknown[0]!r}; known: {known}")
-        for name, (_, parse) in PASSED_THROUGH.items():
-            if name in kwargs:
-                parse(name, kwargs[name])
-        values = {}
-        for name in accepted:
-            _, parse, default = SITEMAP_ARGUMENTS[name]
-            raw = kwargs.pop(name, None)
-            values[name] = default if raw is None else parse(name, raw)
-        arguments = cls(**values)
+        arguments = cls(**take(kwargs, {name: SITEMAP_ARGUMENTS[name] for name in accepted}))
         if arguments.since and arguments.until and arguments.since > arguments.until:
             raise SpiderArgumentError(
                 f"spider argument since ({arguments.since}) must not be after until ({arguments.until})")
