@@ -593,8 +593,14 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
 
     # --- spider output -------------------------------------------------------------
 
+    def _count_fetched(self, response) -> None:
+        """An article fetched by a run that skips nothing (a reset): counted as any other."""
+        if self.incremental and response.meta.get("deltafetch_key"):
+            self.stats.inc_value("deltafetch/fetched")
+
     def process_spider_output(self, response, result: Iterable, spider=None) -> Iterator:
         if not self.reads:
+            self._count_fetched(response)
             yield from result
             return
         output = _ListingOutput(self, response)
@@ -605,6 +611,7 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
 
     async def process_spider_output_async(self, response, result: AsyncIterator, spider=None) -> AsyncIterator:
         if not self.reads:
+            self._count_fetched(response)
             async for r in result:
                 yield r
             return

@@ -31,7 +31,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         usage="%(prog)s SPIDER [--articles N] [scrapy crawl options, e.g. -O esteri.jsonl -a max_pages=2]",
         description="Start the replica of www.alanews.it on a free loopback port, crawl it with "
                     "`scrapy crawl SPIDER` (politeness off, incremental state in a temporary directory), "
-                    "stop the replica. Exits with the crawl's status.",
+                    "stop the replica. Without -o/-O it writes SPIDER.jsonl (-O). Exits with the crawl's status.",
         epilog="Every argument but --articles and -h goes to `scrapy crawl` (see `scrapy crawl -h`); "
                "spiders: `scrapy list`.")
     parser.add_argument("--articles", type=int, default=300, help="articles the replica serves (default 300)")
@@ -40,6 +40,11 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         parser.error("a spider is needed, e.g. esteri")
     if args.articles < 1:
         parser.error("--articles must be a positive integer")
+    if not any(a in ("-o", "-O", "--output", "--overwrite-output") or a.startswith(("-o", "-O", "--output"))
+               for a in crawl_args):
+        # the data directory is temporary: without a feed of the user's, the articles would go with it
+        crawl_args += ["-O", f"{crawl_args[0]}.jsonl"]
+        print(f"No -o/-O given: writing {crawl_args[-1]}", file=sys.stderr)
     return args, crawl_args
 
 
