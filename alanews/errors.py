@@ -7,3 +7,7 @@ class NotStarting(Exception):
 
 class SpiderArgumentError(NotStarting, ValueError):
     """A spider argument (``-a name=value``) is unknown or has a bad value."""
+
+
+class SettingError(NotStarting, ValueError):
+    """A setting (``-s NAME=VALUE``, the environment) has a bad value."""

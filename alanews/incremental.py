@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -247,6 +248,7 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         self.feeds: FeedExporter | None = None
         self.store: ArticleStore | None = None
         self.lock_file = None
+        self.owner = ""  # "<spider>:<pid>" once the state is open: the claims of this run
         self.state_failed = False
         self.held: list[tuple[_Record, set]] = []  # written to feeds that store at close: recorded then
         self.previously_complete: set[str] = set()
@@ -321,9 +323,12 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
     # --- lifecycle -------------------------------------------------------------------
 
     def _lock(self, name: str) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
         path = self.dir / f"{name}.lock"
-        lock_file = open(path, "a+b")  # noqa: SIM115 (held until the process ends)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            lock_file = open(path, "a+b")  # noqa: SIM115 (held until the process ends)
+        except OSError as error:
+            raise NotStarting(f"cannot use the state directory {self.dir}: {error.strerror}") from None
         try:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -331,6 +336,7 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
             raise SpiderLocked(f"Another crawl of {name} is running (lock {path}); not starting") from None
         self.lock_file = lock_file
         self.store = ArticleStore(self.dir / STATE_FILE)
+        self.owner = f"{name}:{os.getpid()}"  # claims this run holds on articles it is writing
 
     def spider_opened(self, spider):
         self.feeds = self.crawler.get_extension(FeedExporter)
@@ -360,6 +366,11 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
     async def spider_closed(self, spider, reason):
         await feeds_stored(self.crawler)  # the articles of uploaded feeds are recorded by then
         get = self.stats.get_value
+        if self.incremental and not self.state_failed:
+            try:
+                self.store.release(self.owner)
+            except StateError as error:  # the claims are taken over once this process is gone
+                logger.warning("deltafetch: %s", error)
         if not self.incremental:
             logger.info("deltafetch: snapshot run (%s): %d articles written; the incremental state was neither "
                         "read nor written", self.mode_reason, get("item_scraped_count", 0))
@@ -486,13 +497,30 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
             if by_url is not None and (post_id is None or by_url.post_id is None):
                 written = by_url
         if written is None:
-            return False
+            return self._claimed_elsewhere(f"post:{post_id}" if post_id is not None else url, url)
         keys = [k for k in dict.fromkeys((url, response.meta.get("deltafetch_key"), response.url)) if k]
         self._alias(written.url, *keys)
         if written.url in self.stored_this_run:
             self.stored_this_run.update(keys)
         self.stats.inc_value("deltafetch/known_post")
         logger.info("deltafetch: %s is post %s, written before as %s: not written again", url, post_id, written.url)
+        return True
+
+    def _claimed_elsewhere(self, key: str | None, url: str | None) -> bool:
+        """Whether another crawl of the data directory, running now, writes this article (or just
+        wrote it): then this run does not. Otherwise it is claimed for this run until recorded."""
+        if not key or self.state_failed:
+            return False
+        try:
+            holder = self.store.claim(key, self.owner)
+        except StateError as error:
+            self._fail(error)
+            return False
+        if holder is None:
+            return False
+        self.stats.inc_value("deltafetch/claimed_elsewhere")
+        logger.info("deltafetch: %s is %s: not written again by this run", url,
+                    f"being written by the running crawl {holder}" if holder else "written by another crawl meanwhile")
         return True
 
     # --- walks ------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from datetime import date
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from alanews.errors import SettingError
+
 DEFAULT_BASE_URL = "https://www.alanews.it"
 
 
@@ -52,7 +54,7 @@ def normalise_base_url(base_url: str) -> str:
     """The site root without a trailing slash; a bad value is a clear error."""
     parts = urlsplit(base_url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"ALANEWS_BASE_URL must be an http(s) URL, got {base_url!r}")
+        raise SettingError(f"ALANEWS_BASE_URL must be an http(s) URL, got {base_url!r}")
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 

@@ -65,6 +65,9 @@ CREATE TABLE migrations (source TEXT PRIMARY KEY, keys INTEGER NOT NULL, article
                          migrated_at REAL NOT NULL) WITHOUT ROWID;
 """
 _TABLES = {"articles", "keys", "walks", "migrations"}
+# Articles a running crawl is writing (checked as not written, its feed line on the way, not yet
+# recorded): another crawl of the same data directory leaves them to it. owner: "<spider>:<pid>".
+_CLAIMS = "CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, owner TEXT NOT NULL, at REAL NOT NULL) WITHOUT ROWID"
 _SQLITE_HEADER = b"SQLite format 3\x00"
 # tables of the per-spider state files of earlier releases (<dir>/<spider>.sqlite)
 _OLD_TABLES = {"keys", "walks"}
@@ -168,6 +171,7 @@ class ArticleStore:
                 raise self._refuse(f"is not an alanews state (tables: {', '.join(sorted(tables)) or 'none'})")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(_CLAIMS)
             # a write lock now, to fail here rather than at the first article
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("ROLLBACK")
@@ -297,6 +301,28 @@ class ArticleStore:
                     " category_path = ?, content_hash = ?, version = ?, written_at = ?, spider = ?,"
                     " removed_at = NULL WHERE id = ?", (*values, article_id))
             self._add_keys(article_id, (url, post_key, *aliases), now)
+            self.conn.executemany("DELETE FROM claims WHERE key = ?", [(k,) for k in (url, post_key) if k])
+
+    def claim(self, key: str, owner: str) -> str | None:
+        """Reserve the article ``key`` (``post:<id>``, else its URL) for ``owner`` ("<spider>:<pid>")
+        until :meth:`record` (or :meth:`release`), so that two crawls of the data directory running
+        at once never both write it. Returns None when ``owner`` may write it; "" when it was
+        written meanwhile; else the owner of the running process that holds it. A claim of a
+        process that ended is taken over. StateError if the write fails.
+        """
+        with self._transaction():
+            if self._id_of(key) is not None:
+                return ""
+            row = self.conn.execute("SELECT owner FROM claims WHERE key = ?", (key,)).fetchone()
+            if row and row[0] != owner and _running(row[0]):
+                return row[0]
+            self.conn.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?)", (key, owner, time.time()))
+        return None
+
+    def release(self, owner: str) -> None:
+        """Drop ``owner``'s claims (its run ends: what it did not record is free again)."""
+        with self._transaction():
+            self.conn.execute("DELETE FROM claims WHERE owner = ?", (owner,))
 
     def add(self, article: str, *aliases: str | None) -> int:
         """Make ``aliases`` (None skipped) known as the article ``article`` (a URL or any key of it),
@@ -370,6 +396,17 @@ class ArticleStore:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _running(owner: str) -> bool:
+    """Whether the process of a claim's owner ("<spider>:<pid>", this host) is still there."""
+    try:
+        os.kill(int(owner.rsplit(":", 1)[1]), 0)
+    except (ValueError, IndexError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _Transaction:

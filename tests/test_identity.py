@@ -90,3 +90,24 @@ def test_a_canonical_naming_another_post_or_site_does_not_decide_the_url(make_re
     # the article with the foreign canonical is good on every run: known, not fetched again and again
     second = crawl(replica, "esteri", data, tmp_path / "run2")
     assert second.items == [] and "alanews/canonical/conflict" not in second.stats
+
+
+def test_two_crawls_of_one_data_directory_at_once_never_both_write_a_post(make_replica, tmp_path):
+    """`sport` and `calcio` (a child of sport: its posts are in both archives), and `alanews` with
+    `archive`, started together on one data directory, as `deploy/schedule.py --all` and cron do:
+    a post one crawl is writing is left to it by the other (a claim in the state), so the union of
+    the feeds holds each post once, and every post of the archives."""
+    from conftest import BackgroundCrawl
+
+    replica = make_replica("--articles", "120", "--seed", "43")
+    truth = replica.truth()
+    for pair in (("sport", "calcio"), ("alanews", "archive")):
+        data = tmp_path / "-".join(pair) / "data"
+        crawls = [BackgroundCrawl(spider, replica.url, tmp_path / "-".join(pair) / spider, data)
+                  for spider in pair]
+        assert [c.wait(timeout=300) for c in crawls] == [0, 0], [c.log()[-2000:] for c in crawls]
+        written = [url for c in crawls for url in urls(c.items())]
+        assert len(written) == len(set(written)), sorted(u for u in written if written.count(u) > 1)
+        wanted = set(replica.archive("sport")) if pair[0] == "sport" else set(truth)
+        assert wanted <= set(written)
+        assert all("Traceback" not in c.log() for c in crawls)
