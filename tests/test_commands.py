@@ -236,10 +236,9 @@ def test_every_alanews_setting_can_come_from_the_environment_and_s_wins(replica,
     proc = crawl_without_data_dir(replica, checkout, env, "-s", f"ALANEWS_DATA_DIR={from_s}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert len(feeds(from_s)) == 1 and len(feeds(from_env)) == 1
-    # a list, read as its -s form would be; an environment variable that is no setting stays out
-    env = clean_env(ALANEWS_GC_THRESHOLD="700,10,10", ALANEWS_HOME="/opt/alanews")
-    assert scrapy("settings", "--getlist", "ALANEWS_GC_THRESHOLD", cwd=checkout, env=env).stdout.strip() == \
-        "['700', '10', '10']"
+    # a number, read as its -s form would be; an environment variable that is no setting stays out
+    env = clean_env(DELTAFETCH_RETRY_RUNS="7", ALANEWS_HOME="/opt/alanews")
+    assert scrapy("settings", "--getint", "DELTAFETCH_RETRY_RUNS", cwd=checkout, env=env).stdout.strip() == "7"
     assert scrapy("settings", "--get", "ALANEWS_HOME", cwd=checkout, env=env).stdout.strip() == "None"
     # a bad value from the environment is refused like the same -s value
     proc = crawl_without_data_dir(replica, checkout, clean_env(DELTAFETCH_EARLY_STOP="sometimes",

@@ -197,7 +197,7 @@ def test_killed_walk_is_walked_again_so_new_articles_on_page_2_are_found(make_re
     # one request at a time, no related posts: page 1's articles are written before page 2 is read
     killed = Background(replica, data, tmp_path / "run2", "related_depth=0",
                         settings={"CONCURRENT_REQUESTS": "1"})
-    killed.wait_for(lambda: set(on_page_1) <= {json.loads(line)["url"] for line in killed.lines()})
+    killed.wait_for(lambda: set(on_page_1) <= {json.loads(line)["url"] for line in killed.lines(complete=True)})
     killed.kill()
     assert killed.process.returncode == -signal.SIGKILL, "the crawl ended before the kill"
     first = urls(killed.items())

@@ -502,4 +502,4 @@ def test_schedule_all_runs_each_category_spider_as_its_own_job(scrapyd, deployed
     # a job id with '/' is refused before Scrapyd is asked
     bad = subprocess.run([sys.executable, str(ROOT / "deploy" / "schedule.py"), "--all", "-d", "jobid=a/b"],
                          env=env, capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "must not contain '/'" in bad.stderr and bad.stdout == ""
+    assert bad.returncode == 2 and "jobid must be letters, digits, '.', '_' or '-'" in bad.stderr and bad.stdout == ""

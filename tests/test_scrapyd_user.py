@@ -99,7 +99,7 @@ def test_user_level_scrapyd_commands_as_documented(tmp_path):
         assert len(feeds) == 1
         items = [json.loads(line) for line in feeds[0].read_text("utf-8").splitlines()]
         assert len(items) >= 10 and all(item["url"].startswith(f"http://127.0.0.1:{replica_port}/") for item in items)
-        assert (base / "data" / "deltafetch" / "esteri.sqlite").exists()
+        assert (base / "data" / "deltafetch" / "state.sqlite").exists()
     finally:
         for pid in pids:
             try:
