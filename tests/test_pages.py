@@ -161,7 +161,8 @@ def test_template_2_pages_are_read_from_the_region_and_give_the_item_of_template
     field equals the whole page's and the template-1 page's."""
     from alanews.pages.markup import post_region
 
-    for url, html in itertools.islice(_replica_pages(40), 0, None, 4):
+    template_1 = [(url, html) for url, html in _replica_pages(40) if "jeg_single_tpl_1" in html]
+    for url, html in template_1[::4]:
         moved = _template_2(html)
         region = post_region(moved.encode())
         assert region is not None and b"entry-header" in region
