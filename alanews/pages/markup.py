@@ -161,7 +161,7 @@ def _document(body: bytes, head: _Head, start: int, parts: list[bytes]) -> bytes
     return b"".join((head.html, b"<head>", *head.tags, b"</head>", body_tag, *parts, b"</body></html>"))
 
 
-# Measured on the bench's crawl, this cut and listing_region's save ~7 % of its CPU (docs/performance.md).
+# Measured on the bench's crawl, this cut and listing_region's save 7-14 % of its CPU (docs/performance.md).
 def post_region(body: bytes) -> bytes | None:
     """A small document with what a JNews post's fields are read from, or None if the page has no such parts.
 
