@@ -168,8 +168,7 @@ _POST_STARTS = (b"jeg_main_content", b"jeg_breadcrumbs", b"entry-header", b"jeg_
                 b"jeg_custom_title_wrapper")
 
 
-
-# Measured on the bench's crawl, this cut and listing_region's save ~7 % of its CPU (docs/performance.md).
+# Measured on the bench's crawl, this cut and listing_region's save 7-14 % of its CPU (docs/performance.md).
 def post_region(body: bytes) -> bytes | None:
     """A small document with what a JNews post's fields are read from, or None if the page has no such parts.
 
