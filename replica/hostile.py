@@ -118,6 +118,9 @@ CASES = {c.name: c for c in [
          what="an article-shaped link to the same host with https"),
     Case("javascript_link", "bad", "", links=("javascript:void(0)",)),
     Case("mailto_link", "bad", "", links=("mailto:redazione@alanews.it?subject=Segnalazione",)),
+    Case("unparsable_links", "bad", "", links=("http://[::1/2026/11/18/esteri/parentesi-aperta/",
+                                               "http://127.0.0.1:99999/2026/11/18/esteri/porta-impossibile/"),
+         what="article-shaped links no URL parser accepts: an unclosed IPv6 bracket, a port out of range"),
 ]}
 LINK_VARIANTS = (
     "{path}", "{base}{path}?utm_source=newsletter&utm_medium=email&utm_campaign=hostile",
@@ -264,6 +267,10 @@ class Hostile:
         """Cronaca's last page: its "next" points back to page 1."""
         return "cronaca", self.replica.site.pages("cronaca", render.PER_PAGE)
 
+    def bad_next_page(self) -> tuple[str, int]:
+        """Economia's last page: its "next" is a link no URL parser accepts."""
+        return "economia", self.replica.site.pages("economia", render.PER_PAGE)
+
     def articles(self) -> dict[str, Article]:
         """Case name -> Article of every good case (and of the robots-disallowed one)."""
         with self.lock:
@@ -394,6 +401,8 @@ class Hostile:
             html = self._add_next(html, render.listing_url(base, category, page + 1), page)
         if (category, page) == self.loop_page():
             html = self._add_next(html, render.listing_url(base, category, 1), page)
+        if (category, page) == self.bad_next_page():
+            html = self._add_next(html, "http://[::1/category/economia/page/99/", page)
         return html.encode("utf-8")
 
     def _esteri_links(self) -> list[tuple[str, str]]:
@@ -476,6 +485,7 @@ class Hostile:
                 "sent_bytes": dict(self.sent_bytes),
                 "retry_page": render.listing_url(self.base, *self.retry_page()),
                 "loop_page": render.listing_url(self.base, *self.loop_page()),
+                "bad_next_page": render.listing_url(self.base, *self.bad_next_page()),
                 "past_end_page": render.listing_url(self.base, *self.past_end()),
             }
 

@@ -1,11 +1,14 @@
 """Pure parts: canonical URLs, permalinks, text cleaning, duplicates."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scrapy.exceptions import DropItem
 
 from alanews.items import Article
 from alanews.pipelines import DuplicatesPipeline
-from alanews.processors import canonical_url, clean_text, decode_entities, post_id
+from alanews.processors import (_ALREADY_CANONICAL, _canonical_absolute, _canonical_by_w3lib, _with_slash,
+                                canonical_url, clean_text, decode_entities, post_id)
 from alanews.site import category_url, normalise_base_url, parse_article_url
 
 BASE = "https://www.alanews.it"
@@ -17,6 +20,8 @@ BASE = "https://www.alanews.it"
     ("/?p=123&utm_campaign=z", f"{BASE}/?p=123"),
     ("/wp-content/uploads/2026/09/foto.jpg", f"{BASE}/wp-content/uploads/2026/09/foto.jpg"),
     ("javascript:void(0)", None),
+    ("http://[::1/x", None),  # an unclosed IPv6 bracket: not a URL (it raised)
+    ("http://www.alanews.it:99999/2026/09/12/esteri/slug/", None),  # no such port
     ("mailto:redazione@alanews.it", None),
     ("", None),
 ])
@@ -129,3 +134,18 @@ def test_clean_text_folds_exactly_the_white_space_a_regex_would():
                      if not re.fullmatch(r"\s", chr(c)) and chr(c) not in "&<>")
     assert clean_text(others) == others.strip()
     assert clean_text("a\u00a0&amp;\u202fb") == "a &amp; b"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.from_regex(_ALREADY_CANONICAL, fullmatch=True),
+    # near misses: the shapes the fast path must leave to w3lib
+    st.from_regex(r"(?i)https?://[a-z0-9.:%_-]{1,20}(/[a-zA-Z0-9.%~_ -]{0,8}){0,4}[/?#]?[a-z=&]{0,6}", fullmatch=True),
+))
+def test_the_fast_path_gives_w3libs_canonical_form(url):
+    """A URL the fast path takes (already canonical) comes out as w3lib's canonical form does."""
+    try:
+        slow = _canonical_by_w3lib(url)
+    except ValueError:  # a port out of range, an unclosed IPv6 bracket
+        slow = None
+    assert _canonical_absolute.__wrapped__(url) == slow

@@ -220,14 +220,28 @@ def test_pagination_loop_back_to_page_one_is_walked_once(run):
     assert run.hits(first) == 2 and run.hits(page) == 1
 
 
+def test_a_next_link_that_is_not_a_url_ends_the_walk_as_not_complete(run):
+    """Economia's last page links "next" to ``http://[::1...``: its posts are read, one WARNING,
+    a stat, and the walk is not taken as complete (the archive may go on)."""
+    page = run.hostile["bad_next_page"]
+    assert len(log_lines(run.crawl, rf"Stopped walking economia at page \d+ \({re.escape(page)}\): its next "
+                                    r"page link 'http://\[::1/category/economia/page/99/' is not a URL; the walk "
+                                    "is not complete")) == 1
+    assert run.crawl.stats["alanews/listing/bad_next"] == 1
+    assert "Spider error processing" not in run.crawl.log
+
+
 def test_links_to_other_hosts_schemes_javascript_and_mailto_are_ignored(run):
+    """And links no URL parser accepts: one line each, the page's other posts all read."""
     ignored = log_lines(run.crawl, r"Ignored link '(.*)' on .*/category/esteri/: not an article of")
     hrefs = {re.search(r"Ignored link '(.*)' on", line)[1] for line in ignored}
     other = run.hostile["other_host"]["url"]
     assert hrefs == {f"{other}/2026/11/18/esteri/notizia-altro-sito/", "javascript:void(0)",
                      "mailto:redazione@alanews.it?subject=Segnalazione",
-                     run.replica.url.replace("http://", "https://") + "/2026/11/18/esteri/solo-https/"}
-    assert run.crawl.stats["alanews/links/not_article"] == 4
+                     run.replica.url.replace("http://", "https://") + "/2026/11/18/esteri/solo-https/",
+                     "http://[::1/2026/11/18/esteri/parentesi-aperta/",
+                     "http://127.0.0.1:99999/2026/11/18/esteri/porta-impossibile/"}
+    assert run.crawl.stats["alanews/links/not_article"] == 6
 
 
 def test_relative_utm_and_fragment_variants_are_one_article(run):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import re
 import sqlite3
 import subprocess
 import sys
@@ -321,3 +320,26 @@ def test_crontab_runs_the_updates_every_four_hours_and_the_audit_daily():
     audit = [line for line in lines if "scrapy audit" in line]
     assert len(audit) == 1 and audit[0].split()[1:5] == ["5", "*", "*", "*"]
     assert '-s ALANEWS_DATA_DIR="$ALANEWS_DATA_DIR"' in audit[0] and audit[0].endswith('|| cat "$ALANEWS_AUDIT_OUT"')
+
+
+def test_a_sitemap_index_entry_that_is_no_url_is_skipped_with_a_line_and_a_stat(caplog):
+    """One unparsable ``<loc>`` in the index (an unclosed IPv6 bracket) costs that entry only,
+    not the index: the post sitemaps it lists beside it are still read."""
+    from scrapy.utils.sitemap import Sitemap
+    from scrapy.utils.test import get_crawler
+
+    from alanews.spiders.sitemaps import ArchiveSpider
+
+    crawler = get_crawler(ArchiveSpider, {"ALANEWS_BASE_URL": "https://www.alanews.it"})
+    crawler._apply_settings()  # the stats collector, as a crawl builds it
+    spider = ArchiveSpider.from_crawler(crawler)
+    spider._parsing = "https://www.alanews.it/sitemap_index.xml"
+    index = Sitemap(b"""<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>http://[::1/post-sitemap.xml</loc></sitemap>
+<sitemap><loc>https://www.alanews.it/post-sitemap2.xml</loc><lastmod>2026-11-01T10:00:00+00:00</lastmod></sitemap>
+<sitemap><loc>https://www.alanews.it:99999/post-sitemap3.xml</loc></sitemap>
+</sitemapindex>""")
+    assert list(spider.sitemap_filter(index)) == [{"loc": "https://www.alanews.it/post-sitemap2.xml"}]
+    assert crawler.stats.get_value("alanews/sitemap/not_url") == 2
+    assert len([r for r in caplog.records if "which is not a URL" in r.getMessage()]) == 2

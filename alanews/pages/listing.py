@@ -8,6 +8,7 @@ from lxml import etree
 from scrapy.http import TextResponse
 
 from alanews.pages.markup import by_class, listing_region, parse_part, select, utf8_body
+from alanews.processors import canonical_url
 
 # Parts of a listing page whose links are not the archive's posts.
 _NOISE = "jeg_sidebar jeg_footer jnews_category_hero_container jeg_navbar jeg_header jeg_megamenu".split()
@@ -77,7 +78,16 @@ class ListingPage:
             or _ANY_POST(self.root)
 
     def next_page(self) -> str | None:
+        """The next page's URL (canonical), None on the last page.
+
+        Raises ValueError, with the link as its argument, when the link is no http(s) URL.
+        """
         # JNews pagination's "Next", then <link rel="next"> in the head
         href = next(iter(self._within("jeg_pagination", ".jeg_pagination a.page_nav.next::attr(href)")), None) \
             or next(iter(_HEAD_NEXT(self.root)), None)
-        return self.response.urljoin(href) if href else None
+        if not href:
+            return None
+        url = canonical_url(href, self.response.url)
+        if url is None:
+            raise ValueError(href)
+        return url

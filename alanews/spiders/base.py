@@ -132,7 +132,13 @@ class CategorySpider(scrapy.Spider):
         listed = self._listed.setdefault(category, set())
         new = [url for url, _ in main if url not in listed]
         listed.update(new)
-        next_url = page.next_page()
+        try:
+            next_url = page.next_page()
+        except ValueError as bad:
+            self.crawler.stats.inc_value("alanews/listing/bad_next")
+            self.logger.warning("Stopped walking %s at page %d (%s): its next page link %r is not a URL; the walk "
+                                "is not complete", category, number, response.url, bad.args[0])
+            return
         if not next_url:
             response.meta["alanews_archive_end"] = True
             return

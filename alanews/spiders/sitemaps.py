@@ -205,7 +205,15 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
 
     def _filter_index(self, entries):
         self.index_url = self._parsing
-        files = [(raw["loc"], parse_lastmod(raw.get("lastmod"))) for raw in entries if raw.get("loc")]
+        files = []
+        for raw in entries:
+            if not raw.get("loc"):
+                continue
+            if canonical_url(raw["loc"]) is None:  # no request can be made of it
+                self.crawler.stats.inc_value("alanews/sitemap/not_url")
+                self.logger.warning("Sitemap index %s lists %r, which is not a URL", self._parsing, raw["loc"])
+                continue
+            files.append((raw["loc"], parse_lastmod(raw.get("lastmod"))))
         posts = [(url, lastmod) for url, lastmod in files if post_sitemap_number(url)]
         if not posts:
             self.logger.warning("Sitemap index %s lists no post sitemap (%d files)", self._parsing, len(files))
