@@ -149,3 +149,15 @@ class BackgroundCrawl:
     def items(self) -> list[dict]:
         """Every line of the feed must be a whole JSON object, even after a SIGKILL."""
         return [json.loads(line) for line in self.lines()]
+
+
+def publish_in_archive(replica, k: int, path: str = "esteri") -> list[str]:
+    """Publish one article at a time (they land in random categories) until ``k`` new ones
+    are listed in the archive at ``path``; return those, newest first."""
+    before = set(replica.archive(path))
+    for _ in range(40 * k):
+        replica.post("/__replica__/publish?count=1")
+        new = [url for url in replica.archive(path) if url not in before]
+        if len(new) == k:
+            return new
+    raise AssertionError(f"could not publish {k} articles into {path}")

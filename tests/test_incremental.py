@@ -13,9 +13,8 @@ import signal
 from pathlib import Path
 
 import pytest
-from scrapy import signals
 
-from conftest import ROOT, BackgroundCrawl, Crawl, run_crawl
+from conftest import ROOT, BackgroundCrawl, Crawl, publish_in_archive, run_crawl
 
 SPIDER = "esteri"
 PER_PAGE = 10
@@ -36,57 +35,8 @@ def urls(items: list[dict]) -> list[str]:
     return [item["url"] for item in items]
 
 
-def publish_in_archive(replica, k: int, path: str = SPIDER) -> list[str]:
-    """Publish one article at a time (they land in random categories) until ``k`` new ones
-    are listed in the archive at ``path``; return those, newest first."""
-    before = set(replica.archive(path))
-    for _ in range(40 * k):
-        replica.post("/__replica__/publish?count=1")
-        new = [url for url in replica.archive(path) if url not in before]
-        if len(new) == k:
-            return new
-    raise AssertionError(f"could not publish {k} articles into {path}")
-
-
 def Background(replica, data_dir: Path, workdir: Path, *args: str, **kw) -> BackgroundCrawl:
     return BackgroundCrawl(SPIDER, replica.url, workdir, data_dir, *args, **kw)
-
-
-class FeedBeforeStore:
-    """Test-only extension: at every write to the deltafetch state, is the item's feed line
-    already in the file (read back through the OS)? Counts ``check/stores`` and
-    ``check/stored_before_written``. ``CHECK_REVERSED_ORDER`` reconnects the FeedExporter's
-    item_scraped handler after ours, to show that the check catches the wrong order."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self.feed = Path(crawler.settings["CHECK_FEED"])
-        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def spider_opened(self):
-        from alanews.incremental import DeltaFetch
-        from scrapy.extensions.feedexport import FeedExporter
-
-        crawler = self.crawler
-        deltafetch = next(m for m in crawler.engine.scraper.spidermw.middlewares if isinstance(m, DeltaFetch))
-        if crawler.settings.getbool("CHECK_REVERSED_ORDER"):
-            exporter = crawler.get_extension(FeedExporter)
-            crawler.signals.disconnect(exporter.item_scraped, signal=signals.item_scraped)
-            crawler.signals.connect(exporter.item_scraped, signal=signals.item_scraped)
-        record = deltafetch.store.record
-
-        def checked_record(item, *aliases, **kw):
-            crawler.stats.inc_value("check/stores")
-            written = self.feed.read_text("utf-8") if self.feed.exists() else ""
-            if json.dumps(item["url"]) not in written:
-                crawler.stats.inc_value("check/stored_before_written")
-            return record(item, *aliases, **kw)
-
-        deltafetch.store.record = checked_record
 
 
 # --- tests -------------------------------------------------------------------------------
@@ -272,7 +222,7 @@ def test_key_is_stored_only_after_the_feed_line_reached_the_os(make_replica, tmp
     def checked(run: str, **settings) -> Crawl:
         workdir = tmp_path / run
         result = crawl(replica, tmp_path / run / "data", workdir, env=env, settings={
-            "EXTENSIONS": json.dumps({f"{__name__}.FeedBeforeStore": 0, "alanews.feeds.FeedExporter": 0,
+            "EXTENSIONS": json.dumps({"record_check.RecordCheck": 0, "alanews.feeds.FeedExporter": 0,
                                       "scrapy.extensions.feedexport.FeedExporter": None}),
             "CHECK_FEED": str(workdir / f"{SPIDER}.jsonl"), **settings})
         assert len(result.items) > 0

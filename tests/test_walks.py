@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import Crawl, run_crawl
+from conftest import Crawl, publish_in_archive, run_crawl
 from test_crawl import assert_items_match_truth
 
 PER_PAGE = 10
@@ -182,17 +182,6 @@ def test_a_post_moved_off_page_1_during_a_walk_that_stops_early_hides_no_post(ma
     runs.run()
     expected = set(replica.archive("esteri")) | {moved.replace("/esteri/", "/politica/")}
     runs.assert_union_is(expected)
-
-
-def publish_in_archive(replica, k: int, path: str = "esteri") -> list[str]:
-    """Publish one article at a time until ``k`` new ones are listed in the archive at ``path``."""
-    before = set(replica.archive(path))
-    for _ in range(40 * k):
-        replica.post("/__replica__/publish?count=1")
-        new = [url for url in replica.archive(path) if url not in before]
-        if len(new) == k:
-            return new
-    raise AssertionError(f"could not publish {k} articles into {path}")
 
 
 def test_listed_posts_that_always_fail_are_retried_reported_and_given_up_without_forcing_full_walks(
