@@ -275,6 +275,17 @@ def test_gitignore_covers_what_a_run_leaves(replica, checkout):
         if p.is_file() and "__pycache__" not in p.parts}
 
 
+@pytest.mark.parametrize("extra", [["-a", "fetch=1"], ["esteri"]])
+def test_audit_refuses_what_it_does_not_know_instead_of_auditing_without_it(extra, tmp_path):
+    """Scrapy hands a command the arguments it does not know; `scrapy audit -a fetch=1` would
+    otherwise audit without fetching and look like it worked."""
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "audit", *extra, "-s", f"ALANEWS_DATA_DIR={tmp_path}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert f"unknown argument(s) {' '.join(extra)}: `scrapy audit` takes only [--fetch]" in proc.stderr
+    assert "Spider opened" not in proc.stderr and not (tmp_path / "audit").exists()
+
+
 # --- 8. the replica's commands -------------------------------------------------------------------
 
 @pytest.mark.parametrize("module, usage", [("replica", "usage: python -m replica "),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 
 from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
 
 from alanews import reachability
 from alanews.audit import table
@@ -40,6 +41,9 @@ class Command(ScrapyCommand):
                             help="also fetch and write the posts the feeds lack, then report")
 
     def run(self, args, opts):
+        if args:  # Scrapy passes on what it does not know (`-a fetch=1`): refused, not ignored
+            raise UsageError(f"unknown argument(s) {' '.join(args)}: `scrapy audit` takes only [--fetch] and "
+                             "Scrapy's global options", print_help=False)
         crawler = self.crawler_process.create_crawler("audit")
         self.crawler_process.crawl(crawler, fetch="1" if opts.fetch else "0")
         self.crawler_process.start()
