@@ -82,22 +82,34 @@ class _WriteThroughFile(io.FileIO):
 
     A write that fails is taken back (a regular file is truncated to where it began),
     reported once to ``on_error``, and the file takes nothing more (writes are dropped).
-    :meth:`retract` takes the last successful write back out.
+    :meth:`retract` takes the last successful write back out. ``replacing``: what the file
+    held goes at the first write (or at :meth:`replace`), not when it is opened.
     """
 
-    def __init__(self, file, mode: str, on_error, closefd: bool = True):
+    def __init__(self, file, mode: str, on_error, closefd: bool = True, replacing: bool = False):
         super().__init__(file, mode, closefd=closefd)
         self.on_error = on_error
         self.failed = False
+        self.replacing = replacing
         self.last: tuple[int, int] | None = None  # (start, end) of the last write, in a regular file
+
+    def replace(self) -> None:
+        """Empty the file now, if it still holds what it held when opened."""
+        if self.replacing and not self.failed:
+            self.write(b"")
 
     def write(self, data) -> int:
         view = memoryview(data).cast("B")
         if self.failed:
             return len(view)
-        start = self.tell() if self.seekable() else None
         done = 0
+        start = None
         try:
+            if self.replacing:
+                self.truncate(0)
+                self.seek(0)
+                self.replacing = False
+            start = self.tell() if self.seekable() else None
             while done < len(view):
                 done += super().write(view[done:]) or 0
         except OSError as error:
@@ -185,17 +197,32 @@ class _Reporting:
 
 
 class FileFeedStorage(_Reporting, feedexport.FileFeedStorage):
-    """A local file, written through: each item's line is in the file when ``write`` returns."""
+    """A local file, written through: each item's line is in the file when ``write`` returns.
+
+    Overwritten (``-O``) at its first line, not at the start: a run that ends without writing
+    one (the site unreachable, stopped by the user) leaves the file as it was; a run that
+    finished with nothing to write leaves it empty.
+    """
 
     write_through = True
 
     def open(self, spider):
+        self._stats = spider.crawler.stats
+
         def opener():
             path = Path(self.path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            return _WriteThroughFile(str(path), self.write_mode.replace("b", ""), self.failed)
+            if "w" not in self.write_mode:
+                return _WriteThroughFile(str(path), self.write_mode.replace("b", ""), self.failed)
+            return _WriteThroughFile(os.open(path, os.O_WRONLY | os.O_CREAT, 0o666), "w", self.failed,
+                                     replacing=True)
 
         return self._open_file(opener)
+
+    def store(self, file):
+        if isinstance(file, _WriteThroughFile) and self._stats.get_value("finish_reason") == "finished":
+            file.replace()  # a finished run that wrote nothing: the snapshot is empty
+        return super().store(file)
 
 
 class StdoutFeedStorage(_Reporting, feedexport.StdoutFeedStorage):

@@ -54,6 +54,31 @@ def test_overwrite_output_is_a_snapshot_every_time(site, tmp_path):
     assert not (data / "deltafetch").exists()  # neither read nor written, nor locked
 
 
+def test_an_overwrite_that_writes_nothing_keeps_the_file_unless_it_finished(site, tmp_path):
+    """``-O`` replaces the file at its first line: a run that cannot reach the site (exit 4), or
+    is interrupted before any item, leaves the earlier snapshot as it was; a run that finished
+    with nothing to write leaves the file empty (the snapshot of nothing)."""
+    import socket
+
+    data, out = tmp_path / "data", tmp_path / "esteri.jsonl"
+    out.write_text('{"url": "an earlier snapshot"}\n', "utf-8")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"  # nothing listens there
+    offline = subprocess.run([sys.executable, "-m", "scrapy", "crawl", SPIDER, "-O", str(out), "-s",
+                              f"ALANEWS_BASE_URL={closed}", "-s", f"ALANEWS_DATA_DIR={data}"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert offline.returncode == 4, offline.stderr[-3000:]
+    assert out.read_text("utf-8") == '{"url": "an earlier snapshot"}\n'
+    # -a since beyond every post: the run finishes, lists posts, writes none
+    nothing = scrapy_crawl(site, data, "-O", str(out), "-a", "since=2099-01-01")
+    assert nothing.returncode in (0, 3) and "'finish_reason': 'finished'" in nothing.stderr, nothing.stderr[-3000:]
+    assert out.read_text("utf-8") == ""
+    out.write_text('{"url": "an earlier snapshot"}\n', "utf-8")
+    assert scrapy_crawl(site, data, "-O", str(out)).returncode == 0
+    assert sorted(urls(out)) == sorted(site.archive(SPIDER))
+
+
 def test_append_output_is_incremental_and_grows_one_file_without_duplicates(site, tmp_path):
     archive = sorted(site.archive(SPIDER))
     data, out = tmp_path / "data", tmp_path / "esteri.jsonl"
