@@ -32,8 +32,18 @@ def _canonical(value, loader_context):
 
 
 def _absolute(value, loader_context):
+    """``value`` made absolute; one that no URL parser reads is dropped, not the item
+    (WARNING, stat ``alanews/links/not_url``): the next candidate gives the field."""
     value = (value or "").strip()
-    return absolute_url(value, loader_context["base_url"]) if value else None
+    if not value:
+        return None
+    url = absolute_url(value, loader_context["base_url"])
+    if url is None:
+        logger.warning("Ignored %r on %s: not a URL", value, loader_context["base_url"])
+        stats = loader_context.get("stats_collector")
+        if stats is not None:
+            stats.inc_value("alanews/links/not_url")
+    return url
 
 
 def _first_date(values, loader_context):

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from scrapy.http import HtmlResponse
+from scrapy.http import HtmlResponse, Request
 
 from alanews.middlewares import CharsetMiddleware
 from alanews.pages.article import ArticlePage
@@ -539,3 +539,31 @@ def test_an_unreadable_lower_ranked_date_is_not_reported_when_a_higher_one_gave_
     _changed("jnews-theme-jsonld-real-shape", _sub('"datePublished":"2025-12-11 10:15:00"', '"datePublished":"x"'),
              stats=stats)
     assert stats == {"alanews/date/unreadable": 1}
+
+
+def test_links_no_url_parser_reads_cost_only_themselves_on_listings_and_articles(caplog):
+    """Protocol-relative links urljoin cannot read (``//[::1/``, a host NFKC turns into ``#``) failed
+    the whole listing page or article; now each is ignored with a line and a stat."""
+    from scrapy.utils.test import get_crawler
+
+    from alanews.spiders.categories import EsteriSpider
+
+    crawler = get_crawler(EsteriSpider, {"ALANEWS_BASE_URL": "https://www.alanews.it"})
+    crawler._apply_settings()
+    spider = EsteriSpider.from_crawler(crawler)
+    url = "https://www.alanews.it/category/esteri/"
+    listing = HtmlResponse(url=url, request=Request(url, meta={"alanews_category": "esteri"}), body=b"""<html><body><main>
+        <article><h3><a href="//[::1/2026/01/01/esteri/x/">x</a></h3></article>
+        <article><h3><a href="//www.alanews.it\xef\xbc\x83/2026/01/01/esteri/y/">y</a></h3></article>
+        <article><h3><a href="/2026/01/01/esteri/one/">One</a></h3></article></main></body></html>""")
+    requested = [r.url for r in spider.parse_listing(listing)]
+    assert requested == ["https://www.alanews.it/2026/01/01/esteri/one/"]
+    assert crawler.stats.get_value("alanews/links/not_article") == 2
+
+    stats = Stats()
+    item, expected = _changed("jnews-byline-date-utc", _sub(
+        "</head>", '<meta property="og:image" content="//[::1/x.jpg" /><link rel="canonical" href="//[::1/x/" /></head>'),
+        stats=stats)
+    assert (item["url"], item["image_url"]) == (expected["url"], expected["image_url"])
+    assert stats == {"alanews/links/not_url": 1, "alanews/canonical/conflict": 1}
+    assert "Ignored '//[::1/x.jpg' on " in caplog.text
