@@ -180,7 +180,7 @@ def _build(y: int, m: int, d: int, hh, mm, ss) -> datetime | date | None:
 
 def _offset(match: re.Match) -> timedelta | None | object:
     """The zone or offset written after the time: a timedelta, None when there is none,
-    ``_IMPOSSIBLE`` for an offset no zone has."""
+    ``_IMPOSSIBLE`` for an offset no zone has (a day or more: ``CEST+23`` is 25 hours)."""
     zone, extra = match["zone"], match["zoff"] or match["off"]
     offset = timedelta(hours=_ZONES[zone]) if zone else timedelta(0)
     if extra:
@@ -190,6 +190,8 @@ def _offset(match: re.Match) -> timedelta | None | object:
         if hours > 23 or minutes > 59:
             return _IMPOSSIBLE
         offset += sign * timedelta(hours=hours, minutes=minutes)
+    if abs(offset) >= timedelta(hours=24):
+        return _IMPOSSIBLE
     return offset if zone or extra else None
 
 
