@@ -520,6 +520,8 @@ def test_entities_in_the_caption_and_tags_decoded_once():
     ("2 mesi fa", None, "2021-11-01"),
     # an offset of 25 hours: unreadable (it failed the page), the permalink's day
     ("31 ott 2021 23:37:13 CEST+23", None, "2021-11-01"),
+    # before year 1: unreadable (it failed the page)
+    ("99999999 giorni fa", None, "2021-11-01"),
 ])
 def test_byline_dates_as_other_jnews_sites_write_them(byline, now, published):
     item, _ = _changed("jnews-byline-date-utc", _sub("31 ott 2021 23:37:13 UTC", byline), now=now)
