@@ -32,17 +32,19 @@ def _canonical(value, loader_context):
 
 
 def _absolute(value, loader_context):
-    """``value`` made absolute; one that no URL parser reads is dropped, not the item
-    (WARNING, stat ``alanews/links/not_url``): the next candidate gives the field."""
+    """``value`` made absolute; one that is no http(s) URL (a lazy-load ``about:blank``, ``data:``,
+    ``//[::1/``) is dropped, not the item the schema would then reject (WARNING, stat
+    ``alanews/links/not_url``): the next candidate gives the field."""
     value = (value or "").strip()
     if not value:
         return None
     url = absolute_url(value, loader_context["base_url"])
-    if url is None:
-        logger.warning("Ignored %r on %s: not a URL", value, loader_context["base_url"])
+    if url is None or canonical_url(url) is None:
+        logger.warning("Ignored %r on %s: not an http(s) URL", value, loader_context["base_url"])
         stats = loader_context.get("stats_collector")
         if stats is not None:
             stats.inc_value("alanews/links/not_url")
+        return None
     return url
 
 

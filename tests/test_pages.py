@@ -571,3 +571,23 @@ def test_links_no_url_parser_reads_cost_only_themselves_on_listings_and_articles
     assert (item["url"], item["image_url"]) == (expected["url"], expected["image_url"])
     assert stats == {"alanews/links/not_url": 1, "alanews/canonical/conflict": 1}
     assert "Ignored '//[::1/x.jpg' on " in caplog.text
+
+
+@pytest.mark.parametrize("fixture, change, field", [
+    # a lazy-loaded player: WP Rocket's src="about:blank", the real one in data-src
+    ("jnews-featured-slot-video", _sub("<iframe title=", '<iframe src="about:blank" data-src="https://www.youtube.com/'
+                                                        'embed/fwA9kRbrrhG" title='), "video_url"),
+    # a placeholder image as og:image, above the JSON-LD-less page's other candidates
+    ("jnews-byline-date-utc", _sub('<meta property="og:image" content="',
+                                   '<meta property="og:image" content="data:image/gif;base64,R0lGOD" /><meta name="x" '
+                                   'content="'), "image_url"),
+])
+def test_an_image_or_video_candidate_that_is_no_http_url_costs_itself_not_the_article(fixture, change, field):
+    """The schema takes only http(s) URLs: such a candidate made the whole article invalid, not written."""
+    from alanews.validation import ARTICLE_SCHEMA, CompiledJSONSchemaValidator
+
+    stats = Stats()
+    item, expected = _changed(fixture, change, stats=stats)
+    assert item[field] == expected[field] and item[field].startswith("https://")
+    assert stats == {"alanews/links/not_url": 1}
+    assert CompiledJSONSchemaValidator(ARTICLE_SCHEMA).validate({**item, "version": 1}) == (True, {})
