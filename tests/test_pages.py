@@ -591,3 +591,18 @@ def test_an_image_or_video_candidate_that_is_no_http_url_costs_itself_not_the_ar
     assert item[field] == expected[field] and item[field].startswith("https://")
     assert stats == {"alanews/links/not_url": 1}
     assert CompiledJSONSchemaValidator(ARTICLE_SCHEMA).validate({**item, "version": 1}) == (True, {})
+
+
+@pytest.mark.parametrize("lang, language, reported", [
+    ("it_IT", "it", False),  # a locale, as get_locale() writes it: "it_it" made the schema reject the article
+    ("x-default", "it", True),  # no language at all: the site's, with a line and a stat
+    ("en-GB", "en", False),
+])
+def test_the_html_lang_never_makes_the_article_invalid(lang, language, reported):
+    from alanews.validation import ARTICLE_SCHEMA, CompiledJSONSchemaValidator
+
+    stats = Stats()
+    item, _ = _changed("jnews-byline-date-utc", _sub('lang="it-IT"', f'lang="{lang}"', 2), stats=stats)
+    assert item["language"] == language
+    assert stats == ({"alanews/article/bad_language": 1} if reported else {})
+    assert CompiledJSONSchemaValidator(ARTICLE_SCHEMA).validate({**item, "version": 1}) == (True, {})
