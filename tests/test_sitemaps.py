@@ -22,7 +22,7 @@ from lxml import etree
 from conftest import FAST, ROOT
 from alanews.errors import SpiderArgumentError
 from alanews.pages.sitemap import parse_lastmod
-from alanews.site import CATEGORIES, post_sitemap_number
+from alanews.site import CATEGORIES, SITEMAP_INDEX_PATHS, post_sitemap_number
 from alanews.spiders.arguments import SitemapArguments
 from alanews.spiders.sitemaps import stored_bounds
 from replica.harness import scrapy_stats
@@ -343,3 +343,28 @@ def test_a_sitemap_index_entry_that_is_no_url_is_skipped_with_a_line_and_a_stat(
     assert list(spider.sitemap_filter(index)) == [{"loc": "https://www.alanews.it/post-sitemap2.xml"}]
     assert crawler.stats.get_value("alanews/sitemap/not_url") == 2
     assert len([r for r in caplog.records if "which is not a URL" in r.getMessage()]) == 2
+
+
+def test_a_robots_txt_sitemap_line_that_is_no_url_is_skipped_with_a_line_and_a_stat(caplog):
+    """It failed the robots.txt callback: neither the sitemap named beside it nor the usual
+    index paths were read, and the crawl found nothing."""
+    from scrapy.http import Request, TextResponse
+    from scrapy.utils.test import get_crawler
+
+    from alanews.spiders.sitemaps import ArchiveSpider
+
+    crawler = get_crawler(ArchiveSpider, {"ALANEWS_BASE_URL": "https://www.alanews.it"})
+    crawler._apply_settings()
+    spider = ArchiveSpider.from_crawler(crawler)
+
+    def named(body: bytes) -> list[str]:
+        url = "https://www.alanews.it/robots.txt"
+        robots = TextResponse(url, body=body, request=Request(url, meta={"alanews_fallbacks": SITEMAP_INDEX_PATHS}))
+        return [request.url for request in spider._parse_sitemap(robots)]
+
+    assert named(b"User-agent: *\nSitemap: http://[::1/sitemap.xml\nSitemap: https://www.alanews.it:99999/s.xml\n"
+                 b"Sitemap: /sitemap_index.xml\n") == ["https://www.alanews.it/sitemap_index.xml"]
+    # none left: the usual paths
+    assert named(b"Sitemap: //[::1/sitemap.xml\n") == ["https://www.alanews.it/sitemap_index.xml"]
+    assert crawler.stats.get_value("alanews/sitemap/not_url") == 3
+    assert len([r for r in caplog.records if "which is not a URL" in r.getMessage()]) == 3

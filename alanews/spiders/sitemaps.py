@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urljoin
 
 from scrapy.http import Request
 from scrapy.spiders import SitemapSpider
@@ -135,12 +136,10 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
                       meta={"alanews_fallbacks": SITEMAP_INDEX_PATHS})
 
     def _parse_sitemap(self, response):
-        """Scrapy's, with our meta and errbacks on its requests; robots.txt without a
-        ``Sitemap:`` line falls back to the usual index paths."""
-        self._parsing, self._parsed = response.url, False
-        requests = list(super()._parse_sitemap(response))
-        self._parsing = None
+        """Scrapy's, with our meta and errbacks on its requests; robots.txt (read by
+        :meth:`_robots_sitemaps`) without a ``Sitemap:`` line falls back to the usual index paths."""
         if response.url.endswith("/robots.txt"):
+            requests = self._robots_sitemaps(response)
             if not requests:
                 self.logger.info("robots.txt names no sitemap; trying %s", ", ".join(SITEMAP_INDEX_PATHS))
                 yield from self._fallback(response.meta.get("alanews_fallbacks", ()))
@@ -149,6 +148,9 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
                 fallbacks = tuple(p for p in SITEMAP_INDEX_PATHS if self.base_url + p != request.url)
                 yield request.replace(errback=self._no_index, meta={"alanews_fallbacks": fallbacks})
             return
+        self._parsing, self._parsed = response.url, False
+        requests = list(super()._parse_sitemap(response))
+        self._parsing = None
         self.crawler.stats.inc_value("alanews/sitemap/files")
         if response.url in self.files_chosen:
             (self.files_read if self._parsed else self.files_failed).add(response.url)
@@ -161,6 +163,25 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
             else:
                 yield self.article_request(request.url)
         yield from self.file_done(response.url)
+
+    def _robots_sitemaps(self, response) -> list[Request]:
+        """The sitemaps robots.txt names, read as Scrapy reads them, less those that are no URL
+        (``http://[::1/...``, a port out of range): Scrapy's reading raised on one, and the sitemaps
+        named beside it and the usual paths were never tried. WARNING, stat ``alanews/sitemap/not_url``."""
+        requests = []
+        for line in response.body.splitlines():
+            if line.lstrip()[:8].lower() != b"sitemap:":
+                continue
+            try:
+                named = line.partition(b":")[2].strip().decode()
+            except UnicodeDecodeError:
+                continue
+            if canonical_url(named, response.url) is None:
+                self.crawler.stats.inc_value("alanews/sitemap/not_url")
+                self.logger.warning("%s names the sitemap %r, which is not a URL", response.url, named)
+                continue
+            requests.append(Request(urljoin(response.url, named), callback=self._parse_sitemap))
+        return requests
 
     def file_done(self, url: str):
         """A sitemap was parsed or failed: requests to add, if any (none here)."""
