@@ -504,10 +504,21 @@ class UpdatesSpider(SitemapCrawl):
             return {**self.memory["posts"], **self.listed}  # nobody left: the last run's posts, moved ones updated
         unread = [lastmod for url, lastmod in self.post_files if url not in self.files_chosen]
         unread_newest = max(unread) if unread else None
-        kept = {}
+        kept, undated = {}, 0
         if unread_newest is not None:  # posts of the files not read, as the last run saw them
-            kept = {loc: lastmod for loc, lastmod in self.memory["posts"].items()
-                    if loc not in self.listed and lastmod and parse_lastmod(lastmod) <= unread_newest}
+            for loc, lastmod in self.memory["posts"].items():
+                if loc in self.listed:
+                    continue
+                when = parse_lastmod(lastmod)
+                undated += when is None
+                if when is None or when <= unread_newest:
+                    kept[loc] = lastmod
+        if undated:
+            # no lastmod, or no date (it raised TypeError: nothing was remembered): its file cannot
+            # be told, so it is kept rather than recorded removed while it may still be listed
+            self.crawler.stats.inc_value("alanews/updates/undated_kept", undated)
+            self.logger.warning("%d posts listed by the last run and not read now have no lastmod that is a date: "
+                                "kept as listed", undated)
         inventory = {**kept, **self.listed}
         listed = {self.store.article_of(url) or url
                   for url in (*self.inventory, *filter(None, map(canonical_url, kept)))}
