@@ -154,6 +154,8 @@ def test_what_a_sitemap_says():
     assert parse_lastmod("2026-11-20T16:23:00Z") == parse_lastmod("2026-11-20T16:23:00")  # no offset: GMT
     assert parse_lastmod("2026-11-20") == datetime(2026, 11, 20, 23, 59, 59, 999999, timezone.utc)  # the day's end
     assert [parse_lastmod(v) for v in (None, "", "yesterday", "2026-13-01")] == [None] * 4
+    # a year no post has: at datetime's limits the post's Rome day overflowed
+    assert [parse_lastmod(v) for v in ("9999-12-31", "0001-01-01T00:00:00+05:00", "1970-01-01")] == [None] * 3
     assert [post_sitemap_number(f"https://x.it/{name}") for name in (
         "post-sitemap.xml", "post-sitemap12.xml", "wp-sitemap-posts-post-3.xml", "post-sitemap2.xml.gz",
         "page-sitemap.xml", "category-sitemap.xml", "wp-sitemap-posts-page-1.xml", "sitemap_index.xml")] == [
@@ -402,3 +404,27 @@ def test_a_post_the_last_run_listed_with_a_lastmod_that_is_no_date_is_kept_not_r
     assert [r.url for r in store.records() if r.removed_at is not None] == [gone]
     assert crawler.stats.get_value("alanews/updates/undated_kept") == 1
     assert "1 posts listed by the last run and not read now have no lastmod that is a date" in caplog.text
+
+
+def test_a_lastmod_at_datetimes_limits_costs_no_post_of_its_sitemap(caplog):
+    """``9999-12-31`` on a post without a dated permalink: its Rome day overflowed and the
+    whole post sitemap file failed; now that lastmod is taken as missing, with a line and a stat."""
+    from scrapy.utils.sitemap import Sitemap
+    from scrapy.utils.test import get_crawler
+
+    from alanews.spiders.sitemaps import ArchiveSpider
+
+    crawler = get_crawler(ArchiveSpider, {"ALANEWS_BASE_URL": "https://www.alanews.it"})
+    crawler._apply_settings()
+    spider = ArchiveSpider.from_crawler(crawler, since="2026-01-01")
+    spider._parsing = "https://www.alanews.it/post-sitemap.xml"
+    posts = Sitemap(b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>https://www.alanews.it/chi-siamo/</loc><lastmod>9999-12-31</lastmod></url>
+<url><loc>https://www.alanews.it/contatti/</loc><lastmod>0001-01-01T00:00:00+01:00</lastmod></url>
+<url><loc>https://www.alanews.it/2026/11/01/esteri/uno/</loc><lastmod>2026-11-01T10:00:00+00:00</lastmod></url>
+</urlset>""")
+    assert list(spider.sitemap_filter(posts)) == [{"loc": "https://www.alanews.it/2026/11/01/esteri/uno/"}]
+    assert crawler.stats.get_value("alanews/sitemap/bad_lastmod") == 2
+    assert "gives 2 lastmod(s) that are no date, taken as missing: '9999-12-31', '0001-01-01T00:00:00+01:00'" in (
+        caplog.text)

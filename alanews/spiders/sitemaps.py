@@ -226,7 +226,7 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
 
     def _filter_index(self, entries):
         self.index_url = self._parsing
-        files = []
+        files, bad_lastmods = [], []
         for raw in entries:
             if not raw.get("loc"):
                 continue
@@ -235,6 +235,9 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
                 self.logger.warning("Sitemap index %s lists %r, which is not a URL", self._parsing, raw["loc"])
                 continue
             files.append((raw["loc"], parse_lastmod(raw.get("lastmod"))))
+            if files[-1][1] is None and raw.get("lastmod"):
+                bad_lastmods.append(raw["lastmod"])
+        self._bad_lastmods(bad_lastmods)
         posts = [(url, lastmod) for url, lastmod in files if post_sitemap_number(url)]
         if not posts:
             self.logger.warning("Sitemap index %s lists no post sitemap (%d files)", self._parsing, len(files))
@@ -250,6 +253,7 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
                 yield {"loc": url}
 
     def _filter_posts(self, entries):
+        bad_lastmods = []
         for raw in entries:
             self.posts_in[self._parsing] = self.posts_in.get(self._parsing, 0) + 1
             self.listed[raw["loc"]] = raw.get("lastmod")
@@ -257,10 +261,21 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
             if post is None or post.url.rstrip("/") == self.base_url:
                 self.crawler.stats.inc_value("alanews/sitemap/not_article")
                 continue
+            if post.lastmod is None and raw.get("lastmod"):
+                bad_lastmods.append(raw["lastmod"])
             self.inventory.setdefault(post.url, post)
             self.crawler.stats.inc_value("alanews/sitemap/posts")
             if self.wants(post):
                 yield {"loc": post.url}
+        self._bad_lastmods(bad_lastmods)
+
+    def _bad_lastmods(self, lastmods: list[str]) -> None:
+        """The lastmods of a sitemap that are no date (``9999-12-31``: a year no post has), taken
+        as missing: one WARNING for the file, the stat ``alanews/sitemap/bad_lastmod`` for each."""
+        if lastmods:
+            self.crawler.stats.inc_value("alanews/sitemap/bad_lastmod", len(lastmods))
+            self.logger.warning("Sitemap %s gives %d lastmod(s) that are no date, taken as missing: %s",
+                                self._parsing, len(lastmods), ", ".join(map(repr, lastmods[:3])))
 
     def choose_files(self, files: list[tuple[str, datetime | None]]) -> Iterable[str]:
         """URLs of the post sitemap files to read; default: all."""
