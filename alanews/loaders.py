@@ -48,6 +48,24 @@ def _absolute(value, loader_context):
     return url
 
 
+# The largest post id the state holds (an SQLite INTEGER); WordPress's ids start at 1.
+_MAX_POST_ID = 2**63 - 1
+
+
+def _post_id(value, loader_context):
+    """The post id in ``value``; one no post has is dropped, with a WARNING and the stat
+    ``alanews/article/bad_post_id``, and the next candidate gives the field: 0 made the schema
+    reject the article, and past ``_MAX_POST_ID`` the state could not record it."""
+    found = post_id(value)
+    if found is None or 0 < found <= _MAX_POST_ID:
+        return found
+    logger.warning("Ignored post id %r on %s: no post has it", value, loader_context["base_url"])
+    stats = loader_context.get("stats_collector")
+    if stats is not None:
+        stats.inc_value("alanews/article/bad_post_id")
+    return None
+
+
 def _first_date(values, loader_context):
     """The first candidate that reads as a date, as ``[iso]``, or ``[]``.
 
@@ -93,7 +111,7 @@ class ArticleLoader(ItemLoader):
     video_url_in = MapCompose(_absolute)
     related_urls_in = MapCompose(_canonical)
     related_urls_out = Compose(_unique)
-    post_id_in = MapCompose(post_id)
+    post_id_in = MapCompose(_post_id)
 
     # The processor of a field never changes: looked up once per field, not per value
     # (itemloaders looks up attributes and the item's field metadata on every add_value).

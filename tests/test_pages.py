@@ -606,3 +606,17 @@ def test_the_html_lang_never_makes_the_article_invalid(lang, language, reported)
     assert item["language"] == language
     assert stats == ({"alanews/article/bad_language": 1} if reported else {})
     assert CompiledJSONSchemaValidator(ARTICLE_SCHEMA).validate({**item, "version": 1}) == (True, {})
+
+
+@pytest.mark.parametrize("body_class", [
+    "postid-9223372036854775808",  # past SQLite's INTEGER: the state could not record it, every run failed
+    "postid-0",  # the schema wants at least 1: the article was not written
+])
+def test_a_post_id_no_post_has_gives_way_to_the_next_candidate(body_class):
+    from alanews.validation import ARTICLE_SCHEMA, CompiledJSONSchemaValidator
+
+    stats = Stats()
+    item, expected = _changed("jnews-byline-date-utc", _sub("postid-10276", body_class), stats=stats)
+    assert item["post_id"] == expected["post_id"] == 10276  # the ?p= shortlink's
+    assert stats == {"alanews/article/bad_post_id": 1}
+    assert CompiledJSONSchemaValidator(ARTICLE_SCHEMA).validate({**item, "version": 1}) == (True, {})
