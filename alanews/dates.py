@@ -180,7 +180,7 @@ def _build(y: int, m: int, d: int, hh, mm, ss) -> datetime | date | None:
 
 def _offset(match: re.Match) -> timedelta | None | object:
     """The zone or offset written after the time: a timedelta, None when there is none,
-    ``_IMPOSSIBLE`` for an offset no zone has."""
+    ``_IMPOSSIBLE`` for an offset no zone has (a day or more: ``CEST+23`` is 25 hours)."""
     zone, extra = match["zone"], match["zoff"] or match["off"]
     offset = timedelta(hours=_ZONES[zone]) if zone else timedelta(0)
     if extra:
@@ -190,6 +190,8 @@ def _offset(match: re.Match) -> timedelta | None | object:
         if hours > 23 or minutes > 59:
             return _IMPOSSIBLE
         offset += sign * timedelta(hours=hours, minutes=minutes)
+    if abs(offset) >= timedelta(hours=24):
+        return _IMPOSSIBLE
     return offset if zone or extra else None
 
 
@@ -259,6 +261,11 @@ def _minutes_ago(now: datetime | None, delta: timedelta) -> datetime:
     return instant.astimezone(ROME).replace(second=0, microsecond=0)
 
 
+def _in_years(value: datetime | date) -> datetime | date | None:
+    """``value`` if within MIN_YEAR..MAX_YEAR, as an absolute date must be; else None."""
+    return value if MIN_YEAR <= value.year <= MAX_YEAR else None
+
+
 def _read_relative(clean: str, now) -> datetime | date | None | object:
     if clean in _NOW_WORDS:
         return _minutes_ago(now, timedelta(0))
@@ -267,10 +274,13 @@ def _read_relative(clean: str, now) -> datetime | date | None | object:
         raw = match["n"].strip()
         count = int(raw) if raw.isdigit() else 0.5 if raw.startswith(("mezz", "half")) else 1
         unit = match["unit"]
-        if unit in _TIME_UNITS:
-            return _minutes_ago(now, _TIME_UNITS[unit] * count)
-        if unit in _DAY_UNITS and count >= 1:
-            return _rome_now(now).date() - timedelta(days=_DAY_UNITS[unit] * count)
+        try:
+            if unit in _TIME_UNITS:
+                return _in_years(_minutes_ago(now, _TIME_UNITS[unit] * count))
+            if unit in _DAY_UNITS and count >= 1:
+                return _in_years(_rome_now(now).date() - timedelta(days=_DAY_UNITS[unit] * count))
+        except OverflowError:  # "99999999 giorni fa": before year 1
+            return None
         if unit in _VAGUE_UNITS:
             return None  # "2 mesi fa" names no day: none is invented
         return _UNRECOGNISED  # left to dateparser

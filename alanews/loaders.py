@@ -32,8 +32,38 @@ def _canonical(value, loader_context):
 
 
 def _absolute(value, loader_context):
+    """``value`` made absolute; one that is no http(s) URL (a lazy-load ``about:blank``, ``data:``,
+    ``//[::1/``) is dropped, not the item the schema would then reject (WARNING, stat
+    ``alanews/links/not_url``): the next candidate gives the field."""
     value = (value or "").strip()
-    return absolute_url(value, loader_context["base_url"]) if value else None
+    if not value:
+        return None
+    url = absolute_url(value, loader_context["base_url"])
+    if url is None or canonical_url(url) is None:
+        logger.warning("Ignored %r on %s: not an http(s) URL", value, loader_context["base_url"])
+        stats = loader_context.get("stats_collector")
+        if stats is not None:
+            stats.inc_value("alanews/links/not_url")
+        return None
+    return url
+
+
+# The largest post id the state holds (an SQLite INTEGER); WordPress's ids start at 1.
+_MAX_POST_ID = 2**63 - 1
+
+
+def _post_id(value, loader_context):
+    """The post id in ``value``; one no post has is dropped, with a WARNING and the stat
+    ``alanews/article/bad_post_id``, and the next candidate gives the field: 0 made the schema
+    reject the article, and past ``_MAX_POST_ID`` the state could not record it."""
+    found = post_id(value)
+    if found is None or 0 < found <= _MAX_POST_ID:
+        return found
+    logger.warning("Ignored post id %r on %s: no post has it", value, loader_context["base_url"])
+    stats = loader_context.get("stats_collector")
+    if stats is not None:
+        stats.inc_value("alanews/article/bad_post_id")
+    return None
 
 
 def _first_date(values, loader_context):
@@ -81,7 +111,7 @@ class ArticleLoader(ItemLoader):
     video_url_in = MapCompose(_absolute)
     related_urls_in = MapCompose(_canonical)
     related_urls_out = Compose(_unique)
-    post_id_in = MapCompose(post_id)
+    post_id_in = MapCompose(_post_id)
 
     # The processor of a field never changes: looked up once per field, not per value
     # (itemloaders looks up attributes and the item's field metadata on every add_value).

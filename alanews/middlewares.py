@@ -136,6 +136,15 @@ class CharsetMiddleware(_Counting):
     def process_response(self, request, response, spider=None):
         if not isinstance(response, HtmlResponse) or not response.body:
             return response
+        try:
+            response.text  # noqa: B018 -- decoded once here, kept for every later user
+        except (LookupError, UnicodeError):
+            # a charset Python knows but that decodes no text (charset=hex, =undefined) failed the
+            # page: read as UTF-8 instead, and checked against its bytes as any page declared so
+            self.stats.inc_value("alanews/charset/unusable")
+            logger.warning("Read %s as UTF-8: its declared charset %s decodes no text", response.url,
+                           response.encoding)
+            response = response.replace(encoding="utf-8")
         declared = _codec(response.encoding)
         if declared == "utf-8" and "\ufffd" not in response.text:
             # Scrapy's decoding (with "replace", kept for later users of the text) left no

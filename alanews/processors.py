@@ -58,15 +58,25 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
     """
     if not url:
         return None
-    return _canonical_absolute(absolute_url(url.strip(), base))
+    absolute = absolute_url(url.strip(), base)
+    return _canonical_absolute(absolute) if absolute else None
 
 
 _ABSOLUTE = re.compile(r"https?://", re.I)
 
 
-def absolute_url(url: str, base: str | None) -> str:
-    """``url`` joined to ``base``; an http(s) URL as it is (what urljoin would return, without its cost)."""
-    return url if not base or _ABSOLUTE.match(url) else urljoin(base, url)
+def absolute_url(url: str, base: str | None) -> str | None:
+    """``url`` joined to ``base``; an http(s) URL as it is (what urljoin would return, without its cost).
+
+    None when urljoin cannot read it: a protocol-relative ``//[::1/...`` (an unclosed IPv6
+    bracket), a host that NFKC normalisation turns into ``#`` or ``/``.
+    """
+    if not base or _ABSOLUTE.match(url):
+        return url
+    try:
+        return urljoin(base, url)
+    except ValueError:
+        return None
 
 
 # A crawl canonicalises each link ~6 times. 4,096 URLs (~1.6 MB, full ~1,300 articles into a crawl,

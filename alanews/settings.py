@@ -48,7 +48,8 @@ ITEM_PIPELINES = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "alanews.middlewares.SameSiteMiddleware": 40,  # before any request leaves, redirects included
-    "alanews.middlewares.CharsetMiddleware": 560,  # on responses: after decompression and redirects
+    # on responses: after decompression and redirects, before MetaRefreshMiddleware (580) reads the text
+    "alanews.middlewares.CharsetMiddleware": 585,
     # retries wait 1, 2, 4 s (ALANEWS_RETRY_BACKOFF) and are logged; Scrapy's own retries at once
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "alanews.middlewares.BackoffRetryMiddleware": 550,

@@ -204,6 +204,14 @@ BAD_INPUT = [
     "11 Dicembre 2025 13:32 pm",
     "11 Dicembre 2025 0:32 am",
     "11 Dicembre 2025 10:32 +2500",
+    # a zone plus an offset of a day or more (CEST+23 is 25 hours): no zone has it (it raised)
+    "11 Dicembre 2025 10:32 CEST+23",
+    "2025-12-11T10:32:00 CET+23:30",
+    # so long ago that no date or timedelta holds it (they raised OverflowError), or before MIN_YEAR
+    "99999999 giorni fa",
+    "99999999999 ore fa",
+    "9999999 weeks ago",
+    "20000 giorni fa",
 ]
 
 

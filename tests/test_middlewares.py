@@ -62,6 +62,28 @@ def test_a_page_really_in_a_single_byte_charset_declared_utf8_is_still_read_whol
     assert stats.values == {"alanews/charset/fixed": 1}
 
 
+@pytest.mark.parametrize("declared", ["hex", "undefined"])
+def test_a_declared_charset_that_decodes_no_text_is_read_as_utf8(declared):
+    """Python knows these codecs, but they decode no text: the page failed (failed/LookupError,
+    failed/UnicodeError) before any callback saw it, in MetaRefreshMiddleware, which reads the
+    text after this middleware has read it."""
+    from scrapy.settings import Settings
+    from scrapy.utils.conf import build_component_list
+
+    from alanews import settings
+
+    stats = Stats()
+    response = HtmlResponse("https://www.alanews.it/x/", body=TEXT.format("utf-8").encode("utf-8"),
+                            headers={"Content-Type": f"text/html; charset={declared}"})
+    fixed = CharsetMiddleware(stats).process_response(None, response)
+    assert "È città più" in fixed.text
+    assert stats.values == {"alanews/charset/unusable": 1}
+    order = build_component_list(Settings(vars(settings)).getwithbase("DOWNLOADER_MIDDLEWARES"))
+    # responses go through the middlewares in reverse order
+    assert order.index("scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware") < order.index(
+        "alanews.middlewares.CharsetMiddleware")
+
+
 @pytest.mark.parametrize("declared, sent", [("utf-8", "utf-8"), ("iso-8859-1", "latin-1")])
 def test_right_charset_is_left_alone(declared, sent):
     response = HtmlResponse("https://www.alanews.it/x/", body=TEXT.format(declared).encode(sent))

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from scrapy.http import HtmlResponse
+from scrapy.http import HtmlResponse, Request
 
 from alanews.middlewares import CharsetMiddleware
 from alanews.pages.article import ArticlePage
@@ -518,6 +518,10 @@ def test_entities_in_the_caption_and_tags_decoded_once():
     ("mezz'ora fa", "2021-11-01T01:10:00+01:00", "2021-11-01T00:40:00+01:00"),
     # names no day: the permalink's day, no invented one
     ("2 mesi fa", None, "2021-11-01"),
+    # an offset of 25 hours: unreadable (it failed the page), the permalink's day
+    ("31 ott 2021 23:37:13 CEST+23", None, "2021-11-01"),
+    # before year 1: unreadable (it failed the page)
+    ("99999999 giorni fa", None, "2021-11-01"),
 ])
 def test_byline_dates_as_other_jnews_sites_write_them(byline, now, published):
     item, _ = _changed("jnews-byline-date-utc", _sub("31 ott 2021 23:37:13 UTC", byline), now=now)
@@ -539,3 +543,80 @@ def test_an_unreadable_lower_ranked_date_is_not_reported_when_a_higher_one_gave_
     _changed("jnews-theme-jsonld-real-shape", _sub('"datePublished":"2025-12-11 10:15:00"', '"datePublished":"x"'),
              stats=stats)
     assert stats == {"alanews/date/unreadable": 1}
+
+
+def test_links_no_url_parser_reads_cost_only_themselves_on_listings_and_articles(caplog):
+    """Protocol-relative links urljoin cannot read (``//[::1/``, a host NFKC turns into ``#``) failed
+    the whole listing page or article; now each is ignored with a line and a stat."""
+    from scrapy.utils.test import get_crawler
+
+    from alanews.spiders.categories import EsteriSpider
+
+    crawler = get_crawler(EsteriSpider, {"ALANEWS_BASE_URL": "https://www.alanews.it"})
+    crawler._apply_settings()
+    spider = EsteriSpider.from_crawler(crawler)
+    url = "https://www.alanews.it/category/esteri/"
+    listing = HtmlResponse(url=url, request=Request(url, meta={"alanews_category": "esteri"}), body=b"""<html><body><main>
+        <article><h3><a href="//[::1/2026/01/01/esteri/x/">x</a></h3></article>
+        <article><h3><a href="//www.alanews.it\xef\xbc\x83/2026/01/01/esteri/y/">y</a></h3></article>
+        <article><h3><a href="/2026/01/01/esteri/one/">One</a></h3></article></main></body></html>""")
+    requested = [r.url for r in spider.parse_listing(listing)]
+    assert requested == ["https://www.alanews.it/2026/01/01/esteri/one/"]
+    assert crawler.stats.get_value("alanews/links/not_article") == 2
+
+    stats = Stats()
+    item, expected = _changed("jnews-byline-date-utc", _sub(
+        "</head>", '<meta property="og:image" content="//[::1/x.jpg" /><link rel="canonical" href="//[::1/x/" /></head>'),
+        stats=stats)
+    assert (item["url"], item["image_url"]) == (expected["url"], expected["image_url"])
+    assert stats == {"alanews/links/not_url": 1, "alanews/canonical/conflict": 1}
+    assert "Ignored '//[::1/x.jpg' on " in caplog.text
+
+
+@pytest.mark.parametrize("fixture, change, field", [
+    # a lazy-loaded player: WP Rocket's src="about:blank", the real one in data-src
+    ("jnews-featured-slot-video", _sub("<iframe title=", '<iframe src="about:blank" data-src="https://www.youtube.com/'
+                                                        'embed/fwA9kRbrrhG" title='), "video_url"),
+    # a placeholder image as og:image, above the JSON-LD-less page's other candidates
+    ("jnews-byline-date-utc", _sub('<meta property="og:image" content="',
+                                   '<meta property="og:image" content="data:image/gif;base64,R0lGOD" /><meta name="x" '
+                                   'content="'), "image_url"),
+])
+def test_an_image_or_video_candidate_that_is_no_http_url_costs_itself_not_the_article(fixture, change, field):
+    """The schema takes only http(s) URLs: such a candidate made the whole article invalid, not written."""
+    from alanews.validation import ARTICLE_SCHEMA, CompiledJSONSchemaValidator
+
+    stats = Stats()
+    item, expected = _changed(fixture, change, stats=stats)
+    assert item[field] == expected[field] and item[field].startswith("https://")
+    assert stats == {"alanews/links/not_url": 1}
+    assert CompiledJSONSchemaValidator(ARTICLE_SCHEMA).validate({**item, "version": 1}) == (True, {})
+
+
+@pytest.mark.parametrize("lang, language, reported", [
+    ("it_IT", "it", False),  # a locale, as get_locale() writes it: "it_it" made the schema reject the article
+    ("x-default", "it", True),  # no language at all: the site's, with a line and a stat
+    ("en-GB", "en", False),
+])
+def test_the_html_lang_never_makes_the_article_invalid(lang, language, reported):
+    from alanews.validation import ARTICLE_SCHEMA, CompiledJSONSchemaValidator
+
+    stats = Stats()
+    item, _ = _changed("jnews-byline-date-utc", _sub('lang="it-IT"', f'lang="{lang}"', 2), stats=stats)
+    assert item["language"] == language
+    assert stats == ({"alanews/article/bad_language": 1} if reported else {})
+    assert CompiledJSONSchemaValidator(ARTICLE_SCHEMA).validate({**item, "version": 1}) == (True, {})
+
+
+@pytest.mark.parametrize("body_class", [
+    "postid-9223372036854775808",  # past SQLite's INTEGER: the state could not record it, every run failed
+    "postid-0",  # the schema wants at least 1: the article was not written
+])
+def test_a_post_id_no_post_has_gives_way_to_the_next_candidate(body_class):
+    from alanews.validation import ARTICLE_SCHEMA, CompiledJSONSchemaValidator
+
+    stats = Stats()
+    item, expected = _changed("jnews-byline-date-utc", _sub("postid-10276", body_class), stats=stats)
+    assert item["post_id"] == expected["post_id"] == 10276  # the ?p= shortlink's
+    assert stats == {"alanews/article/bad_post_id": 1}
+    assert CompiledJSONSchemaValidator(ARTICLE_SCHEMA).validate({**item, "version": 1}) == (True, {})

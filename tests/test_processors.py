@@ -22,6 +22,8 @@ BASE = "https://www.alanews.it"
     ("javascript:void(0)", None),
     ("http://[::1/x", None),  # an unclosed IPv6 bracket: not a URL (it raised)
     ("http://www.alanews.it:99999/2026/09/12/esteri/slug/", None),  # no such port
+    ("//[::1/2026/09/12/esteri/slug/", None),  # the same, protocol-relative: urljoin raised
+    ("//www.alanews.it\uff03/2026/09/12/esteri/slug/", None),  # a host NFKC makes "#": urljoin raised
     ("mailto:redazione@alanews.it", None),
     ("", None),
 ])

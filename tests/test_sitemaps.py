@@ -22,7 +22,7 @@ from lxml import etree
 from conftest import FAST, ROOT
 from alanews.errors import SpiderArgumentError
 from alanews.pages.sitemap import parse_lastmod
-from alanews.site import CATEGORIES, post_sitemap_number
+from alanews.site import CATEGORIES, SITEMAP_INDEX_PATHS, post_sitemap_number
 from alanews.spiders.arguments import SitemapArguments
 from alanews.spiders.sitemaps import stored_bounds
 from replica.harness import scrapy_stats
@@ -154,6 +154,8 @@ def test_what_a_sitemap_says():
     assert parse_lastmod("2026-11-20T16:23:00Z") == parse_lastmod("2026-11-20T16:23:00")  # no offset: GMT
     assert parse_lastmod("2026-11-20") == datetime(2026, 11, 20, 23, 59, 59, 999999, timezone.utc)  # the day's end
     assert [parse_lastmod(v) for v in (None, "", "yesterday", "2026-13-01")] == [None] * 4
+    # a year no post has: at datetime's limits the post's Rome day overflowed
+    assert [parse_lastmod(v) for v in ("9999-12-31", "0001-01-01T00:00:00+05:00", "1970-01-01")] == [None] * 3
     assert [post_sitemap_number(f"https://x.it/{name}") for name in (
         "post-sitemap.xml", "post-sitemap12.xml", "wp-sitemap-posts-post-3.xml", "post-sitemap2.xml.gz",
         "page-sitemap.xml", "category-sitemap.xml", "wp-sitemap-posts-page-1.xml", "sitemap_index.xml")] == [
@@ -343,3 +345,86 @@ def test_a_sitemap_index_entry_that_is_no_url_is_skipped_with_a_line_and_a_stat(
     assert list(spider.sitemap_filter(index)) == [{"loc": "https://www.alanews.it/post-sitemap2.xml"}]
     assert crawler.stats.get_value("alanews/sitemap/not_url") == 2
     assert len([r for r in caplog.records if "which is not a URL" in r.getMessage()]) == 2
+
+
+def test_a_robots_txt_sitemap_line_that_is_no_url_is_skipped_with_a_line_and_a_stat(caplog):
+    """It failed the robots.txt callback: neither the sitemap named beside it nor the usual
+    index paths were read, and the crawl found nothing."""
+    from scrapy.http import Request, TextResponse
+    from scrapy.utils.test import get_crawler
+
+    from alanews.spiders.sitemaps import ArchiveSpider
+
+    crawler = get_crawler(ArchiveSpider, {"ALANEWS_BASE_URL": "https://www.alanews.it"})
+    crawler._apply_settings()
+    spider = ArchiveSpider.from_crawler(crawler)
+
+    def named(body: bytes) -> list[str]:
+        url = "https://www.alanews.it/robots.txt"
+        robots = TextResponse(url, body=body, request=Request(url, meta={"alanews_fallbacks": SITEMAP_INDEX_PATHS}))
+        return [request.url for request in spider._parse_sitemap(robots)]
+
+    assert named(b"User-agent: *\nSitemap: http://[::1/sitemap.xml\nSitemap: https://www.alanews.it:99999/s.xml\n"
+                 b"Sitemap: /sitemap_index.xml\n") == ["https://www.alanews.it/sitemap_index.xml"]
+    # none left: the usual paths
+    assert named(b"Sitemap: //[::1/sitemap.xml\n") == ["https://www.alanews.it/sitemap_index.xml"]
+    assert crawler.stats.get_value("alanews/sitemap/not_url") == 3
+    assert len([r for r in caplog.records if "which is not a URL" in r.getMessage()]) == 3
+
+
+def test_a_post_the_last_run_listed_with_a_lastmod_that_is_no_date_is_kept_not_removed(tmp_path, caplog):
+    """Read back from the memory while a post had gone, it raised TypeError in ``closed``: nothing was
+    remembered and no removal recorded, run after run. Now it is kept as listed (its file cannot be told)."""
+    from types import SimpleNamespace
+
+    from scrapy.utils.test import get_crawler
+
+    from alanews.pages.sitemap import entry
+    from alanews.spiders.sitemaps import UpdatesSpider
+    from alanews.state import ArticleStore
+
+    base = "https://www.alanews.it"
+    crawler = get_crawler(UpdatesSpider, {"ALANEWS_BASE_URL": base})
+    crawler._apply_settings()
+    spider = UpdatesSpider.from_crawler(crawler)
+    store = ArticleStore(tmp_path / "state.sqlite")
+    spider._deltafetch = SimpleNamespace(store=store)
+    read, undated, dated, gone = (f"{base}/2026/01/0{day}/esteri/post-{day}/" for day in (1, 2, 3, 4))
+    for url in (read, undated, dated, gone):
+        store.record({"url": url, "post_id": None})
+    spider.post_files = [(f"{base}/post-sitemap.xml", parse_lastmod("2026-01-03T00:00:00Z")),
+                         (f"{base}/post-sitemap2.xml", parse_lastmod("2026-01-05T00:00:00Z"))]
+    spider.files_chosen = {f"{base}/post-sitemap2.xml"}  # the first file, not moved, was not read
+    spider.listed = {read: "2026-01-05T00:00:00Z"}
+    spider.inventory = {read: entry({"loc": read, "lastmod": "2026-01-05T00:00:00Z"}, base)}
+    spider.memory = {"posts": {read: "2026-01-01T00:00:00Z", undated: "ieri", dated: "2026-01-02T00:00:00Z",
+                               gone: "2026-01-04T00:00:00Z"}}
+    inventory = spider._inventory_now()
+    assert set(inventory) == {read, undated, dated}
+    assert [r.url for r in store.records() if r.removed_at is not None] == [gone]
+    assert crawler.stats.get_value("alanews/updates/undated_kept") == 1
+    assert "1 posts listed by the last run and not read now have no lastmod that is a date" in caplog.text
+
+
+def test_a_lastmod_at_datetimes_limits_costs_no_post_of_its_sitemap(caplog):
+    """``9999-12-31`` on a post without a dated permalink: its Rome day overflowed and the
+    whole post sitemap file failed; now that lastmod is taken as missing, with a line and a stat."""
+    from scrapy.utils.sitemap import Sitemap
+    from scrapy.utils.test import get_crawler
+
+    from alanews.spiders.sitemaps import ArchiveSpider
+
+    crawler = get_crawler(ArchiveSpider, {"ALANEWS_BASE_URL": "https://www.alanews.it"})
+    crawler._apply_settings()
+    spider = ArchiveSpider.from_crawler(crawler, since="2026-01-01")
+    spider._parsing = "https://www.alanews.it/post-sitemap.xml"
+    posts = Sitemap(b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>https://www.alanews.it/chi-siamo/</loc><lastmod>9999-12-31</lastmod></url>
+<url><loc>https://www.alanews.it/contatti/</loc><lastmod>0001-01-01T00:00:00+01:00</lastmod></url>
+<url><loc>https://www.alanews.it/2026/11/01/esteri/uno/</loc><lastmod>2026-11-01T10:00:00+00:00</lastmod></url>
+</urlset>""")
+    assert list(spider.sitemap_filter(posts)) == [{"loc": "https://www.alanews.it/2026/11/01/esteri/uno/"}]
+    assert crawler.stats.get_value("alanews/sitemap/bad_lastmod") == 2
+    assert "gives 2 lastmod(s) that are no date, taken as missing: '9999-12-31', '0001-01-01T00:00:00+01:00'" in (
+        caplog.text)

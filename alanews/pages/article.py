@@ -8,6 +8,7 @@ so a wrong guess about one source degrades one field, never the item.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timezone
 from functools import cached_property
 
@@ -56,6 +57,7 @@ _SEPARATORS = "-–—|·•»:"
 
 _BODY_CLASS = etree.XPath("string(/html/body/@class)", smart_strings=False)
 _LANG = etree.XPath("/html/@lang", smart_strings=False)
+_LANGUAGE_CODE = re.compile("[a-z]{2,3}")  # the schema's: ISO 639-1 or -2/3
 _PLAYERS = etree.XPath(
     ".//*[self::iframe or self::video or self::source][not(ancestor::*[contains(@class, 'jeg_ad')])]"
     "/@*[name()='src' or name()='data-src']", smart_strings=False)
@@ -398,9 +400,18 @@ class ArticlePage:
         )
 
     def language(self) -> list[str]:
-        # <html lang="it-IT">; the site is Italian
-        lang = next(iter(_LANG(self.root)), "it")
-        return [lang.split("-")[0].lower() or "it"]
+        # <html lang="it-IT">, or a locale ("it_IT"); the site is Italian
+        return [self._language[0]]
+
+    @cached_property
+    def _language(self) -> tuple[str, str | None]:
+        """The language code and, when ``lang`` names none the schema takes (``x-default``), that
+        ``lang``: the site's "it" then, not an item the schema rejects."""
+        lang = next(iter(_LANG(self.root)), "")
+        code = re.split("[-_]", lang.strip(), maxsplit=1)[0].lower()
+        if _LANGUAGE_CODE.fullmatch(code):
+            return code, None
+        return "it", lang if code else None
 
     # --- the item ------------------------------------------------------------
 
@@ -421,6 +432,10 @@ class ArticlePage:
                            "fetched", self.response.url, ", ".join(sorted(self._conflicting_urls)))
             if stats is not None:
                 stats.inc_value("alanews/canonical/conflict")
+        if self._language[1] is not None:
+            logger.warning("Unreadable language %r on %s: taken as it", self._language[1], self.response.url)
+            if stats is not None:
+                stats.inc_value("alanews/article/bad_language")
         if self.jsonld.invalid_blocks:
             logger.warning("Ignored %d broken JSON-LD block(s) on %s", self.jsonld.invalid_blocks, self.response.url)
             if stats is not None:

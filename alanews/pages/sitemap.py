@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
-from alanews.dates import ROME
+from alanews.dates import MAX_YEAR, MIN_YEAR, ROME
 from alanews.processors import canonical_url
 from alanews.site import ArticleUrl, is_same_site, parse_article_url
 
@@ -19,7 +19,9 @@ def parse_lastmod(text: str | None) -> datetime | None:
 
     A date alone (``2026-11-20``) stands for the end of that day, UTC: the latest moment it
     may mean, so a file or post it dates is never skipped as older than it is. A time without
-    offset is read as UTC (Yoast and WordPress write GMT). None when missing or unreadable.
+    offset is read as UTC (Yoast and WordPress write GMT). None when missing or unreadable, or
+    in a year no post has (outside MIN_YEAR..MAX_YEAR: at datetime's limits, 9999-12-31, the
+    post's Rome day would overflow).
     """
     if not text:
         return None
@@ -29,6 +31,8 @@ def parse_lastmod(text: str | None) -> datetime | None:
         return None
     if len(text.strip()) == 10:  # YYYY-MM-DD
         value = datetime.combine(value.date(), time.max)
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        return None
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 

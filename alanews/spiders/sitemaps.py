@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urljoin
 
 from scrapy.http import Request
 from scrapy.spiders import SitemapSpider
@@ -135,12 +136,10 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
                       meta={"alanews_fallbacks": SITEMAP_INDEX_PATHS})
 
     def _parse_sitemap(self, response):
-        """Scrapy's, with our meta and errbacks on its requests; robots.txt without a
-        ``Sitemap:`` line falls back to the usual index paths."""
-        self._parsing, self._parsed = response.url, False
-        requests = list(super()._parse_sitemap(response))
-        self._parsing = None
+        """Scrapy's, with our meta and errbacks on its requests; robots.txt (read by
+        :meth:`_robots_sitemaps`) without a ``Sitemap:`` line falls back to the usual index paths."""
         if response.url.endswith("/robots.txt"):
+            requests = self._robots_sitemaps(response)
             if not requests:
                 self.logger.info("robots.txt names no sitemap; trying %s", ", ".join(SITEMAP_INDEX_PATHS))
                 yield from self._fallback(response.meta.get("alanews_fallbacks", ()))
@@ -149,6 +148,9 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
                 fallbacks = tuple(p for p in SITEMAP_INDEX_PATHS if self.base_url + p != request.url)
                 yield request.replace(errback=self._no_index, meta={"alanews_fallbacks": fallbacks})
             return
+        self._parsing, self._parsed = response.url, False
+        requests = list(super()._parse_sitemap(response))
+        self._parsing = None
         self.crawler.stats.inc_value("alanews/sitemap/files")
         if response.url in self.files_chosen:
             (self.files_read if self._parsed else self.files_failed).add(response.url)
@@ -161,6 +163,25 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
             else:
                 yield self.article_request(request.url)
         yield from self.file_done(response.url)
+
+    def _robots_sitemaps(self, response) -> list[Request]:
+        """The sitemaps robots.txt names, read as Scrapy reads them, less those that are no URL
+        (``http://[::1/...``, a port out of range): Scrapy's reading raised on one, and the sitemaps
+        named beside it and the usual paths were never tried. WARNING, stat ``alanews/sitemap/not_url``."""
+        requests = []
+        for line in response.body.splitlines():
+            if line.lstrip()[:8].lower() != b"sitemap:":
+                continue
+            try:
+                named = line.partition(b":")[2].strip().decode()
+            except UnicodeDecodeError:
+                continue
+            if canonical_url(named, response.url) is None:
+                self.crawler.stats.inc_value("alanews/sitemap/not_url")
+                self.logger.warning("%s names the sitemap %r, which is not a URL", response.url, named)
+                continue
+            requests.append(Request(urljoin(response.url, named), callback=self._parse_sitemap))
+        return requests
 
     def file_done(self, url: str):
         """A sitemap was parsed or failed: requests to add, if any (none here)."""
@@ -205,7 +226,7 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
 
     def _filter_index(self, entries):
         self.index_url = self._parsing
-        files = []
+        files, bad_lastmods = [], []
         for raw in entries:
             if not raw.get("loc"):
                 continue
@@ -214,6 +235,9 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
                 self.logger.warning("Sitemap index %s lists %r, which is not a URL", self._parsing, raw["loc"])
                 continue
             files.append((raw["loc"], parse_lastmod(raw.get("lastmod"))))
+            if files[-1][1] is None and raw.get("lastmod"):
+                bad_lastmods.append(raw["lastmod"])
+        self._bad_lastmods(bad_lastmods)
         posts = [(url, lastmod) for url, lastmod in files if post_sitemap_number(url)]
         if not posts:
             self.logger.warning("Sitemap index %s lists no post sitemap (%d files)", self._parsing, len(files))
@@ -229,6 +253,7 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
                 yield {"loc": url}
 
     def _filter_posts(self, entries):
+        bad_lastmods = []
         for raw in entries:
             self.posts_in[self._parsing] = self.posts_in.get(self._parsing, 0) + 1
             self.listed[raw["loc"]] = raw.get("lastmod")
@@ -236,10 +261,21 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
             if post is None or post.url.rstrip("/") == self.base_url:
                 self.crawler.stats.inc_value("alanews/sitemap/not_article")
                 continue
+            if post.lastmod is None and raw.get("lastmod"):
+                bad_lastmods.append(raw["lastmod"])
             self.inventory.setdefault(post.url, post)
             self.crawler.stats.inc_value("alanews/sitemap/posts")
             if self.wants(post):
                 yield {"loc": post.url}
+        self._bad_lastmods(bad_lastmods)
+
+    def _bad_lastmods(self, lastmods: list[str]) -> None:
+        """The lastmods of a sitemap that are no date (``9999-12-31``: a year no post has), taken
+        as missing: one WARNING for the file, the stat ``alanews/sitemap/bad_lastmod`` for each."""
+        if lastmods:
+            self.crawler.stats.inc_value("alanews/sitemap/bad_lastmod", len(lastmods))
+            self.logger.warning("Sitemap %s gives %d lastmod(s) that are no date, taken as missing: %s",
+                                self._parsing, len(lastmods), ", ".join(map(repr, lastmods[:3])))
 
     def choose_files(self, files: list[tuple[str, datetime | None]]) -> Iterable[str]:
         """URLs of the post sitemap files to read; default: all."""
@@ -483,10 +519,21 @@ class UpdatesSpider(SitemapCrawl):
             return {**self.memory["posts"], **self.listed}  # nobody left: the last run's posts, moved ones updated
         unread = [lastmod for url, lastmod in self.post_files if url not in self.files_chosen]
         unread_newest = max(unread) if unread else None
-        kept = {}
+        kept, undated = {}, 0
         if unread_newest is not None:  # posts of the files not read, as the last run saw them
-            kept = {loc: lastmod for loc, lastmod in self.memory["posts"].items()
-                    if loc not in self.listed and lastmod and parse_lastmod(lastmod) <= unread_newest}
+            for loc, lastmod in self.memory["posts"].items():
+                if loc in self.listed:
+                    continue
+                when = parse_lastmod(lastmod)
+                undated += when is None
+                if when is None or when <= unread_newest:
+                    kept[loc] = lastmod
+        if undated:
+            # no lastmod, or no date (it raised TypeError: nothing was remembered): its file cannot
+            # be told, so it is kept rather than recorded removed while it may still be listed
+            self.crawler.stats.inc_value("alanews/updates/undated_kept", undated)
+            self.logger.warning("%d posts listed by the last run and not read now have no lastmod that is a date: "
+                                "kept as listed", undated)
         inventory = {**kept, **self.listed}
         listed = {self.store.article_of(url) or url
                   for url in (*self.inventory, *filter(None, map(canonical_url, kept)))}
