@@ -83,7 +83,7 @@ def absolute_url(url: str, base: str | None) -> str | None:
 # flat after) answer 73% of the calls; 16,384 answer 82% for 6.4 MB, full only at ~5,000 articles.
 # A URL w3lib leaves as it is: http(s), a lower-case ASCII host, an optional port, a path of
 # unreserved characters without empty or dot segments, no query, no fragment. Almost every link
-# of the site is so; w3lib's canonical form costs ~25 us a URL (tests/test_processors.py checks
+# of the site is so; w3lib's canonical form costs 60-70 us a URL (tests/test_processors.py checks
 # that both give the same for every URL this matches).
 _ALREADY_CANONICAL = re.compile(
     r"https?://[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::(?P<port>[1-9][0-9]{0,4}))?"
