@@ -29,6 +29,7 @@ import io
 import logging
 import os
 import re
+import stat
 import tempfile
 from contextlib import suppress
 from dataclasses import dataclass
@@ -82,40 +83,69 @@ class _WriteThroughFile(io.FileIO):
 
     A write that fails is taken back (a regular file is truncated to where it began),
     reported once to ``on_error``, and the file takes nothing more (writes are dropped).
-    :meth:`retract` takes the last successful write back out. ``replacing``: what the file
-    held goes at the first write (or at :meth:`replace`), not when it is opened.
+    :meth:`retract` takes the last successful write back out.
+
+    ``replaces``: the path of the regular file this one was opened on, to be replaced, not
+    emptied: the first write goes to a new file beside it (same mode), renamed over it once
+    that write succeeded (or at :meth:`replace`). Until then the old file is as it was.
     """
 
-    def __init__(self, file, mode: str, on_error, closefd: bool = True, replacing: bool = False):
+    def __init__(self, file, mode: str, on_error, closefd: bool = True, replaces: str | None = None):
         super().__init__(file, mode, closefd=closefd)
         self.on_error = on_error
         self.failed = False
-        self.replacing = replacing
+        self.replaces = replaces
         self.last: tuple[int, int] | None = None  # (start, end) of the last write, in a regular file
 
     def replace(self) -> None:
-        """Empty the file now, if it still holds what it held when opened."""
-        if self.replacing and not self.failed:
+        """Replace the file by an empty one now, if it still holds what it held when opened."""
+        if self.replaces is not None and not self.failed:
             self.write(b"")
+
+    def _new_file(self) -> tuple[str, str] | None:
+        """A new empty file beside the one replaced, with its mode, now under this descriptor:
+        (its name, the path to rename it to). None where no file can be made beside it (a
+        directory we may not write): the old one is then emptied in place."""
+        path = os.path.realpath(self.replaces)  # a symlink stays, its target is replaced
+        try:
+            fd, name = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f".{os.path.basename(path)}.",
+                                        suffix=".part")
+        except PermissionError:
+            self.truncate(0)
+            self.seek(0)
+            return None
+        try:
+            os.fchmod(fd, stat.S_IMODE(os.fstat(self.fileno()).st_mode))
+            os.dup2(fd, self.fileno())
+        except OSError:
+            os.unlink(name)
+            raise
+        finally:
+            os.close(fd)
+        return name, path
 
     def write(self, data) -> int:
         view = memoryview(data).cast("B")
         if self.failed:
             return len(view)
         done = 0
-        start = None
+        start = new = None
         try:
-            if self.replacing:
-                self.truncate(0)
-                self.seek(0)
-                self.replacing = False
+            if self.replaces is not None:
+                new = self._new_file()
             start = self.tell() if self.seekable() else None
             while done < len(view):
                 done += super().write(view[done:]) or 0
+            if new is not None:
+                os.replace(*new)
+            self.replaces = None
         except OSError as error:
             self.failed = True
             self.last = None
-            if start is not None and done:
+            if new is not None:  # the old file stays as it was
+                with suppress(OSError):
+                    os.unlink(new[0])
+            elif start is not None and done:
                 with suppress(OSError):
                     self.truncate(start)
                     self.seek(start)
@@ -200,8 +230,9 @@ class FileFeedStorage(_Reporting, feedexport.FileFeedStorage):
     """A local file, written through: each item's line is in the file when ``write`` returns.
 
     Overwritten (``-O``) at its first line, not at the start: a run that ends without writing
-    one (the site unreachable, stopped by the user) leaves the file as it was; a run that
-    finished with nothing to write leaves it empty.
+    one (the site unreachable or failing, stopped by the user, the first write failed) leaves
+    the file as it was; a run that finished cleanly (no ERROR, no page failed, no item dropped)
+    with nothing to write leaves it empty.
     """
 
     write_through = True
@@ -214,15 +245,21 @@ class FileFeedStorage(_Reporting, feedexport.FileFeedStorage):
             path.parent.mkdir(parents=True, exist_ok=True)
             if "w" not in self.write_mode:
                 return _WriteThroughFile(str(path), self.write_mode.replace("b", ""), self.failed)
-            return _WriteThroughFile(os.open(path, os.O_WRONLY | os.O_CREAT, 0o666), "w", self.failed,
-                                     replacing=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o666)  # opened without emptying it
+            regular = stat.S_ISREG(os.fstat(fd).st_mode)  # not /dev/stdout, /dev/null, a FIFO
+            return _WriteThroughFile(fd, "w", self.failed, replaces=str(path) if regular else None)
 
         return self._open_file(opener)
 
     def store(self, file):
-        if isinstance(file, _WriteThroughFile) and self._stats.get_value("finish_reason") == "finished":
-            file.replace()  # a finished run that wrote nothing: the snapshot is empty
+        if isinstance(file, _WriteThroughFile) and self._finished_cleanly():
+            file.replace()  # nothing to write, truly: the snapshot is empty
         return super().store(file)
+
+    def _finished_cleanly(self) -> bool:
+        stats = self._stats.get_stats()
+        return (stats.get("finish_reason") == "finished" and not stats.get("log_count/ERROR")
+                and not stats.get("item_dropped_count") and not any(key.startswith("alanews/failed/") for key in stats))
 
 
 class StdoutFeedStorage(_Reporting, feedexport.StdoutFeedStorage):

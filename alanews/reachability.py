@@ -37,6 +37,10 @@ _UNREACHABLE = (
 )
 
 
+# Spiders that read what earlier runs wrote (the state): the demo's data directory is new and
+# temporary, so the offline hint points at crawling the replica yourself instead.
+_NEEDS_EARLIER_RUNS = frozenset(("audit", "updates"))
+
 class SiteReachability:
     """Downloader middleware: before the site's first answer, an unreachable site ends the run.
 
@@ -73,7 +77,9 @@ class SiteReachability:
             return None  # a timeout, a dropped connection: retried
         kind, self.unreachable = found
         self.crawler.stats.inc_value(f"alanews/site_unreachable/{kind}")
-        logger.error("cannot reach %s: %s; offline? try `python -m replica.demo %s`",
-                     self.base_url, self.unreachable, self.crawler.spider.name)
+        name = self.crawler.spider.name
+        hint = (f"try `python -m replica.demo {name}`" if name not in _NEEDS_EARLIER_RUNS
+                else "crawl the replica yourself (README)")
+        logger.error("cannot reach %s: %s; offline? %s", self.base_url, self.unreachable, hint)
         deferred_from_coro(self.crawler.engine.close_spider_async(reason=FINISH_REASON))
         raise IgnoreRequest(f"site unreachable: {self.unreachable}")

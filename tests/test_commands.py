@@ -286,6 +286,13 @@ def test_audit_refuses_what_it_does_not_know_instead_of_auditing_without_it(extr
     assert "Spider opened" not in proc.stderr and not (tmp_path / "audit").exists()
 
 
+def test_an_unknown_spider_is_a_usage_error_in_one_line():
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "nosuch"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2 and "error: no spider 'nosuch'; `scrapy list` names them" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 # --- 8. the replica's commands -------------------------------------------------------------------
 
 @pytest.mark.parametrize("module, usage", [("replica", "usage: python -m replica "),

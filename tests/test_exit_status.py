@@ -44,7 +44,9 @@ def test_exit_statuses_are_distinct_and_stable():
 def assert_unreachable(crawl, base_url: str, why: str, spider: str) -> None:
     assert crawl.returncode == ExitStatus.SITE_UNREACHABLE, crawl.log[-3000:]
     assert [line.split("] ", 1)[1] for line in error_lines(crawl.log)] == [
-        f"ERROR: cannot reach {base_url}: {why}; offline? try `python -m replica.demo {spider}`"]
+        f"ERROR: cannot reach {base_url}: {why}; offline? " + (
+            f"try `python -m replica.demo {spider}`" if spider not in ("audit", "updates")
+            else "crawl the replica yourself (README)")]
     assert "Traceback" not in crawl.log
     assert "Retrying" not in crawl.log and "retry/count" not in crawl.stats  # stopped at once, not retried
     assert crawl.stats["finish_reason"] == "site_unreachable"

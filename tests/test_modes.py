@@ -79,6 +79,41 @@ def test_an_overwrite_that_writes_nothing_keeps_the_file_unless_it_finished(site
     assert sorted(urls(out)) == sorted(site.archive(SPIDER))
 
 
+def test_an_overwrite_replaces_the_file_only_once_it_has_its_first_line(site, tmp_path):
+    """The first line goes to a new file beside the old, renamed over it once written: a first
+    write that fails, or a run whose every item is dropped, leaves the old snapshot whole.
+    What is not a regular file (/dev/null, a pipe) is written as it is."""
+    import resource
+
+    from conftest import Replica
+
+    old = '{"url": "an earlier snapshot"}\n' * 5
+    out = tmp_path / "esteri.jsonl"
+    out.write_text(old, "utf-8")
+
+    def limit():  # no file may grow past 1,000 bytes: the first line (~3 KB) cannot be written
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+
+    cmd = [sys.executable, "-m", "scrapy", "crawl", SPIDER, "-O", str(out)]
+    for key, value in {"ALANEWS_BASE_URL": site.url, "ALANEWS_DATA_DIR": str(tmp_path / "data"), **FAST}.items():
+        cmd += ["-s", f"{key}={value}"]
+    full = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    assert full.returncode == 3 and "File too large" in full.stderr, full.stderr[-3000:]
+    assert out.read_text("utf-8") == old
+    assert not list(tmp_path.glob(".esteri.jsonl.*"))  # the new file that could not be written is gone
+
+    drifted = Replica("--articles", "20", "--seed", "37", "--theme", "drifted")  # every item invalid
+    try:
+        invalid = scrapy_crawl(drifted, tmp_path / "data", "-O", str(out))
+    finally:
+        drifted.stop()
+    assert invalid.returncode == 3 and "item_dropped_count" in invalid.stderr, invalid.stderr[-3000:]
+    assert out.read_text("utf-8") == old
+
+    devnull = scrapy_crawl(site, tmp_path / "data", "-O", "/dev/null:jsonlines", "-a", "max_pages=1")
+    assert devnull.returncode == 0, devnull.stderr[-3000:]
+
+
 def test_append_output_is_incremental_and_grows_one_file_without_duplicates(site, tmp_path):
     archive = sorted(site.archive(SPIDER))
     data, out = tmp_path / "data", tmp_path / "esteri.jsonl"

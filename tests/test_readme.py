@@ -93,6 +93,9 @@ def test_readme_commands_run_as_written_from_a_fresh_clone(clone):
         proc = run(command, clone, timeout=120)
         assert proc.returncode == 4, (command, proc.stderr[-3000:])
         assert "cannot reach https://www.alanews.it" in proc.stderr and "Traceback" not in proc.stderr
+        # the hint works as given: the demo for a spider that needs no earlier run, else the replica
+        assert ("try `python -m replica.demo archive`" in proc.stderr if "archive" in command
+                else "offline? crawl the replica yourself (README)" in proc.stderr), (command, proc.stderr[-2000:])
 
 
 def test_every_documentation_link_exists():

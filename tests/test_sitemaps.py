@@ -170,6 +170,13 @@ def audit(server, data, *options) -> tuple[Run, dict]:
     return run, json.loads(reports[-1].read_text("utf-8"))
 
 
+def test_the_audit_spider_run_by_scrapy_crawl_fails_as_scrapy_audit_does(site, tmp_path):
+    """`scrapy crawl audit` (a Scrapyd job) with posts missing exits 3, like `scrapy audit`."""
+    run = crawl(site, tmp_path / "data", "audit")
+    assert run.returncode == 3, run.log[-3000:]
+    assert f"{len(site.truth())} posts are missing from the feeds: run `scrapy audit --fetch`" in run.log
+
+
 def test_audit_finds_missing_and_gone_posts_per_day_and_category_and_fetch_makes_it_clean(site, tmp_path):
     truth = site.truth()
     data = tmp_path / "data"

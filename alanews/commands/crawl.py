@@ -15,6 +15,7 @@ import logging
 from enum import IntEnum
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
 
 from alanews import reachability
 from alanews.errors import NotStarting
@@ -28,7 +29,7 @@ class ExitStatus(IntEnum):
 
     OK = 0  # finished, every monitor passed (or skipped)
     NOT_STARTED = 1  # refused before the first request: bad argument or setting, another crawl running, bad state
-    MONITORS_FAILED = EXIT_MONITORS_FAILED  # 3: finished, a data-quality monitor failed
+    MONITORS_FAILED = EXIT_MONITORS_FAILED  # 3: finished, a data-quality monitor failed (or, audit, posts missing)
     SITE_UNREACHABLE = 4  # the site's first requests failed: DNS, refused connection (finish reason site_unreachable)
     STOPPED = 5  # stopped by the user: Ctrl-C or SIGTERM, closed gracefully (finish reason shutdown)
     STOPPED_UNCLEAN = 6  # stopped by the user, forced: the signal sent twice, the run did not close
@@ -80,11 +81,17 @@ class Command(ScrapyCrawlCommand):
     def run(self, args, opts):
         if len(args) != 1:
             return super().run(args, opts)  # Scrapy's own usage errors
+        if args[0] not in self.crawler_process.spider_loader.list():  # Scrapy: a KeyError traceback, exit 1
+            raise UsageError(f"no spider {args[0]!r}; `scrapy list` names them", print_help=False)
         crawler = self._create_crawler(args[0])
         started = self.crawler_process.crawl(crawler, **opts.spargs)
         if isinstance(started, asyncio.Future):
             started.add_done_callback(report_not_starting)
         self.crawler_process.start()
         status = exit_status(crawler, self.crawler_process.bootstrap_failed)
+        missing = (getattr(crawler.spider, "report", None) or {}).get("totals", {}).get("missing_overdue")
+        if status == ExitStatus.OK and missing:  # `scrapy crawl audit`, as `scrapy audit` would say
+            logger.error("%d posts are missing from the feeds: run `scrapy audit --fetch`", missing)
+            status = ExitStatus.MONITORS_FAILED
         logger.info("Exit status %d: %s", status, _MEANING[status])
         self.exitcode = int(status)
