@@ -199,6 +199,7 @@ def test_audit_finds_missing_and_gone_posts_per_day_and_category_and_fetch_makes
     run, report = audit(site, data)
     assert run.returncode == 3, run.log[-3000:]
     assert run.errors() == [] and "scrapy audit --fetch" in run.log
+    assert run.log.rstrip().splitlines()[-1].endswith("INFO: Exit status 3: posts are missing from the feeds")
     assert run.served["article"] == 0 and run.served["sitemap"] == 1 + len(index(site))
     assert report["complete"] and report["totals"] == {
         "inventory": len(listed), "written": len(listed) - len(missing), "missing": len(missing),

@@ -11,6 +11,7 @@ could not be reached, as ``scrapy crawl`` (alanews/commands/crawl.py).
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from scrapy.commands import ScrapyCommand
@@ -19,6 +20,8 @@ from scrapy.exceptions import UsageError
 from alanews import reachability
 from alanews.audit import table
 from alanews.commands.crawl import ExitStatus
+
+logger = logging.getLogger(__name__)
 
 #: exit status when posts older than ALANEWS_AUDIT_GRACE are missing from the feeds
 EXIT_MISSING = 3
@@ -47,18 +50,23 @@ class Command(ScrapyCommand):
         crawler = self.crawler_process.create_crawler("audit")
         self.crawler_process.crawl(crawler, fetch="1" if opts.fetch else "0")
         self.crawler_process.start()
+        status, meaning = self._outcome(crawler)
+        self.exitcode = int(status)
+        logger.info("Exit status %d: %s", status, meaning)  # the last line, as `scrapy crawl`'s
+
+    def _outcome(self, crawler) -> tuple[int, str]:
+        """The exit status and what it means; prints the report's table, or why there is none."""
         report = getattr(crawler.spider, "report", None)
         if crawler.stats.get_value("finish_reason") == reachability.FINISH_REASON:
-            self.exitcode = ExitStatus.SITE_UNREACHABLE  # its ERROR line said why
-            return
+            return ExitStatus.SITE_UNREACHABLE, "the site could not be reached"  # its ERROR line said why
         if self.crawler_process.bootstrap_failed or report is None or report["index"] is None:
             print("alanews audit: no report (see the log above)", file=sys.stderr)
-            self.exitcode = 1
-            return
+            return 1, "no report"
         print(table(report))
         print(f"Report: {crawler.spider.report_path}")
         if report["totals"]["missing_overdue"]:
             print(f"alanews audit: {report['totals']['missing_overdue']} posts published more than "
                   f"{report['grace_hours']:g} h ago are missing from the feeds: run `scrapy audit --fetch`",
                   file=sys.stderr)
-            self.exitcode = EXIT_MISSING
+            return EXIT_MISSING, "posts are missing from the feeds"
+        return 0, "every post of the sitemaps is in the feeds"
