@@ -343,6 +343,9 @@ class DeltaFetch(scrapy_deltafetch.DeltaFetch):
         if not self.incremental:
             logger.info("deltafetch: snapshot run (%s): every article is fetched and written; the incremental "
                         "state is neither read nor written", self.mode_reason)
+            if self.reset:  # a reset fetches and writes everything and remembers it: a snapshot remembers nothing
+                logger.warning("deltafetch: deltafetch_reset is ignored by a snapshot run: the state is not written; "
+                               "add -a incremental=1 to write everything and remember it")
             return
         logger.info("deltafetch: incremental run (%s): articles written by earlier runs are skipped", self.mode_reason)
         if self.feeds is None:

@@ -114,6 +114,15 @@ def test_an_overwrite_replaces_the_file_only_once_it_has_its_first_line(site, tm
     assert devnull.returncode == 0, devnull.stderr[-3000:]
 
 
+def test_a_reset_asked_of_a_snapshot_is_said_to_be_ignored(site, tmp_path):
+    data, out = tmp_path / "data", tmp_path / "esteri.jsonl"
+    result = scrapy_crawl(site, data, "-O", str(out), "-a", "deltafetch_reset=1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "WARNING: deltafetch: deltafetch_reset is ignored by a snapshot run: the state is not written; add " \
+           "-a incremental=1 to write everything and remember it" in result.stderr
+    assert sorted(urls(out)) == sorted(site.archive(SPIDER)) and not (data / "deltafetch").exists()
+
+
 def test_append_output_is_incremental_and_grows_one_file_without_duplicates(site, tmp_path):
     archive = sorted(site.archive(SPIDER))
     data, out = tmp_path / "data", tmp_path / "esteri.jsonl"
