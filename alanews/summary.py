@@ -69,6 +69,12 @@ class RunSummary:
         exporter = self.crawler.get_extension(FeedExporter)
         return [mask_credentials(slot.uri) for slot in exporter.slots] if exporter is not None else []
 
+    def kept_feeds(self) -> set[str]:
+        """Feeds (-O) this run left as they were: it wrote them no line (alanews.feeds.FileFeedStorage)."""
+        exporter = self.crawler.get_extension(FeedExporter)
+        return {mask_credentials(slot.uri) for slot in exporter.slots
+                if getattr(slot.file, "replaces", None) is not None} if exporter is not None else set()
+
     def build(self, spider) -> dict:
         stats = self.crawler.stats.get_stats()
         get = stats.get
@@ -112,10 +118,14 @@ class RunSummary:
             "not run" if verdict is None else
             f"{len(verdict['failed'])} failed" if verdict["failed"] else "all passed",
         )
+        kept = self.kept_feeds()
         for uri in summary["feeds"]:
             path = summary_path(uri)
             if path is None:
                 logger.info("Run summary: feed %s is not a local file; no summary file written", uri)
+                continue
+            if uri in kept:  # its summary describes what it holds: kept with it
+                logger.info("Run summary: feed %s was left as it was, and its summary file too", uri)
                 continue
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)

@@ -70,10 +70,12 @@ def test_an_overwrite_that_writes_nothing_keeps_the_file_unless_it_finished(site
                              cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert offline.returncode == 4, offline.stderr[-3000:]
     assert out.read_text("utf-8") == '{"url": "an earlier snapshot"}\n'
+    assert not (tmp_path / "esteri.summary.json").exists()  # the summary is kept with its feed
     # -a since beyond every post: the run finishes, lists posts, writes none
     nothing = scrapy_crawl(site, data, "-O", str(out), "-a", "since=2099-01-01")
     assert nothing.returncode in (0, 3) and "'finish_reason': 'finished'" in nothing.stderr, nothing.stderr[-3000:]
     assert out.read_text("utf-8") == ""
+    assert json.loads((tmp_path / "esteri.summary.json").read_text("utf-8"))["articles"]["written"] == 0
     out.write_text('{"url": "an earlier snapshot"}\n', "utf-8")
     assert scrapy_crawl(site, data, "-O", str(out)).returncode == 0
     assert sorted(urls(out)) == sorted(site.archive(SPIDER))
