@@ -149,11 +149,15 @@ def test_disk_full_records_nothing_that_no_feed_holds(make_replica, tmp_path, la
         assert full.returncode == EXIT_MONITORS_FAILED, full.stderr[-4000:]
         written = data_dir_items(data)  # every line whole
         assert 0 < len(written) < len(archive), "the filesystem did not fill mid-run"
-        # which write meets the full disk first: the WAL's (12-16 KB an article) when the state shares
-        # the filesystem, or RLIMIT_FSIZE limits every file; else the feed's (3 KB an article)
-        first = "feed_failed" if layout == "feeds_only" and fsize is None else "state_failed"
-        assert stats["finish_reason"] == first, full.stderr[-4000:]
-        if first == "state_failed":
+        # which write meets the full disk first: the feed's (3 KB an article) when it is alone on the
+        # filesystem; on one shared with the state, mostly the WAL's (12-16 KB an article), but the
+        # feed's when a checkpoint came just before (seen on a loaded machine); either stops the run
+        if layout == "feeds_only":
+            expected = {"feed_failed" if fsize is None else "state_failed"}
+        else:
+            expected = {"state_failed", "feed_failed"}
+        assert stats["finish_reason"] in expected, full.stderr[-4000:]
+        if stats["finish_reason"] == "state_failed":
             one_line_error(full.stderr, rf"\[alanews\.incremental\] ERROR: deltafetch: state {state}/state\.sqlite: "
                                         r"write failed \((database or disk is full|disk I/O error)\); the crawl stops\. "
                                         r"An article it could not record is taken back out of the feeds")
