@@ -27,6 +27,13 @@ FUTURE_TOLERANCE = timedelta(days=1)
 LIST_FIELDS = ("tags", "related_urls")
 
 
+def _count(loader_context, stat: str) -> None:
+    """``stat`` counted, when the page is read with the crawl's stats (``ArticlePage.to_item(stats)``)."""
+    stats = loader_context.get("stats_collector")
+    if stats is not None:
+        stats.inc_value(stat)
+
+
 def _canonical(value, loader_context):
     return canonical_url(value, loader_context["base_url"])
 
@@ -41,9 +48,7 @@ def _absolute(value, loader_context):
     url = absolute_url(value, loader_context["base_url"])
     if url is None or canonical_url(url) is None:
         logger.warning("Ignored %r on %s: not an http(s) URL", value, loader_context["base_url"])
-        stats = loader_context.get("stats_collector")
-        if stats is not None:
-            stats.inc_value("alanews/links/not_url")
+        _count(loader_context, "alanews/links/not_url")
         return None
     return url
 
@@ -60,9 +65,7 @@ def _post_id(value, loader_context):
     if found is None or 0 < found <= _MAX_POST_ID:
         return found
     logger.warning("Ignored post id %r on %s: no post has it", value, loader_context["base_url"])
-    stats = loader_context.get("stats_collector")
-    if stats is not None:
-        stats.inc_value("alanews/article/bad_post_id")
+    _count(loader_context, "alanews/article/bad_post_id")
     return None
 
 
@@ -86,9 +89,7 @@ def _first_date(values, loader_context):
                 return [iso]
             continue
         logger.warning("%s date %r on %s", problem.capitalize(), value, loader_context["base_url"])
-        stats = loader_context.get("stats_collector")
-        if stats is not None:
-            stats.inc_value(f"alanews/date/{problem}")
+        _count(loader_context, f"alanews/date/{problem}")
     return []
 
 

@@ -41,6 +41,7 @@ _UNREACHABLE = (
 # temporary, so the offline hint points at crawling the replica yourself instead.
 _NEEDS_EARLIER_RUNS = frozenset(("audit", "updates"))
 
+
 class SiteReachability:
     """Downloader middleware: before the site's first answer, an unreachable site ends the run.
 
