@@ -19,12 +19,12 @@ from conftest import FAST, ROOT
 SPIDER = "esteri"
 
 
-def scrapy_crawl(replica, data: Path, *args: str) -> subprocess.CompletedProcess:
+def scrapy_crawl(replica, data: Path, *args: str, preexec_fn=None) -> subprocess.CompletedProcess:
     """`scrapy crawl esteri ARGS` against the replica, politeness off, state in ``data``."""
     cmd = [sys.executable, "-m", "scrapy", "crawl", SPIDER, *args]
     for key, value in {"ALANEWS_BASE_URL": replica.url, "ALANEWS_DATA_DIR": str(data), **FAST}.items():
         cmd += ["-s", f"{key}={value}"]
-    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, preexec_fn=preexec_fn)
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     return result
 
@@ -96,10 +96,7 @@ def test_an_overwrite_replaces_the_file_only_once_it_has_its_first_line(site, tm
     def limit():  # no file may grow past 1,000 bytes: the first line (~3 KB) cannot be written
         resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
 
-    cmd = [sys.executable, "-m", "scrapy", "crawl", SPIDER, "-O", str(out)]
-    for key, value in {"ALANEWS_BASE_URL": site.url, "ALANEWS_DATA_DIR": str(tmp_path / "data"), **FAST}.items():
-        cmd += ["-s", f"{key}={value}"]
-    full = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    full = scrapy_crawl(site, tmp_path / "data", "-O", str(out), preexec_fn=limit)
     assert full.returncode == 3 and "File too large" in full.stderr, full.stderr[-3000:]
     assert out.read_text("utf-8") == old
     assert not list(tmp_path.glob(".esteri.jsonl.*"))  # the new file that could not be written is gone
