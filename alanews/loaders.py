@@ -17,7 +17,7 @@ from scrapy.loader import ItemLoader
 
 from alanews.dates import ROME, normalise_date
 from alanews.items import Article
-from alanews.processors import absolute_url, canonical_url, clean_text, join_blocks, post_id
+from alanews.processors import MAX_POST_ID, absolute_url, canonical_url, clean_text, join_blocks, post_id
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +53,12 @@ def _absolute(value, loader_context):
     return url
 
 
-# The largest post id the state holds (an SQLite INTEGER); WordPress's ids start at 1.
-_MAX_POST_ID = 2**63 - 1
-
-
 def _post_id(value, loader_context):
     """The post id in ``value``; one no post has is dropped, with a WARNING and the stat
     ``alanews/article/bad_post_id``, and the next candidate gives the field: 0 made the schema
-    reject the article, and past ``_MAX_POST_ID`` the state could not record it."""
+    reject the article, and past ``MAX_POST_ID`` the state could not record it."""
     found = post_id(value)
-    if found is None or 0 < found <= _MAX_POST_ID:
+    if found is None or 0 < found <= MAX_POST_ID:
         return found
     logger.warning("Ignored post id %r on %s: no post has it", value, loader_context["base_url"])
     _count(loader_context, "alanews/article/bad_post_id")

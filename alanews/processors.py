@@ -124,6 +124,8 @@ def join_blocks(blocks: list[str]) -> str | None:
 
 # A WordPress post id is an unsigned 64-bit integer: at most 20 digits.
 _MAX_ID_DIGITS = 20
+# The largest post id the state holds (an SQLite INTEGER); WordPress's ids start at 1.
+MAX_POST_ID = 2**63 - 1
 _DIGITS = "0123456789"
 
 

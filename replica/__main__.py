@@ -1,6 +1,6 @@
 """python -m replica --port 0 --articles 300 --seed 1 [--host 127.0.0.1] [--prerender] [--verbose]
                      [--theme jnews|drifted] [--drifted-every K] [--sitemaps yoast|core|none]
-                     [--sitemap-entries N] [--unlisted N]"""
+                     [--sitemap-entries N] [--unlisted N] [--feed-summary] [--feed-fault NAME]"""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 
+from .feed import FAULTS
 from .server import make_server
 from .sitemaps import MODES
 
@@ -40,6 +41,12 @@ def main(argv=None) -> int:
                     help="posts per sitemap file (Yoast's wpseo_sitemap_entries_per_page; default 1000, core 2000)")
     ap.add_argument("--unlisted", type=int, default=0, metavar="N",
                     help="N posts no archive lists (half in a category outside the menu): only the sitemaps list them")
+    ap.add_argument("--feed-summary", action="store_true",
+                    help="feed items carry the excerpt only, no content:encoded (WordPress's 'For each post "
+                         "in a feed, include: Summary')")
+    ap.add_argument("--feed-fault", choices=tuple(FAULTS), default=None, metavar="NAME",
+                    help="every feed answers this way (POST /__replica__/feed?fault=NAME switches it on a "
+                         "running replica): " + "; ".join(f"{k}: {v}" for k, v in FAULTS.items()))
     args = ap.parse_args(argv)
     if args.drifted_every < 1:
         ap.error("--drifted-every must be a positive integer")
@@ -52,7 +59,8 @@ def main(argv=None) -> int:
                                   verbose=args.verbose, prerender=args.prerender,
                                   theme=args.theme, drifted_every=args.drifted_every,
                                   sitemaps=args.sitemaps, sitemap_entries=args.sitemap_entries,
-                                  unlisted=args.unlisted)
+                                  unlisted=args.unlisted, feed_summary=args.feed_summary,
+                                  feed_fault=args.feed_fault)
     if args.hostile:
         from .hostile import Hostile
         replica.hostile = Hostile(replica)

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from . import render
+from .feed import Feeds
 from .model import CATEGORIES, CATEGORY_NAMES, Site, expected_item
 from .sitemaps import Sitemaps
 
@@ -35,6 +36,7 @@ class Replica:
         self.triggers: list[tuple[str, object]] = []  # (path, change): made once that path is answered
         self.base_url = base_url.rstrip("/")
         self.sitemaps = Sitemaps(site, sitemaps, sitemap_entries)
+        self.feeds = Feeds(self)  # /feed/, /category/<path>/feed/ and their faults (replica/feed.py)
         # path -> file, served instead of the live sitemaps (a cache that missed a deletion)
         self.stale_sitemaps: dict[str, bytes] | None = None
         self.lock = threading.RLock()
@@ -307,6 +309,8 @@ class Handler(BaseHTTPRequestHandler):
                     r.endless[category] = shape
                 r.cache.clear()
             self._send(200, b'{"ok": true}', "application/json")
+        elif u.path == "/__replica__/feed":
+            r.feeds.control(self, q)
         elif u.path == "/__replica__/robots":
             r.robots_status = int((q.get("status") or ["200"])[0])
             r.robots_disallow = q.get("disallow") or []
@@ -336,6 +340,8 @@ class Handler(BaseHTTPRequestHandler):
         path = u.path
         r = self.replica
         if r.hostile is not None and r.hostile.serve(self, u, head_only):
+            return
+        if r.feeds.serve(self, u, head_only):
             return
         if path.startswith("/__replica__/"):
             self._control(u, head_only)
@@ -440,10 +446,13 @@ class QuietServer(ThreadingHTTPServer):
 def make_server(host: str = "127.0.0.1", port: int = 0, n_articles: int = 300, seed: int = 1,
                 verbose: bool = False, prerender: bool = False, theme: str = "jnews",
                 drifted_every: int = 1, sitemaps: str = "yoast", sitemap_entries: int | None = None,
-                unlisted: int = 0) -> tuple[ThreadingHTTPServer, Replica]:
+                unlisted: int = 0, feed_summary: bool = False,
+                feed_fault: str | None = None) -> tuple[ThreadingHTTPServer, Replica]:
     """Bind a server (port 0 = free port). Returns (server, replica); call server.serve_forever()."""
     site = Site(n_articles, seed, unlisted=unlisted)
     replica = Replica(site, sitemaps=sitemaps, sitemap_entries=sitemap_entries)
+    replica.feeds.summary = feed_summary
+    replica.feeds.set_fault(feed_fault)
     replica.theme, replica.drifted_every = theme, drifted_every
     handler = type("ReplicaHandler", (Handler,), {"replica": replica, "verbose": verbose})
     server = QuietServer((host, port), handler)
