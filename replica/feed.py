@@ -318,10 +318,11 @@ class Feeds:
         return chunk if chunk or page == 1 else None
 
     def last_modified(self, before: datetime | None = None) -> datetime | None:
-        """``get_lastpostmodified('GMT')``: the newest post date or modification of the site."""
+        """``get_lastpostmodified('GMT')``: the newest post date or modification of the site (of
+        the stale copy's, ``before``, when it was made)."""
         with self.replica.lock:
             posts = [a for a in self.site.by_id.values() if before is None or a.published <= before]
-        return max((max(a.published, a.modified) for a in posts), default=None)
+        return _at_most(max((max(a.published, a.modified) for a in posts), default=None), before)
 
     def render(self, category: str | None, page: int, self_url: str, before: datetime | None = None,
                empty: bool = False) -> bytes | None:
@@ -332,7 +333,7 @@ class Feeds:
             posts = []
         base = self.replica.base_url
         title = render.SITE_NAME if category is None else f"{CATEGORY_NAMES[category]} Archivi - {render.SITE_NAME}"
-        build = max((a.modified for a in posts), default=None) or self.last_modified(before)
+        build = _at_most(max((a.modified for a in posts), default=None), before) or self.last_modified(before)
         return render_feed(posts, title=title, self_url=self_url, base=base, summary=self.summary,
                            build_date=build).encode("utf-8")
 
@@ -457,6 +458,10 @@ class Feeds:
             h._send(400, f"bad feed switch: {error}".encode(), "text/plain; charset=UTF-8")
             return
         h._send(200, json.dumps(self.state()).encode(), "application/json")
+
+
+def _at_most(value: datetime | None, bound: datetime | None) -> datetime | None:
+    return min(value, bound) if value and bound else value
 
 
 def _not_modified(request_headers, modified: str, etag: str) -> bool:
