@@ -82,7 +82,11 @@ def _post_id(text: str | None) -> int | None:
 
 
 class FeedPage:
-    """One page of a WordPress RSS 2.0 feed (``/feed/``, ``/category/<path>/feed/``, ``?paged=N``)."""
+    """One page of a WordPress RSS 2.0 feed (``/feed/``, ``/category/<path>/feed/``, ``?paged=N``).
+
+    The document is judged, whatever the HTTP status and Content-Type say (a feed after PHP
+    warnings comes as text/html); the status is the spider's to judge.
+    """
 
     def __init__(self, response: Response):
         self.response = response
