@@ -1,7 +1,7 @@
 """Feeds that say when an article is in them for good, so that the state records only that.
 
-The incremental state (``alanews.incremental``) records an article once its item is in
-every feed of the run, durably: never before, and never when a feed failed.
+The article ledger (:mod:`alanews.ledger`) records an article once its item is in every feed
+of the run, durably: never before, and never when a feed failed.
 
 * **Storages** (``FEED_STORAGES`` maps Scrapy's schemes ``""``, ``file``, ``stdout``, ``ftp``,
   ``s3``, ``gs`` to the classes below): Scrapy's, but every write goes through to the OS at
@@ -19,12 +19,19 @@ every feed of the run, durably: never before, and never when a feed failed.
   that cannot say whether it stored). The first failure of a feed is one ERROR line naming
   the feed and the cause, the stat ``alanews/feeds/failed``, and the crawl stops (finish
   reason ``feed_failed``): what follows could not be written either.
+* Before the first request (:meth:`FeedExporter.from_crawler`), every local feed is checked:
+  its directory can be made and written, the file (if there) written; a JSON, XML or CSV file
+  that already holds items is not appended to (``-o`` would leave ``…][…``): the run is
+  refused (exit 1, "not started") with one line saying what to do instead.
+* :meth:`FeedExporter.sync` fsyncs the local feed files; each item's outcome says where its
+  bytes begin in each of them, so that :meth:`FeedExporter.take_back` can cut them off whole.
 * Passwords in feed URIs (``ftp://user:password@host/...``) never reach the log: every log
   line passes :func:`mask_credentials`.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import os
@@ -34,12 +41,15 @@ import tempfile
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.extensions import feedexport
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred
+
+from alanews import signals as alanews_signals
+from alanews.errors import NotStarting
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +93,7 @@ class _WriteThroughFile(io.FileIO):
 
     A write that fails is taken back (a regular file is truncated to where it began),
     reported once to ``on_error``, and the file takes nothing more (writes are dropped).
-    :meth:`retract` takes the last successful write back out.
+    :meth:`cut` takes what was written from an offset on back out; :meth:`sync` fsyncs.
 
     ``replaces``: the path of the regular file this one was opened on, to be replaced, not
     emptied: the first write goes to a new file beside it (same mode), renamed over it once
@@ -95,7 +105,6 @@ class _WriteThroughFile(io.FileIO):
         self.on_error = on_error
         self.failed = False
         self.replaces = replaces
-        self.last: tuple[int, int] | None = None  # (start, end) of the last write, in a regular file
 
     def replace(self) -> None:
         """Replace the file by an empty one now, if it still holds what it held when opened."""
@@ -138,10 +147,10 @@ class _WriteThroughFile(io.FileIO):
                 done += super().write(view[done:]) or 0
             if new is not None:
                 os.replace(*new)
+                _fsync_directory(os.path.dirname(new[1]))
             self.replaces = None
         except OSError as error:
             self.failed = True
-            self.last = None
             if new is not None:  # the old file stays as it was
                 with suppress(OSError):
                     os.unlink(new[0])
@@ -151,20 +160,95 @@ class _WriteThroughFile(io.FileIO):
                     self.seek(start)
             self.on_error(error)
             return len(view)
-        self.last = (start, start + done) if start is not None else None
         return done
 
-    def retract(self) -> bool:
-        """Take the last write back out of the file; False if that cannot be done."""
-        if self.last is None or self.closed or self.tell() != self.last[1]:
+    def cut(self, offset: int) -> bool:
+        """Take everything from ``offset`` on back out of the file; False if that cannot be done."""
+        if self.closed or self.failed or not self.seekable():
             return False
-        start, self.last = self.last[0], None
         try:
-            self.truncate(start)
-            self.seek(start)
+            self.truncate(offset)
+            self.seek(offset)
+            os.fsync(self.fileno())
         except OSError:
             return False
         return True
+
+    def sync(self) -> None:
+        """Fsync: what was written is on disk. A failure is the feed's (``on_error``); a descriptor
+        that cannot be synced (a pipe, a terminal) has nothing to sync."""
+        if self.failed:
+            return
+        try:
+            os.fsync(self.fileno())
+        except OSError as error:
+            if error.errno not in (errno.EINVAL, errno.EROFS, errno.ENOTSUP):
+                self.failed = True
+                self.on_error(error)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.sync()
+        super().close()
+
+
+def _fsync_directory(path: str) -> None:
+    """A rename is on disk once its directory is synced."""
+    with suppress(OSError):
+        fd = os.open(path or ".", os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+#: feed formats whose file is one document: items appended to a file holding some make it invalid
+NOT_APPENDABLE = {"json": "a JSON array", "xml": "an XML document", "csv": "a CSV table with its header"}
+
+
+def _local_path(uri: str) -> Path | None:
+    """The path of a local feed URI (a path, or ``file://``); None for another storage or stdout."""
+    scheme = urlsplit(uri).scheme
+    if scheme == "file":
+        return Path(urlsplit(uri).path)
+    return Path(uri) if scheme == "" and uri != "-" else None
+
+
+def check_local_feeds(settings) -> None:
+    """Refuse, before the first request, a local feed that cannot be written or must not be appended to.
+
+    The directory of each local feed (its part before any ``%(name)s`` parameter) must be one the
+    run can create files in; a file there must be writable; a JSON, XML or CSV file appended to
+    (``-o``, ``overwrite`` False) must not hold items yet. NotStarting, one line, otherwise.
+    """
+    for uri, options in settings.getdict("FEEDS").items():
+        path = _local_path(str(uri))
+        if path is None:
+            continue
+        options = options or {}
+        parts = path.parts
+        first_param = next((n for n, part in enumerate(parts) if "%(" in part), None)
+        fixed = first_param is None
+        directory = path.parent if fixed else Path(*parts[:first_param]) if first_param else Path(".")
+        existing = directory
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise NotStarting(f"feed {uri}: {existing} is not a directory")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise NotStarting(f"feed {uri}: cannot create files in {existing} (permission denied)")
+        if not fixed:
+            continue
+        if path.is_dir():
+            raise NotStarting(f"feed {uri}: {path} is a directory")
+        if path.exists() and not os.access(path, os.W_OK):
+            raise NotStarting(f"feed {uri}: {path} is not writable (permission denied)")
+        fmt = options.get("format") or path.suffix.lstrip(".")
+        if (fmt in NOT_APPENDABLE and not options.get("overwrite", False)
+                and path.is_file() and path.stat().st_size > 0):
+            raise NotStarting(f"feed {uri} is {NOT_APPENDABLE[fmt]} that already holds items: appending to it (-o) "
+                              f"would make it invalid. Use -O to overwrite it, a JSON Lines feed (.jsonl) to "
+                              f"append, or %(time)s in its name for one file per run")
 
 
 class _Unopened(io.RawIOBase):
@@ -308,6 +392,7 @@ class Outcome:
 
     written: bool
     pending: tuple = ()
+    starts: tuple = ()  # (slot, offset where the item's bytes begin) for each write-through feed
 
 
 NOT_WRITTEN = Outcome(False)
@@ -329,10 +414,10 @@ class FeedExporter(feedexport.FeedExporter):
         super().__init__(crawler)
         self.failures: list[str] = []
         self.closed: Deferred = Deferred()
-        self._last: tuple[Any, Outcome, list] | None = None  # the last item, its outcome, the slots that took it
 
     @classmethod
     def from_crawler(cls, crawler):
+        check_local_feeds(crawler.settings)
         exporter = super().from_crawler(crawler)
         crawler.signals.connect(exporter.feed_slot_closed, signal=signals.feed_slot_closed)
         return exporter
@@ -347,10 +432,20 @@ class FeedExporter(feedexport.FeedExporter):
                                "scheme in FEED_STORAGES to a storage of alanews.feeds", mask_credentials(slot.uri),
                                type(slot.storage).__name__)
 
-    def item_scraped(self, item, spider):
+    def item_scraped(self, item, spider, response=None):
+        """Export ``item``, then send :data:`alanews.signals.item_exported` with its outcome."""
         taking = [slot for slot in self.slots if slot.filter.accepts(item)]
+        starts = []
+        for slot in taking:
+            slot.start_exporting()  # the feed's opening ("[" of JSON) is not the item's
+            if write_through(slot) and isinstance(slot.file, _WriteThroughFile) and slot.file.seekable():
+                starts.append((slot, slot.file.tell()))
         super().item_scraped(item, spider)
-        self._last = (item, self._outcome(taking), taking)
+        outcome = self._outcome(taking)
+        if outcome.written:
+            outcome = Outcome(True, outcome.pending, tuple(starts))
+        self.crawler.signals.send_catch_log(alanews_signals.item_exported, item=item, response=response,
+                                            outcome=outcome)
 
     def _outcome(self, slots: list) -> Outcome:
         if not slots:
@@ -361,6 +456,35 @@ class FeedExporter(feedexport.FeedExporter):
         if failed or not all(isinstance(slot.storage, _Reporting) for slot in slots):
             return NOT_WRITTEN
         return Outcome(True, tuple(slot for slot in slots if not write_through(slot)))
+
+    def sync(self) -> BaseException | None:
+        """Fsync every local feed file written through: what they hold is on disk when this returns.
+        Returns the failure of a feed, if one failed (reported as any feed failure)."""
+        for slot in self.slots:
+            if isinstance(slot.file, _WriteThroughFile) and not slot.file.closed:
+                slot.file.sync()
+            if getattr(slot.storage, "error", None) is not None:
+                self._report(slot)
+                return slot.storage.error
+        return None
+
+    def take_back(self, starts: list) -> bool:
+        """Cut the feeds back to where the first of some items began (``starts``: their outcomes'
+        ``starts``, oldest first): those items and everything after them are no longer in the
+        feeds. False if a feed could not be cut (an upload, stdout, a failed truncation)."""
+        earliest: dict = {}
+        count: dict = {}
+        for item_starts in starts:
+            for slot, offset in item_starts:
+                earliest.setdefault(slot, offset)
+                count[slot] = count.get(slot, 0) + 1
+        whole = len(earliest) > 0
+        for slot, offset in earliest.items():
+            if isinstance(slot.file, _WriteThroughFile) and slot.file.cut(offset):
+                slot.itemcount -= count[slot]
+            else:
+                whole = False
+        return whole
 
     def _report(self, slot) -> None:
         """The first failure of a feed: one ERROR line, a stat, and the crawl stops."""
@@ -375,26 +499,6 @@ class FeedExporter(feedexport.FeedExporter):
         engine = self.crawler.engine
         if engine is not None and engine.spider is not None:
             deferred_from_coro(engine.close_spider_async(reason="feed_failed"))
-
-    def outcome(self, item) -> Outcome:
-        """What became of ``item``, the item this exporter was last given (else: not written)."""
-        if self._last is None or self._last[0] is not item:
-            return NOT_WRITTEN
-        return self._last[1]
-
-    def retract(self, item) -> bool:
-        """Take ``item`` (the last one written) back out of the write-through feeds; False if not all could be."""
-        outcome = self.outcome(item)
-        if not outcome.written or outcome.pending:
-            return False
-        taken = True
-        for slot in self._last[2]:
-            if isinstance(slot.file, _WriteThroughFile) and slot.file.retract():
-                slot.itemcount -= 1
-            else:
-                taken = False
-        self._last = None
-        return taken
 
     @staticmethod
     def stored(slot) -> bool:

@@ -18,6 +18,7 @@ from scrapy.utils.response import response_status_message
 from twisted.internet.task import deferLater
 from w3lib.url import safe_url_string
 
+from alanews.errors import OffsiteRequest, RedirectLoop
 from alanews.site import DEFAULT_BASE_URL, is_same_site, normalise_base_url
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class SameSiteMiddleware:
         if not is_same_site(self.base_url, request.url):
             self.stats.inc_value("alanews/offsite/dropped")
             logger.warning("Dropped %s: not on %s", request.url, self.base_url)
-            raise IgnoreRequest(f"off-site request {request.url}")
+            raise OffsiteRequest(f"off-site request {request.url}")
 
 
 class RobotsTxtMiddleware(scrapy_robotstxt.RobotsTxtMiddleware):
@@ -255,4 +256,4 @@ class RedirectLoopMiddleware(_Counting):
             return response
         self.stats.inc_value("alanews/redirect/loop")
         logger.warning("Redirect loop: %s", " -> ".join([*chain, target]))
-        raise IgnoreRequest(f"redirect loop back to {target}")
+        raise RedirectLoop(f"redirect loop back to {target}")

@@ -118,7 +118,7 @@ class FeedStorageMonitor(BaseScrapyMonitor):
 
 @monitors.name("Incremental state")
 class StateMonitor(BaseScrapyMonitor):
-    """The incremental state took every article written (alanews.incremental)."""
+    """The incremental state took every article written (alanews.ledger)."""
 
     def test_state_written(self):
         self.checked = f"{self.stats.get('deltafetch/stored', 0)} articles recorded"

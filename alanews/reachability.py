@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import logging
 
-from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, IgnoreRequest, NotConfigured
+from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, NoRouteError
 
+from alanews.errors import SiteUnreachable
 from alanews.site import DEFAULT_BASE_URL, normalise_base_url
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class SiteReachability:
 
     def process_request(self, request, spider=None):
         if self.unreachable:
-            raise IgnoreRequest(f"site unreachable: {self.unreachable}")
+            raise SiteUnreachable(f"site unreachable: {self.unreachable}")
 
     def process_response(self, request, response, spider=None):
         self.answered = True
@@ -72,7 +73,7 @@ class SiteReachability:
         if self.answered:
             return None
         if self.unreachable:
-            raise IgnoreRequest(f"site unreachable: {self.unreachable}")  # in flight meanwhile: not retried
+            raise SiteUnreachable(f"site unreachable: {self.unreachable}")  # in flight meanwhile: not retried
         found = next(((kind, why) for types, kind, why in _UNREACHABLE if isinstance(exception, types)), None)
         if found is None:
             return None  # a timeout, a dropped connection: retried
@@ -83,4 +84,4 @@ class SiteReachability:
                 else "crawl the replica yourself (README)")
         logger.error("cannot reach %s: %s; offline? %s", self.base_url, self.unreachable, hint)
         deferred_from_coro(self.crawler.engine.close_spider_async(reason=FINISH_REASON))
-        raise IgnoreRequest(f"site unreachable: {self.unreachable}")
+        raise SiteUnreachable(f"site unreachable: {self.unreachable}")

@@ -41,9 +41,8 @@ ALANEWS_UPDATES_MAX_AGE = 48
 # parse) write no feed and leave the incremental state alone (alanews/addons.py).
 ADDONS = {"alanews.addons.DataRun": 100}
 ITEM_PIPELINES = {
-    "alanews.pipelines.DuplicatesPipeline": 100,
-    # every item's version from the state; an article written before with the same content is not written again
-    "alanews.versions.VersionPipeline": 150,
+    # in-run duplicates, known posts under another URL, unchanged content dropped; every item's version
+    "alanews.decision.WriteDecisionPipeline": 100,
     "alanews.validation.ArticleValidationPipeline": 200,  # JSON Schema; see "data quality" below
 }
 DOWNLOADER_MIDDLEWARES = {
@@ -61,11 +60,12 @@ DOWNLOADER_MIDDLEWARES = {
     "alanews.reachability.SiteReachability": 555,
 }
 
-# --- incremental recrawls (alanews/incremental.py) --------------------------------------
+# --- incremental recrawls (alanews/ledger.py, alanews/known.py) --------------------------------------
 # Our DeltaFetch replaces scrapy-deltafetch's: SQLite state, keys stored once written.
 SPIDER_MIDDLEWARES = {
     "scrapy_deltafetch.DeltaFetch": None,
-    "alanews.incremental.DeltaFetch": 100,
+    # scrapy-deltafetch on the article ledger: requests of articles written before are not sent
+    "alanews.known.KnownArticles": 100,
 }
 DELTAFETCH_ENABLED = True
 # State directory; None: <ALANEWS_DATA_DIR>/deltafetch. Made absolute (never data_path()).
@@ -82,6 +82,11 @@ DELTAFETCH_EARLY_STOP = "oldest_known"
 # by this many later runs, whatever their walks read; then given up (a WARNING, counted in
 # deltafetch/failed/given_up), fetched again only when a listing page a walk reads lists it.
 DELTAFETCH_RETRY_RUNS = 3
+# The article ledger (alanews/ledger.py) fsyncs the feeds then commits the state every this many
+# articles, and at least every ALANEWS_LEDGER_FLUSH_INTERVAL seconds: a kill or a power cut
+# makes the next run write again at most this many articles (1: only the one being written).
+ALANEWS_LEDGER_FLUSH_ITEMS = 1
+ALANEWS_LEDGER_FLUSH_INTERVAL = 1.0
 # Scrapy's storages that say whether they stored (alanews/feeds.py): deltafetch records an article
 # only once every feed holds it for good. Local files and stdout are written through at once.
 FEED_STORAGES = {
@@ -149,6 +154,8 @@ EXTENSIONS = {
     # Scrapy's FeedExporter, telling which items every feed holds for good (alanews/feeds.py)
     "scrapy.extensions.feedexport.FeedExporter": None,
     "alanews.feeds.FeedExporter": 0,
+    # the state: run mode, lock, what was written (recorded once the feeds hold it on disk), failures
+    "alanews.ledger.ArticleLedger": 10,
     # resuming: a JOBDIR left by a killed crawl is walked again, not trusted
     "alanews.jobdir.JobDirGuard": 0,
     "alanews.monitors.Monitors": 500,

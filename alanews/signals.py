@@ -4,3 +4,12 @@
 #: not a page, an invalid item. Arguments: ``key`` (the request's ``deltafetch_key``, the
 #: article's canonical URL), ``kind`` (as in the ``alanews/failed/<kind>`` stats), ``spider``.
 article_failed = object()
+
+#: The feeds took an item (:class:`alanews.feeds.FeedExporter`). Arguments: ``item``,
+#: ``response`` (the page it came from, or None), ``outcome`` (:class:`alanews.feeds.Outcome`:
+#: in every feed for good, pending an upload, or not written).
+item_exported = object()
+
+#: At close, once everything the run wrote is recorded (:class:`alanews.ledger.ArticleLedger`).
+#: Arguments: ``ledger``, ``reason`` (the finish reason).
+articles_settled = object()

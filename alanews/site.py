@@ -109,6 +109,17 @@ def parse_article_url(base_url: str, url: str) -> ArticleUrl | None:
     return ArticleUrl(published, match["category"], match["slug"])
 
 
+def spider_of_url(url: str) -> str:
+    """The category spider whose archive lists the article ``url`` (the most specific category of its
+    permalink path, e.g. ``calcio`` for ``…/sport/calcio/slug/``); ``alanews`` when none does."""
+    match = ARTICLE_PATH_RE.search(urlsplit(url).path)
+    if match:
+        for category in sorted(CATEGORIES, key=lambda c: -len(c.path)):
+            if in_category(match["category"], category.path):
+                return category.spider
+    return "alanews"
+
+
 def parse_category_url(base_url: str, url: str) -> tuple[str, int] | None:
     """``(category path, page number)`` of a category archive page (see :func:`category_url`); else None."""
     path = site_path(base_url, url)

@@ -34,13 +34,14 @@ from typing import ClassVar
 
 import fastjsonschema
 from itemadapter import ItemAdapter
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.exceptions import NotConfigured
 from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline
 from spidermon.contrib.scrapy.stats import ValidationStatsManager
 from spidermon.contrib.validation import JSONSchemaValidator, messages
 from spidermon.contrib.validation.jsonschema.tools import get_schema_from
 from spidermon.contrib.validation.jsonschema.translator import JSONSchemaMessageTranslator
 
+from alanews.decision import InvalidArticle
 from alanews.items import Article
 
 logger = logging.getLogger(__name__)
@@ -160,4 +161,4 @@ class ArticleValidationPipeline(ItemValidationPipeline):
         failing = "; ".join(f"{field} ({', '.join(dict.fromkeys(msgs))})" for field, msgs in sorted(errors.items()))
         logger.warning("Invalid article, not written: %s: %s", url, failing)
         self.stats.add_dropped_item()
-        raise DropItem(f"Invalid article {url}: {failing}", log_level="DEBUG")
+        raise InvalidArticle(f"Invalid article {url}: {failing}")

@@ -140,9 +140,10 @@ class Replica:
 
             def do():
                 self.site.rename(post_id, category_path=category)
-        else:  # break: listed, but its page answers this status (200 repairs it), or "drifted"
+        else:  # break: listed, but its page answers this status (200 repairs it), "drifted", or 301s
+            # to its category's archive ("to_category") or the home page ("to_home"), as redirect plugins do
             status = (q.get("status") or ["404"])[0]
-            status = status if status == "drifted" else int(status)
+            status = status if status in ("drifted", "to_category", "to_home") else int(status)
 
             def do():
                 if status == 200:
@@ -382,6 +383,11 @@ class Handler(BaseHTTPRequestHandler):
                 a = r.site.by_path.get(canon)
                 status = r.broken.get(a.post_id) if a else None
                 moved = r.site.by_id.get(r.site.moved.get(canon))
+            if status in ("to_category", "to_home"):
+                r.count("article", path, 301)
+                target = f"{base}/category/{a.category_path}/" if status == "to_category" else f"{base}/"
+                self._redirect(target, head_only)
+                return
             if status == "drifted":
                 r.count("article", path, 200)
                 self._send(200, render.drift_article(r.article_page(canon).decode()).encode(), head_only=head_only)

@@ -64,7 +64,7 @@ ARGUMENTS = {
 }
 
 # name: (description, parser): checked here, then left on the spider as Scrapy sets it (the raw
-# string) for the component that reads it (alanews/incremental.py)
+# string) for the component that reads it (alanews/ledger.py)
 PASSED_THROUGH = {
     "deltafetch_reset": ("1 forgets the incremental state and crawls everything again", _boolean),
     "incremental": ("1: write only articles never written before; 0: every article, the incremental "

@@ -1,11 +1,16 @@
-"""CategorySpider: walks category archives, then each article's Related Posts.
+"""The article spiders' base: :class:`ArticleSpider` reads article pages and reports failures;
+:class:`CategorySpider` walks category archives, then each article's Related Posts.
 
-Spiders only navigate: what a page holds is read by the page classes.
+Spiders only navigate: what a page holds is read by the page classes; what was written is the
+article ledger's (alanews/ledger.py), which the category spider asks directly to walk no further
+than needed (:class:`Walk`).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
+
+from dataclasses import dataclass, field
 
 import scrapy
 from scrapy.exceptions import (
@@ -17,19 +22,22 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectError, ConnectionDone, ConnectionLost
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
+from alanews.errors import NotStarting, TypedIgnore
+from alanews.ledger import ArticleLedger
 from alanews.pages.article import ArticlePage
 from alanews.pages.listing import ListingPage
 from alanews.processors import canonical_url
-from alanews.signals import article_failed
+from alanews.signals import article_failed, articles_settled
 from alanews.site import (
     CATEGORY_BY_SPIDER, ArticleUrl, category_url, in_category, normalise_base_url, parse_article_url,
     parse_category_url,
 )
 from alanews.spiders.arguments import SpiderArguments
 
-# What an IgnoreRequest's message says -> the kind in alanews/failed/<kind>
-_IGNORED = (("robots.txt", "robots"), ("max redirections", "redirects"), ("redirect loop", "redirect_loop"),
-            ("off-site", "offsite"), ("DOWNLOAD_MAXSIZE", "too_large"), ("site unreachable", "unreachable"))
+# Scrapy's own IgnoreRequest, by what its message says -> the kind in alanews/failed/<kind>; ours are typed
+_SCRAPY_IGNORED = (("robots.txt", "robots"), ("max redirections", "redirects"), ("DOWNLOAD_MAXSIZE", "too_large"))
+#: DELTAFETCH_EARLY_STOP: where a recrawl stops walking a category's archive (see CategorySpider.parse_listing)
+EARLY_STOP_RULES = ("oldest_known", "all_known", "off")
 _HTML_TYPES = (b"", b"text/html", b"application/xhtml+xml")
 
 
@@ -38,8 +46,10 @@ def failure_kind(failure) -> str:
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"
+    if isinstance(exc, TypedIgnore):
+        return exc.kind
     if isinstance(exc, IgnoreRequest):
-        return next((kind for needle, kind in _IGNORED if needle in str(exc)), "ignored")
+        return next((kind for needle, kind in _SCRAPY_IGNORED if needle in str(exc)), "ignored")
     if isinstance(exc, (DownloadTimeoutError, TxTimeoutError)):
         return "timeout"
     if isinstance(exc, DownloadCancelledError):
@@ -57,18 +67,28 @@ def is_html(response) -> bool:
     return isinstance(response, HtmlResponse) and mime in _HTML_TYPES
 
 
-class CategorySpider(scrapy.Spider):
-    #: spider names of the categories whose archives this spider walks
-    categories: tuple[str, ...] = ()
-    #: follow every related post, not only those of our own categories
+@dataclass
+class Walk:
+    """One category's walk of its archive in this run: what makes it complete (see CategorySpider)."""
+
+    listed: set[str] = field(default_factory=set)  # main-list posts wanted by date, every page read
+    ended: bool = False  # reached the archive's last page (or a pagination loop), or stopped early
+    unverified: int = 0  # page boundaries whose re-read is awaited
+    shifted: bool = False  # the archive shifted during the walk
+
+
+class ArticleSpider(scrapy.Spider):
+    """Reads article pages (:meth:`parse_article`), requests them (:meth:`article_requests`) and
+    reports every request that brought no article (:meth:`_failed`, signal ``article_failed``):
+    what the category and the sitemap spiders share."""
+
+    #: follow every related post, not only those of the spider's own categories
     follow_all_related = False
 
     def __init__(self, *args, **kwargs):
         self.args = SpiderArguments.from_kwargs(kwargs)
         self._depths: dict[str, int] = {}  # smallest related depth each article was reached at
         self._unfollowed: dict[str, list[str]] = {}  # related posts of articles parsed at the depth limit
-        self._listings: set[str] = set()  # listing pages requested (pagination loops)
-        self._listed: dict[str, set[str]] = {}  # category -> main-list posts its walk listed so far
         super().__init__(*args, **kwargs)
 
     @classmethod
@@ -76,22 +96,19 @@ class CategorySpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.base_url = normalise_base_url(crawler.settings.get("ALANEWS_BASE_URL"))
         spider.allowed_domains = [urlsplit(spider.base_url).hostname]
-        overrides = crawler.settings.getdict("ALANEWS_CATEGORY_PATHS")
-        spider.paths = tuple(
-            overrides.get(name, CATEGORY_BY_SPIDER[name].path) for name in cls.categories or (cls.name,)
-        )
-        spider.max_listing_pages = crawler.settings.getint("ALANEWS_MAX_LISTING_PAGES", 10000)
         return spider
 
-    async def start(self):
-        for path in self.paths:
-            self._listings.add(category_url(self.base_url, path))
-            yield Request(
-                category_url(self.base_url, path),
-                callback=self.parse_listing,
-                errback=self._failed,
-                meta={"alanews_category": path, "alanews_page": 1},
-            )
+    @property
+    def ledger(self) -> ArticleLedger | None:
+        """The article ledger (alanews/ledger.py), or None when the run has no state (``DELTAFETCH_ENABLED`` off)."""
+        return self.crawler.get_extension(ArticleLedger)
+
+    def retry_requests(self):
+        """Requests of this spider's failed articles due for a retry (alanews/ledger.py)."""
+        ledger = self.ledger
+        for key in ledger.retries() if ledger is not None else ():
+            ledger.retried()
+            yield from self.article_requests(key)
 
     def parse(self, response):
         """A page reached without a callback (``scrapy parse URL``): an article or a listing, by its URL.
@@ -110,88 +127,9 @@ class CategorySpider(scrapy.Spider):
             self._skip(response, "parse/not_article_or_listing")
 
     def parse_listing(self, response):
-        """A page of a category archive: its posts, then its next page, within the walk's bounds.
-
-        The walk ends at the archive's last page, at a pagination loop, at a page listing
-        nothing this walk had not listed already, at ``ALANEWS_MAX_LISTING_PAGES``, or at
-        ``-a max_pages`` / ``-a since``; deltafetch (alanews/incremental.py) may stop it earlier.
-        """
-        if not is_html(response):
-            self._skip(response, "listing/not_html")
-            return
-        page = ListingPage(response)
-        category, number = response.meta.get("alanews_category"), response.meta.get("alanews_page", 1)
-        self.crawler.stats.inc_value("alanews/listing/pages")
-        if not page.from_region:
-            self.crawler.stats.inc_value("alanews/listing/whole_page")  # not the JNews archive layout
-        main, hero = self._articles(page.main_links(), response), self._articles(page.hero_links(), response)
-        if not main:
-            self._skip(response, "listing/empty")
-        yield from self._list(response, main, hero)
-        yield from self._check_boundary(response, main)
-        listed = self._listed.setdefault(category, set())
-        new = [url for url, _ in main if url not in listed]
-        listed.update(new)
-        try:
-            next_url = page.next_page()
-        except ValueError as bad:
-            self.crawler.stats.inc_value("alanews/listing/bad_next")
-            self.logger.warning("Stopped walking %s at page %d (%s): its next page link %r is not a URL; the walk "
-                                "is not complete", category, number, response.url, bad.args[0])
-            return
-        if not next_url:
-            response.meta["alanews_archive_end"] = True
-            return
-        if not main or not self._more_pages(response, number) or not any(
-                self._wanted_by_date(a, count=False) for _, a in main):
-            return
-        if number > 1 and not new:
-            self.crawler.stats.inc_value("alanews/listing/nothing_new")
-            self.logger.warning("Stopped walking %s at page %d (%s): every post it lists was listed on an earlier "
-                                "page; the walk is not complete", category, number, response.url)
-            return
-        if canonical_url(next_url) in self._listings:
-            self.crawler.stats.inc_value("alanews/listing/loop")
-            self.logger.warning("Pagination loop: %s points back to %s, already walked", response.url, next_url)
-            response.meta["alanews_archive_end"] = True
-            return
-        self._listings.add(canonical_url(next_url))
-        yield Request(next_url, callback=self.parse_listing, errback=self._failed, meta={
-            "alanews_category": category,
-            "alanews_page": number + 1,
-            "alanews_next_page": True,
-            # what this page listed, to tell whether the archive shifted before the next one was read
-            "alanews_previous": {"url": response.url, "main": [url for url, _ in main],
-                                 "hero": [url for url, _ in hero]},
-        })
-
-    def recheck_listing(self, response):
-        """Page N read again once page N+1 was read, the two pages not overlapping.
-
-        If it lists the same posts and hero as when it was first read, no post slid from
-        page N+1 onto it in between (``alanews_boundary`` "verified"); otherwise the archive
-        shifted ("shifted": a WARNING, the stat ``alanews/listing/shifted``, a walk that is
-        not complete) and the posts now on it are requested like any listed post.
-        """
-        if not is_html(response):
-            self._skip(response, "listing/not_html")
-            return
-        page = ListingPage(response)
-        # links and dates were counted at the first read
-        main = self._articles(page.main_links(), response, count=False)
-        hero = self._articles(page.hero_links(), response, count=False)
-        yield from self._list(response, main, hero, count=False)
-        before = response.meta["alanews_recheck"]
-        if [url for url, _ in main] == before["main"] and [url for url, _ in hero] == before["hero"]:
-            response.meta["alanews_boundary"] = "verified"
-            return
-        response.meta["alanews_boundary"] = "shifted"
-        self.crawler.stats.inc_value("alanews/listing/shifted")
-        number = response.meta.get("alanews_page", 1)
-        unread = [url for url, _ in main if url not in before["main"]]
-        self.logger.warning("Archive %s shifted during the walk: page %d, read again after page %d, lists %d post(s) "
-                            "it did not list before (requested now); the walk is not complete",
-                            response.meta.get("alanews_category"), number, number + 1, len(unread))
+        """A listing page (the category spider's)."""
+        self._skip(response, "parse/not_article_or_listing")
+        return ()
 
     def parse_article(self, response):
         if not is_html(response):
@@ -199,6 +137,9 @@ class CategorySpider(scrapy.Spider):
             return
         if not response.body.strip():
             self._skip(response, "article/empty")
+            return
+        if response.meta.get("redirect_urls") and not parse_article_url(self.base_url, response.url):
+            self._skip(response, "article/redirected_off_article")  # a post taken down to its category, the home
             return
         if b"</html" not in response.body[-4096:].lower():
             self.crawler.stats.inc_value("alanews/article/truncated")
@@ -214,44 +155,6 @@ class CategorySpider(scrapy.Spider):
                 yield request
         elif depth > 0:
             self._unfollowed[url] = [related_url for related_url, _ in related]  # URLs only: memory
-
-    # --- navigation rules ------------------------------------------------------
-
-    def _list(self, response, main, hero, count: bool = True):
-        """Request the listed posts wanted by date; the main list, in page order, goes to
-        deltafetch's early stop as meta ``alanews_main_list`` (the hero repeats on every page)."""
-        wanted = {url: article for url, article in {**dict(hero), **dict(main)}.items()
-                  if self._wanted_by_date(article, count)}
-        response.meta["alanews_main_list"] = [url for url, _ in main if url in wanted]
-        for url in wanted:
-            yield from self.article_requests(url)
-
-    def _check_boundary(self, response, main):
-        """Page N+1 just read: if it lists no post of page N, read page N again (see recheck_listing)."""
-        previous = response.meta.get("alanews_previous")
-        if previous is None:
-            return
-        if set(previous["main"]) & {url for url, _ in main}:
-            response.meta["alanews_boundary"] = "overlap"
-            return
-        response.meta["alanews_boundary"] = "recheck"
-        self.crawler.stats.inc_value("alanews/listing/rechecked")
-        yield Request(previous["url"], callback=self.recheck_listing, errback=self._failed, dont_filter=True,
-                      priority=2, meta={"alanews_category": response.meta.get("alanews_category"),
-                                        "alanews_page": response.meta.get("alanews_page", 2) - 1,
-                                        "alanews_recheck": previous})
-
-    def _more_pages(self, response, number: int) -> bool:
-        """Whether the walk may read page ``number + 1``: ``-a max_pages``, ALANEWS_MAX_LISTING_PAGES."""
-        if self.args.max_pages is not None and number >= self.args.max_pages:
-            return False
-        if number >= self.max_listing_pages:
-            self.crawler.stats.inc_value("alanews/listing/max_pages")
-            self.logger.warning("Stopped walking %s at page %d (%s): ALANEWS_MAX_LISTING_PAGES is %d; the walk "
-                                "is not complete", response.meta.get("alanews_category"), number, response.url,
-                                self.max_listing_pages)
-            return False
-        return True
 
     def _articles(self, hrefs, response, count: bool = True) -> list[tuple[str, ArticleUrl]]:
         """Canonical permalinks among ``hrefs``; other links are dropped, and counted if ``count``."""
@@ -272,8 +175,9 @@ class CategorySpider(scrapy.Spider):
             self.crawler.stats.inc_value("alanews/links/canonicalised", canonicalised)
         return list(found.items())
 
-    def _follows(self, article: ArticleUrl) -> bool:
-        return self.follow_all_related or any(in_category(article.category_path, p) for p in self.paths)
+    def follows(self, article: ArticleUrl) -> bool:
+        """Whether a related post is followed (override point); by default only with ``follow_all_related``."""
+        return self.follow_all_related
 
     def _wanted_by_date(self, article: ArticleUrl, count: bool = True) -> bool:
         wanted = self.args.since is None or article.published >= self.args.since
@@ -284,7 +188,7 @@ class CategorySpider(scrapy.Spider):
     def _follow_related(self, related: list[tuple[str, ArticleUrl]], depth: int):
         other_category = followed = 0
         for url, article in related:
-            if not self._follows(article):
+            if not self.follows(article):
                 other_category += 1
             elif self._wanted_by_date(article):
                 followed += 1
@@ -309,7 +213,7 @@ class CategorySpider(scrapy.Spider):
             # already requested: the dupefilter would drop the Request, but only after building
             # it, the spider middlewares and a fingerprint (most related links, every hero link)
             return
-        # an article is known to deltafetch by its canonical URL, whatever link led to it
+        # an article is known to the ledger by its canonical URL, whatever link led to it
         meta = {"alanews_depth": depth, "deltafetch_key": url}
         yield Request(url, callback=self.parse_article, errback=self._failed, meta=meta, priority=1)
 
@@ -335,7 +239,245 @@ class CategorySpider(scrapy.Spider):
         self._article_failed(response.request, reason.rsplit("/", 1)[-1])
 
     def _article_failed(self, request, kind: str) -> None:
-        """Tell deltafetch an article brought no item: later runs retry it."""
+        """Tell the ledger an article brought no item: this spider's later runs retry it."""
         if request is not None and request.meta.get("deltafetch_key"):
             self.crawler.signals.send_catch_log(article_failed, key=request.meta["deltafetch_key"], kind=kind,
                                                 spider=self)
+
+
+class CategorySpider(ArticleSpider):
+    """Walks the archives of :attr:`categories`, newest first, and the Related Posts of each article.
+
+    A recrawl (an incremental run) stops walking a category at the first listing page whose
+    main list ends with a post the previous walk of that category read, if that walk was
+    complete (:meth:`alanews.state.Walked.read`: the post was recorded before that walk started,
+    or by that walk's spider while it ran): every older post was read by it (``DELTAFETCH_EARLY_STOP``:
+    ``oldest_known``, the default; ``all_known`` goes on until a page whose every main-list
+    post is so; ``off`` walks every page). A post another spider wrote since proves nothing
+    about this archive. New posts above it on that page are requested as usual.
+
+    A walk starts incomplete (recorded at start) and is recorded complete at a ``finished``
+    close, once the ledger recorded everything (signal ``articles_settled``), if it reached the
+    archive's end or stopped early, every main-list post it listed is written or recorded as
+    failed by this spider, and every pair of consecutive listing pages it read is joined: the
+    second lists a post of the first, or the first, read again once the second was read, lists
+    the same posts and hero as before. Otherwise a post unpublished above a page boundary
+    between two reads may have slid, unread, onto the page already read. Early stop needs the
+    previous walk complete, so a killed, ``max_pages``- or ``since``-limited run is followed by
+    a full walk.
+    """
+
+    #: spider names of the categories whose archives this spider walks
+    categories: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._listings: set[str] = set()  # listing pages requested (pagination loops)
+        self._listed: dict[str, set[str]] = {}  # category -> main-list posts its walk listed so far
+        self.walks: dict[str, Walk] = {}
+        self._previous: dict = {}  # category -> its last walk (alanews.state.Walked)
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        overrides = crawler.settings.getdict("ALANEWS_CATEGORY_PATHS")
+        spider.paths = tuple(
+            overrides.get(name, CATEGORY_BY_SPIDER[name].path) for name in cls.categories or (cls.name,)
+        )
+        spider.max_listing_pages = crawler.settings.getint("ALANEWS_MAX_LISTING_PAGES", 10000)
+        spider.early_stop = crawler.settings.get("DELTAFETCH_EARLY_STOP") or "oldest_known"
+        if spider.early_stop not in EARLY_STOP_RULES:
+            raise NotStarting(f"DELTAFETCH_EARLY_STOP must be one of {', '.join(EARLY_STOP_RULES)}, "
+                              f"got {spider.early_stop!r}")
+        crawler.signals.connect(spider.articles_settled, signal=articles_settled)
+        return spider
+
+    def follows(self, article: ArticleUrl) -> bool:
+        return self.follow_all_related or any(in_category(article.category_path, p) for p in self.paths)
+
+    async def start(self):
+        ledger = self.ledger
+        if ledger is not None:
+            self._previous = ledger.walks()
+            ledger.start_walks(self.paths)
+        for path in self.paths:
+            self._listings.add(category_url(self.base_url, path))
+            yield Request(
+                category_url(self.base_url, path),
+                callback=self.parse_listing,
+                errback=self._failed,
+                meta={"alanews_category": path, "alanews_page": 1},
+            )
+        for request in self.retry_requests():
+            yield request
+
+    def _walk(self, response) -> Walk:
+        return self.walks.setdefault(response.meta.get("alanews_category"), Walk())
+
+    def parse_listing(self, response):
+        """A page of a category archive: its posts, then its next page, within the walk's bounds.
+
+        The walk ends at the archive's last page, at a pagination loop, at a page listing
+        nothing this walk had not listed already, at ``ALANEWS_MAX_LISTING_PAGES``, at
+        ``-a max_pages`` / ``-a since``, or early (see the class docstring).
+        """
+        if not is_html(response):
+            self._skip(response, "listing/not_html")
+            return
+        page = ListingPage(response)
+        category, number = response.meta.get("alanews_category"), response.meta.get("alanews_page", 1)
+        walk = self._walk(response)
+        self.crawler.stats.inc_value("alanews/listing/pages")
+        if not page.from_region:
+            self.crawler.stats.inc_value("alanews/listing/whole_page")  # not the JNews archive layout
+        main, hero = self._articles(page.main_links(), response), self._articles(page.hero_links(), response)
+        if not main:
+            self._skip(response, "listing/empty")
+        yield from self._list(response, main, hero)
+        yield from self._check_boundary(response, main)
+        listed = self._listed.setdefault(category, set())
+        new = [url for url, _ in main if url not in listed]
+        listed.update(new)
+        try:
+            next_url = page.next_page()
+        except ValueError as bad:
+            self.crawler.stats.inc_value("alanews/listing/bad_next")
+            self.logger.warning("Stopped walking %s at page %d (%s): its next page link %r is not a URL; the walk "
+                                "is not complete", category, number, response.url, bad.args[0])
+            return
+        if not next_url:
+            walk.ended = True
+            return
+        if not main or not self._more_pages(response, number) or not any(
+                self._wanted_by_date(a, count=False) for _, a in main):
+            return
+        if number > 1 and not new:
+            self.crawler.stats.inc_value("alanews/listing/nothing_new")
+            self.logger.warning("Stopped walking %s at page %d (%s): every post it lists was listed on an earlier "
+                                "page; the walk is not complete", category, number, response.url)
+            return
+        if canonical_url(next_url) in self._listings:
+            self.crawler.stats.inc_value("alanews/listing/loop")
+            self.logger.warning("Pagination loop: %s points back to %s, already walked", response.url, next_url)
+            walk.ended = True
+            return
+        if self._stops_early(response, [url for url, a in main if self._wanted_by_date(a, count=False)]):
+            walk.ended = True
+            return
+        self._listings.add(canonical_url(next_url))
+        yield Request(next_url, callback=self.parse_listing, errback=self._failed, meta={
+            "alanews_category": category,
+            "alanews_page": number + 1,
+            # what this page listed, to tell whether the archive shifted before the next one was read
+            "alanews_previous": {"url": response.url, "main": [url for url, _ in main],
+                                 "hero": [url for url, _ in hero]},
+        })
+
+    def _stops_early(self, response, main: list[str]) -> bool:
+        """Whether the walk stops at this page (see the class docstring)."""
+        category = response.meta.get("alanews_category")
+        previous = self._previous.get(category)
+        ledger = self.ledger
+        if not main or previous is None or ledger is None or self.early_stop == "off":
+            return False
+        known = ledger.known(main)  # the same answer KnownArticles reads for this page's requests
+        before = [url for url in main if url in known and previous.read(known[url])]
+        if self.early_stop == "oldest_known" and main[-1] not in before:
+            return False
+        if self.early_stop == "all_known" and len(before) < len(main):
+            return False
+        self.crawler.stats.inc_value("deltafetch/early_stop")
+        self.logger.info("deltafetch: early stop in %s at page %s (%s): %d of its %d main-list articles were "
+                         "read by its previous complete walk", category,
+                         response.meta.get("alanews_page", 1), self.early_stop, len(before), len(main))
+        return True
+
+    def recheck_listing(self, response):
+        """Page N read again once page N+1 was read, the two pages not overlapping.
+
+        If it lists the same posts and hero as when it was first read, no post slid from
+        page N+1 onto it in between (the boundary is verified); otherwise the archive shifted
+        (a WARNING, the stat ``alanews/listing/shifted``, a walk that is not complete) and the
+        posts now on it are requested like any listed post.
+        """
+        if not is_html(response):
+            self._skip(response, "listing/not_html")
+            return
+        page = ListingPage(response)
+        # links and dates were counted at the first read
+        main = self._articles(page.main_links(), response, count=False)
+        hero = self._articles(page.hero_links(), response, count=False)
+        yield from self._list(response, main, hero, count=False)
+        before = response.meta["alanews_recheck"]
+        if [url for url, _ in main] == before["main"] and [url for url, _ in hero] == before["hero"]:
+            self._walk(response).unverified -= 1
+            return
+        walk = self._walk(response)
+        walk.unverified -= 1
+        walk.shifted = True
+        self.crawler.stats.inc_value("alanews/listing/shifted")
+        number = response.meta.get("alanews_page", 1)
+        unread = [url for url, _ in main if url not in before["main"]]
+        self.logger.warning("Archive %s shifted during the walk: page %d, read again after page %d, lists %d post(s) "
+                            "it did not list before (requested now); the walk is not complete",
+                            response.meta.get("alanews_category"), number, number + 1, len(unread))
+
+    # --- navigation rules ------------------------------------------------------
+
+    def _list(self, response, main, hero, count: bool = True):
+        """Request the listed posts wanted by date; the main list goes to the walk (the hero repeats on every page)."""
+        wanted = {url: article for url, article in {**dict(hero), **dict(main)}.items()
+                  if self._wanted_by_date(article, count)}
+        self._walk(response).listed.update(url for url, _ in main if url in wanted)
+        ledger = self.ledger
+        if ledger is not None:
+            ledger.known(wanted)  # one query for the page: the walk and KnownArticles read its answer
+        for url in wanted:
+            yield from self.article_requests(url)
+
+    def _check_boundary(self, response, main):
+        """Page N+1 just read: if it lists no post of page N, read page N again (see recheck_listing)."""
+        previous = response.meta.get("alanews_previous")
+        if previous is None:
+            return
+        if set(previous["main"]) & {url for url, _ in main}:
+            return
+        self._walk(response).unverified += 1
+        self.crawler.stats.inc_value("alanews/listing/rechecked")
+        yield Request(previous["url"], callback=self.recheck_listing, errback=self._failed, dont_filter=True,
+                      priority=2, meta={"alanews_category": response.meta.get("alanews_category"),
+                                        "alanews_page": response.meta.get("alanews_page", 2) - 1,
+                                        "alanews_recheck": previous})
+
+    def _more_pages(self, response, number: int) -> bool:
+        """Whether the walk may read page ``number + 1``: ``-a max_pages``, ALANEWS_MAX_LISTING_PAGES."""
+        if self.args.max_pages is not None and number >= self.args.max_pages:
+            return False
+        if number >= self.max_listing_pages:
+            self.crawler.stats.inc_value("alanews/listing/max_pages")
+            self.logger.warning("Stopped walking %s at page %d (%s): ALANEWS_MAX_LISTING_PAGES is %d; the walk "
+                                "is not complete", response.meta.get("alanews_category"), number, response.url,
+                                self.max_listing_pages)
+            return False
+        return True
+
+    def articles_settled(self, ledger, reason):
+        """Everything of the run is recorded: the walks that are complete are recorded so."""
+        if reason != "finished":
+            return
+        complete = []
+        for category, walk in sorted(self.walks.items()):
+            unsettled = walk.listed - ledger.settled(walk.listed)
+            if not walk.ended:
+                continue
+            if walk.shifted:
+                why = "its archive shifted during the walk"
+            elif walk.unverified:
+                why = f"{walk.unverified} page boundary(ies) could not be read again"
+            elif unsettled:
+                why = f"{len(unsettled)} listed article(s) neither written nor recorded as failed"
+            else:
+                complete.append(category)
+                continue
+            self.logger.info("deltafetch: walk of %s not complete: %s; the next run walks every page", category, why)
+        ledger.complete_walks(complete)

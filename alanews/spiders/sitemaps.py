@@ -11,7 +11,7 @@ They read robots.txt, the sitemap index it names (else ``/sitemap_index.xml``, e
 ``/wp-sitemap.xml``), then only the post sitemap files they need, and request one page per
 article they want: no listing page. What they write goes through the same pipelines,
 feeds and incremental state as the category crawls (deltafetch skips what any spider of
-the data directory wrote; :mod:`alanews.versions` numbers the versions).
+the data directory wrote; :mod:`alanews.decision` numbers the versions).
 
 Each is a :class:`~alanews.spiders.base.CategorySpider` with no category to walk and no
 related post to follow (``related_depth`` 0): the article pages are read by its
@@ -21,8 +21,6 @@ sitemaps; :meth:`SitemapCrawl.sitemap_filter` chooses the files and the posts.
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
@@ -36,11 +34,10 @@ from alanews.audit import build_report, write_report
 from alanews.dates import ROME
 from alanews.pages.sitemap import SitemapEntry, entry, parse_lastmod
 from alanews.processors import canonical_url
-from alanews.site import CATEGORIES, SITEMAP_INDEX_PATHS, post_sitemap_number
+from alanews.site import SITEMAP_INDEX_PATHS, post_sitemap_number
 from alanews.spiders.arguments import SitemapArguments, SpiderArguments
-from alanews.spiders.base import CategorySpider, failure_kind
+from alanews.spiders.base import ArticleSpider, failure_kind
 from alanews.state import ArticleRecord
-from alanews.versions import deltafetch_of
 
 UTC = timezone.utc
 
@@ -80,7 +77,7 @@ def stored_lower_bound(record: ArticleRecord) -> datetime | None:
     return bounds[0] if bounds else None
 
 
-class SitemapCrawl(SitemapSpider, CategorySpider):
+class SitemapCrawl(SitemapSpider, ArticleSpider):
     """robots.txt → sitemap index → post sitemap files → article pages.
 
     Subclasses choose with :meth:`choose_files` (post sitemap files of the index, with their
@@ -89,7 +86,6 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
     post file was read (all of them chosen, none failed).
     """
 
-    categories = tuple(c.spider for c in CATEGORIES)  # from_crawler needs a table; no archive is walked
     # they fetch what the sitemaps say is needed, and nothing is a right answer (no empty feed then)
     custom_settings = {"ALANEWS_MONITOR_MIN_ITEMS": 0, "FEED_STORE_EMPTY": False}
     sitemap_rules = [("", "parse_article")]
@@ -110,20 +106,12 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
         self.posts_in: dict[str, int] = {}  # post file URL -> <url> entries it lists
         self._parsing: str | None = None  # the sitemap being parsed (sitemap_filter has no response)
         self._parsed = False  # whether Scrapy found a sitemap in it (an index or a urlset)
-        self._deltafetch = None
-
-    @classmethod
-    def from_crawler(cls, crawler, *args, **kwargs):
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.paths = ()  # walks no archive: the state's walks of the category spiders stay as they are
-        return spider
 
     @property
     def store(self):
-        """The incremental state (alanews.state.ArticleStore), or None when deltafetch is off."""
-        if self._deltafetch is None:
-            self._deltafetch = deltafetch_of(self.crawler) or False
-        return self._deltafetch.store if self._deltafetch else None
+        """The state (alanews.state.ArticleStore) the ledger opened, or None (a snapshot, deltafetch off)."""
+        ledger = self.ledger
+        return ledger.store if ledger is not None else None
 
     @property
     def inventory_complete(self) -> bool:
@@ -134,6 +122,8 @@ class SitemapCrawl(SitemapSpider, CategorySpider):
     async def start(self):
         yield Request(f"{self.base_url}/robots.txt", callback=self._parse_sitemap, errback=self._no_robots,
                       meta={"alanews_fallbacks": SITEMAP_INDEX_PATHS})
+        for request in self.retry_requests():
+            yield request
 
     def _parse_sitemap(self, response):
         """Scrapy's, with our meta and errbacks on its requests; robots.txt (read by
@@ -347,7 +337,7 @@ class AuditSpider(SitemapCrawl):
         now = time.time()
         for gone in self.report["gone"] or ():
             if gone["removed_at"] is None:  # first seen gone: recorded as removed
-                store.mark_removed(gone["url"], now)
+                self.ledger.mark_removed(gone["url"], now)
                 gone["removed_at"] = datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds")
         data_dir = Path(self.settings.get("ALANEWS_DATA_DIR") or "data").expanduser().resolve()
         self.report_path = write_report(self.report, data_dir / "audit")
@@ -367,14 +357,14 @@ class UpdatesSpider(SitemapCrawl):
     lastmod that run saw: those files are read (and the last one, always). Each written
     article they list with a lastmod later than that and than its stored ``modified`` (the
     time it was written, where its page gave no modification time) is fetched again,
-    bypassing deltafetch; :mod:`alanews.versions` writes it only when its content changed.
+    bypassing deltafetch; :mod:`alanews.decision` writes it only when its content changed.
 
     A post taken down shifts the files after it, but changes no lastmod above the last run's.
-    The last run's inventory (``<state dir>/sitemaps.json``: every post and its lastmod) tells
+    The last run's inventory (in the state: every post and its lastmod) tells
     whether any went: every file but the last holds the same number of posts, so the posts
     listed now are counted without reading the shifted files. Only when some are missing are
     the files whose lastmod moved read too; a written article they no longer list, or that
-    answers 404/410, is recorded as removed (``store.mark_removed``; an INFO line, the stat
+    answers 404/410, is recorded as removed (an INFO line, the stat
     ``alanews/updates/removed``; not an error).
 
     Sitemaps without lastmod (WordPress core): every file is read, and the written articles
@@ -382,7 +372,6 @@ class UpdatesSpider(SitemapCrawl):
     """
 
     name = "updates"
-    MEMORY_FILE = "sitemaps.json"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -395,20 +384,11 @@ class UpdatesSpider(SitemapCrawl):
         self.nothing_gone = False  # the count of the posts listed shows that none left since the last run
         self.articles_failed = 0
 
-    @property
-    def memory_path(self) -> Path:
-        return deltafetch_of(self.crawler).dir / self.MEMORY_FILE
-
     async def start(self):
         if self.store is None:
             self.logger.error("The updates spider needs the incremental state (DELTAFETCH_ENABLED): nothing to do")
             return
-        try:
-            self.memory = json.loads(self.memory_path.read_text("utf-8"))
-        except FileNotFoundError:
-            pass
-        except (OSError, ValueError) as error:
-            self.logger.warning("Unreadable %s (%s): every post sitemap file is read", self.memory_path, error)
+        self.memory = self.ledger.sitemap_memory()
         async for request in super().start():
             yield request
 
@@ -495,7 +475,7 @@ class UpdatesSpider(SitemapCrawl):
         record = self.store.get(url)
         if record is None or record.removed_at is not None:
             return
-        self.store.mark_removed(record.url, time.time())
+        self.ledger.mark_removed(record.url, time.time())
         self.crawler.stats.inc_value("alanews/updates/removed")
         self.logger.info("Removed from the site: %s (%s)", record.url, why)
 
@@ -555,9 +535,4 @@ class UpdatesSpider(SitemapCrawl):
         }
         if memory["checked_until"]:
             memory["checked_until"] = memory["checked_until"].isoformat()
-        tmp = self.memory_path.with_suffix(".json.new")
-        with open(tmp, "w", encoding="utf-8") as file:
-            json.dump(memory, file, separators=(",", ":"))
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, self.memory_path)
+        self.ledger.remember_sitemaps(self.index_url, memory)
