@@ -13,8 +13,8 @@ the drop (:meth:`ArticleDrop.settle`):
   permalink gives it); the URL becomes an alias (stat ``deltafetch/known_post``);
 * :class:`Unchanged`: a post met again with the same content; its new ``modified`` is kept
   (stat ``alanews/versions/unchanged``);
-* :class:`ClaimedElsewhere`: another crawl of the data directory, running now, claimed or
-  recorded it first (:meth:`alanews.ledger.ArticleLedger.reserve`; stat ``deltafetch/claimed_elsewhere``);
+* :class:`ClaimedElsewhere` (raised by :class:`alanews.ledger.Claim`, the last pipeline): another
+  crawl of the data directory, running now, claimed or recorded it first;
 * :class:`StateUnavailable`: the state failed this run: nothing more is written;
 * :class:`InvalidArticle` (raised by :mod:`alanews.validation`): the article failed, and is
   retried by the spider's next runs.
@@ -127,7 +127,7 @@ class WriteDecisionPipeline:
         if record.content_hash == content_hash(item) or self._only_moved(item, record):
             if not ledger.reads:  # a reset writes everything again
                 adapter["version"] = record.version
-                return self._reserved(item, keys)
+                return self._reserved(item, keys, new=False)
             if record.url != url:  # moved (a new slug or category), not edited
                 self.stats.inc_value("deltafetch/known_post")
                 logger.info("deltafetch: %s is post %s, written before as %s: not written again", url, post_id,
@@ -142,20 +142,13 @@ class WriteDecisionPipeline:
         self.stats.inc_value("alanews/versions/new")
         logger.info("New version %d of %s%s", adapter["version"], record.url,
                     f" (now {url})" if record.url != url else "")
-        return self._reserved(item, keys)
+        return self._reserved(item, keys, new=False)
 
-    def _reserved(self, item, keys: list[str]):
-        """The item, once the ledger claimed it for this run (see ArticleLedger.reserve)."""
-        ledger = self.ledger
-        if ledger is None or ledger.reserve(keys):
-            return item
-        url = ItemAdapter(item).get("url")
-        if ledger.state_failed:
-            raise StateUnavailable(f"Not written: {url}: the state failed, the crawl is stopping")
-        self.stats.inc_value("deltafetch/claimed_elsewhere")
-        logger.info("deltafetch: %s is being written by another running crawl (or was just): not written by "
-                    "this run", url)
-        raise ClaimedElsewhere(f"Claimed elsewhere: {url}")
+    def _reserved(self, item, keys: list[str], new: bool = True):
+        """The item, to be claimed by the ledger just before the feeds take it (:class:`alanews.ledger.Claim`)."""
+        if self.ledger is not None:
+            self.ledger.expect(item, keys, new)
+        return item
 
     @staticmethod
     def _only_moved(item, record) -> bool:

@@ -433,7 +433,9 @@ class FeedExporter(feedexport.FeedExporter):
                                type(slot.storage).__name__)
 
     def item_scraped(self, item, spider, response=None):
-        """Export ``item``, then send :data:`alanews.signals.item_exported` with its outcome."""
+        """Export ``item`` between :data:`alanews.signals.item_exporting` and
+        :data:`alanews.signals.item_exported` (with its outcome)."""
+        self.crawler.signals.send_catch_log(alanews_signals.item_exporting, item=item)
         taking = [slot for slot in self.slots if slot.filter.accepts(item)]
         starts = []
         for slot in taking:

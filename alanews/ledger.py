@@ -13,13 +13,14 @@ state (:class:`alanews.state.ArticleStore`); every other component asks it:
   released at ``spider_closed`` (a script may crawl the same spider again);
 * **identity**: :meth:`resolve` (post id first, then the URL and its aliases) is the one rule
   every caller uses; :meth:`known` tells which keys name an article written;
-* **claims**: before an article is written (:meth:`reserve`, called by the write decision) it is
+* **claims**: just before an article is written (:class:`Claim`, the last item pipeline) it is
   claimed, and left to another running crawl of the data directory that claimed or recorded it
   first; a claim names its spider, and is alive while that spider's lock is held;
 * **recording**: an article is recorded once every feed holds it durably: its feed line
   fsynced (:meth:`alanews.feeds.FeedExporter.sync`), then the state committed, in the same
-  transaction as the next article's claim, or ``ALANEWS_LEDGER_FLUSH_INTERVAL`` seconds later
-  if none comes, and at close: one transaction per article. An uploaded feed's articles are
+  transaction as the next article's claim, or before the feeds take another article (signal
+  ``item_exporting``), or ``ALANEWS_LEDGER_FLUSH_INTERVAL`` seconds later if none comes, and at
+  close: about one transaction per article. An uploaded feed's articles are
   recorded once its store succeeded; never when a feed failed. A kill makes the next run write
   again at most the article being recorded;
 * **failed articles**: an article request of a spider that brought no item is requested again
@@ -163,6 +164,7 @@ class ArticleLedger:
         self._requested: set[str] = set()  # article keys requested this run
         self._settled: set[str] = set()  # article keys that brought an item, a drop or a failure
         self._folded: dict[str, set[str]] = {}  # article key -> keys the dupefilter folded into it
+        self._expected: dict[int, tuple[list[str], bool]] = {}  # id(item) -> its keys, whether new (expect)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -181,7 +183,8 @@ class ArticleLedger:
         crawler.signals.connect(ledger.spider_closed, signal=signals.spider_closed)
         if incremental:
             ledger._open()  # now, while the engine is built: a refusal fails the bootstrap (exit 1)
-            for handler, signal in ((ledger.item_exported, alanews_signals.item_exported),
+            for handler, signal in ((ledger.flush, alanews_signals.item_exporting),
+                                    (ledger.item_exported, alanews_signals.item_exported),
                                     (ledger.item_dropped, signals.item_dropped),
                                     (ledger.feed_slot_closed, signals.feed_slot_closed),
                                     (ledger.article_failed, alanews_signals.article_failed),
@@ -379,16 +382,22 @@ class ArticleLedger:
             return False
         return False
 
-    def reserve(self, keys) -> bool:
+    def expect(self, item, keys, new: bool) -> None:
+        """The write decision chose to write ``item`` (``new``: its first version): :class:`Claim` claims it."""
+        if self.incremental:
+            self._expected[id(item)] = (list(keys), new)
+
+    def reserve(self, keys, new: bool = True) -> bool:
         """Claim the article ``keys`` (its URL, ``post:<id>``) before it is written, recording in the same
         transaction the articles the feeds hold durably by now. False: another running crawl of the
-        data directory claimed or recorded it first (or the state failed): this run must not write it."""
+        data directory claimed it first, or (``new``: its first version) recorded it meanwhile, or
+        the state failed: this run must not write it."""
         keys = [k for k in dict.fromkeys(keys) if k]
         if not self.incremental:
             return True
         if self.state_failed:
             return False
-        taken = self._record_pending(claim=keys)
+        taken = self._record_pending(claim=keys, new=new)
         return taken is not None and not taken
 
     # --- writing --------------------------------------------------------------------------
@@ -452,7 +461,7 @@ class ArticleLedger:
         if self._unsynced and not self.state_failed:
             self._record_pending()
 
-    def _record_pending(self, claim=()) -> set[str] | None:
+    def _record_pending(self, claim=(), new: bool = True) -> set[str] | None:
         """Fsync the feeds, then in one transaction record what they hold and claim ``claim``.
         Returns the keys claimed elsewhere, or None if the state (or a feed) failed."""
         batch = self._unsynced
@@ -463,7 +472,7 @@ class ArticleLedger:
         if not batch and not claim:
             return set()
         taken = self._write(self.store.record, [pending.article for pending in batch], claim, self.spider_name,
-                            self._alive)
+                            self._alive, new)
         if taken is None:
             return None
         self._unsynced = []
@@ -501,6 +510,7 @@ class ArticleLedger:
         """An item not written: what its drop means for the state (see :mod:`alanews.decision`)."""
         from alanews.decision import ArticleDrop  # the decision pipeline imports this module
 
+        self._expected.pop(id(item), None)
         key = response.meta.get("deltafetch_key") if response is not None else None
         if key:
             self._settled.add(key)
@@ -581,3 +591,37 @@ class ArticleLedger:
                        "as failed, retried by the next runs", len(lost), lost[0])
         for key in lost:
             self.article_failed(key, "no_outcome")
+
+
+class Claim:
+    """The last item pipeline (``ITEM_PIPELINES``): the ledger claims each item the write decision chose
+    (:meth:`ArticleLedger.expect`, :meth:`ArticleLedger.reserve`) just before the feeds take it, in the
+    transaction that records the article before it: one transaction per article, and at most the
+    one being written is in a feed and not recorded when a kill comes. An item another running crawl
+    claimed first is dropped (:class:`alanews.decision.ClaimedElsewhere`, stat ``deltafetch/claimed_elsewhere``)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.ledger: ArticleLedger | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def open_spider(self, spider=None):
+        self.ledger = self.crawler.get_extension(ArticleLedger)
+
+    def process_item(self, item, spider=None):
+        from alanews.decision import ClaimedElsewhere, StateUnavailable  # they import this module
+
+        ledger = self.ledger
+        expected = ledger._expected.pop(id(item), None) if ledger is not None else None
+        if expected is None or ledger.reserve(*expected):
+            return item
+        url = ItemAdapter(item).get("url")
+        if ledger.state_failed:
+            raise StateUnavailable(f"Not written: {url}: the state failed, the crawl is stopping")
+        self.crawler.stats.inc_value("deltafetch/claimed_elsewhere")
+        logger.info("deltafetch: %s is being written by another running crawl (or was just): not written by "
+                    "this run", url)
+        raise ClaimedElsewhere(f"Claimed elsewhere: {url}")

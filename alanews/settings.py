@@ -44,6 +44,8 @@ ITEM_PIPELINES = {
     # in-run duplicates, known posts under another URL, unchanged content dropped; every item's version
     "alanews.decision.WriteDecisionPipeline": 100,
     "alanews.validation.ArticleValidationPipeline": 200,  # JSON Schema; see "data quality" below
+    # last: the article claimed (and the one before it recorded) just before the feeds take it
+    "alanews.ledger.Claim": 900,
 }
 DOWNLOADER_MIDDLEWARES = {
     "alanews.middlewares.SameSiteMiddleware": 40,  # before any request leaves, redirects included

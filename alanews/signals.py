@@ -5,6 +5,10 @@
 #: article's canonical URL), ``kind`` (as in the ``alanews/failed/<kind>`` stats), ``spider``.
 article_failed = object()
 
+#: The feeds are about to take an item (:class:`alanews.feeds.FeedExporter`). Argument: ``item``.
+#: The ledger records what they hold first: at most one article is in a feed and not recorded.
+item_exporting = object()
+
 #: The feeds took an item (:class:`alanews.feeds.FeedExporter`). Arguments: ``item``,
 #: ``response`` (the page it came from, or None), ``outcome`` (:class:`alanews.feeds.Outcome`:
 #: in every feed for good, pending an upload, or not written).

@@ -398,7 +398,7 @@ class ArticleStore:
         return self.conn.total_changes - before
 
     def record(self, articles: Iterable[Written], claim: Iterable[str] = (), owner: str = "",
-               alive=lambda owner: False) -> set[str]:
+               alive=lambda owner: False, new: bool = True) -> set[str]:
         """Remember articles written to the feeds, and claim more for ``owner``, in one committed transaction.
 
         Each article is upserted, found by its url or ``post:<id>``: url, post_id, published,
@@ -408,8 +408,9 @@ class ArticleStore:
 
         Then the articles ``claim`` are reserved for ``owner`` (a spider name) until recorded or
         released, so that two crawls of the data directory running at once never both write one.
-        Returns the keys ``owner`` may not write: recorded meanwhile, or claimed by another owner
-        for which ``alive(owner)`` is true (a claim of a crawl that ended is taken over).
+        Returns the keys ``owner`` may not write: recorded meanwhile (if ``new``: the article is to be
+        written for the first time), or claimed by another owner for which ``alive(owner)`` is true
+        (a claim of a crawl that ended is taken over).
 
         StateError if the write fails (disk full, locked longer than ``timeout``): then nothing of
         it is recorded or claimed.
@@ -422,8 +423,9 @@ class ArticleStore:
                 self._record_one(article, now)
             for chunk in _chunks(claim):
                 marks = ",".join("?" * len(chunk))
-                taken.update(row[0] for row in self.conn.execute(
-                    f"SELECT key FROM keys WHERE key IN ({marks})", chunk))  # noqa: S608 (placeholders)
+                if new:
+                    taken.update(row[0] for row in self.conn.execute(
+                        f"SELECT key FROM keys WHERE key IN ({marks})", chunk))  # noqa: S608 (placeholders)
                 for key, holder in self.conn.execute(
                         f"SELECT key, owner FROM claims WHERE key IN ({marks})", chunk):  # noqa: S608
                     if holder != owner and alive(holder):

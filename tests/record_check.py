@@ -1,11 +1,10 @@
-"""RecordCheck: a test-only Scrapy extension that checks, at every write to the deltafetch state,
-that the item can already be read back from its feed.
+"""RecordCheck: a test-only Scrapy extension that checks, at every write of the state that records
+articles, that each of them can already be read back from its feed.
 
 Enabled in a crawl subprocess with ``EXTENSIONS={"record_check.RecordCheck": 0, ...}`` and
 ``tests`` on PYTHONPATH. Settings: ``CHECK_FEED`` (the feed file; gzip-decompressed if it ends
-in .gz), ``CHECK_REVERSED_ORDER`` (reconnect the FeedExporter's item_scraped handler after
-deltafetch's, to show that the check catches the wrong order). Stats: ``check/stores``,
-``check/stored_before_written``.
+in .gz), ``CHECK_REVERSED_ORDER`` (reconnect the FeedExporter's item_scraped handler after every
+other). Stats: ``check/stored`` (articles recorded), ``check/stored_before_written``.
 """
 
 from __future__ import annotations
@@ -40,20 +39,23 @@ class RecordCheck:
     def spider_opened(self):
         from scrapy.extensions.feedexport import FeedExporter
 
-        from alanews.incremental import DeltaFetch
+        from alanews.ledger import ArticleLedger
 
         crawler = self.crawler
-        deltafetch = next(m for m in crawler.engine.scraper.spidermw.middlewares if isinstance(m, DeltaFetch))
+        ledger = crawler.get_extension(ArticleLedger)
         if crawler.settings.getbool("CHECK_REVERSED_ORDER"):
             exporter = crawler.get_extension(FeedExporter)
             crawler.signals.disconnect(exporter.item_scraped, signal=signals.item_scraped)
             crawler.signals.connect(exporter.item_scraped, signal=signals.item_scraped)
-        record = deltafetch.store.record
+        record = ledger.store.record
 
-        def checked_record(item, *aliases, **kw):
-            crawler.stats.inc_value("check/stores")
-            if item["url"] not in feed_urls(self.feed):
-                crawler.stats.inc_value("check/stored_before_written")
-            return record(item, *aliases, **kw)
+        def checked_record(articles, *args, **kw):
+            articles = list(articles)
+            in_feed = feed_urls(self.feed)
+            for article in articles:
+                crawler.stats.inc_value("check/stored")
+                if article.url not in in_feed:
+                    crawler.stats.inc_value("check/stored_before_written")
+            return record(articles, *args, **kw)
 
-        deltafetch.store.record = checked_record
+        ledger.store.record = checked_record

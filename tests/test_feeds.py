@@ -1,4 +1,4 @@
-"""Recorded only once durable (alanews.feeds, alanews.incremental): real feeds failing for real.
+"""Recorded only once durable (alanews.feeds, alanews.ledger): real feeds failing for real.
 
 Each test runs real `scrapy crawl` processes against a replica; the faults are real: a feeds
 directory that is a file, a feed path that is a directory, a full filesystem (a small tmpfs, or
@@ -77,29 +77,33 @@ def one_line_error(log: str, pattern: str) -> None:
 
 # --- a feed that cannot be written ----------------------------------------------------------------
 
-@pytest.mark.parametrize("fault", ["feeds_dir_is_a_file", "feed_path_is_a_directory"])
-def test_a_feed_that_cannot_be_opened_records_nothing_and_the_next_run_writes_everything(make_replica, tmp_path,
-                                                                                          fault):
+@pytest.mark.parametrize("fault", ["feeds_dir_is_a_file", "feed_path_is_a_directory", "feed_dir_under_a_file"])
+def test_a_feed_that_cannot_be_opened_is_refused_before_the_first_request(make_replica, tmp_path, fault):
+    """Found before the crawl starts: one line, exit 1 (not started), no request, nothing recorded."""
     replica = make_replica("--articles", "60", "--seed", "31")
     archive = sorted(replica.archive(SPIDER))
     data = tmp_path / "data"
     data.mkdir()
-    if fault == "feeds_dir_is_a_file":  # the issue's example: <data>/feeds is a file
+    if fault == "feeds_dir_is_a_file":  # <data>/feeds is a file: the data directory's default feed
         (data / "feeds").write_text("")
         failed = run_crawl(SPIDER, replica.url, tmp_path / "run1", settings={"ALANEWS_DATA_DIR": str(data)},
                            feed=False)
-        cause = rf"Feed {data}/feeds/{SPIDER}/\S+\.jsonl failed: \[Errno 20\] Not a directory: '{data}/feeds/{SPIDER}'"
-    else:  # the feed named is a directory
+        cause = rf"feed {data}/feeds/%\(name\)s/%\(time\)s\.jsonl: {data}/feeds is not a directory"
+    elif fault == "feed_path_is_a_directory":
         out = tmp_path / "run1" / "out.jsonl"
         out.mkdir(parents=True)
         failed = run_crawl(SPIDER, replica.url, tmp_path / "run1", settings={
             "ALANEWS_DATA_DIR": str(data), "FEEDS": json.dumps({str(out): {"format": "jsonlines"}})}, feed=False)
-        cause = rf"Feed {out} failed: \[Errno 21\] Is a directory: '{out}'"
-    assert failed.returncode == EXIT_MONITORS_FAILED, failed.log[-3000:]
-    one_line_error(failed.log, r"\[alanews\.feeds\] ERROR: " + cause)
-    assert failed.stats["finish_reason"] == "feed_failed" and failed.stats["alanews/feeds/failed"] == 1
-    assert "deltafetch/stored" not in failed.stats and failed.stats["deltafetch/not_recorded"] >= 1
-    assert "Monitor failed: Feed storage: feed not written or not stored: " in failed.log
+        cause = rf"feed {out}: {out} is a directory"
+    else:  # -o into a directory below a regular file
+        (tmp_path / "a-file").write_text("")
+        out = tmp_path / "a-file" / "sub" / "out.jsonl"
+        failed = run_crawl(SPIDER, replica.url, tmp_path / "run1", settings={
+            "ALANEWS_DATA_DIR": str(data), "FEEDS": json.dumps({str(out): {"format": "jsonlines"}})}, feed=False)
+        cause = rf"feed {out}: {tmp_path}/a-file is not a directory"
+    assert failed.returncode == 1, failed.log[-3000:]
+    one_line_error(failed.log, r"ERROR: Not started: " + cause)
+    assert "Spider opened" not in failed.log and replica.stats()["total"] == 0
     assert recorded(state_of(data)) == set()
 
     if fault == "feeds_dir_is_a_file":
@@ -158,9 +162,9 @@ def test_disk_full_records_nothing_that_no_feed_holds(make_replica, tmp_path, la
             expected = {"state_failed", "feed_failed"}
         assert stats["finish_reason"] in expected, full.stderr[-4000:]
         if stats["finish_reason"] == "state_failed":
-            one_line_error(full.stderr, rf"\[alanews\.incremental\] ERROR: deltafetch: state {state}/state\.sqlite: "
+            one_line_error(full.stderr, rf"\[alanews\.ledger\] ERROR: deltafetch: state {state}/state\.sqlite: "
                                         r"write failed \((database or disk is full|disk I/O error)\); the crawl stops\. "
-                                        r"An article it could not record is taken back out of the feeds")
+                                        r"The articles it could not record are taken back out of the feeds")
         else:
             one_line_error(full.stderr, r"\[alanews\.feeds\] ERROR: Feed \S+ failed: \[Errno 2[78]\] "
                                         r"(No space left on device|File too large)")
@@ -259,12 +263,13 @@ def test_a_gzip_feed_records_its_articles_only_once_closed(make_replica, tmp_pat
                        env={"PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests'}"}, settings={
         "ALANEWS_DATA_DIR": str(data), "FEEDS": json.dumps({str(out): options}), "CHECK_FEED": str(out),
         "EXTENSIONS": json.dumps({"record_check.RecordCheck": 0, "alanews.feeds.FeedExporter": 0,
+                                  "alanews.ledger.ArticleLedger": 10,
                                   "scrapy.extensions.feedexport.FeedExporter": None})})
     assert result.returncode == 0, result.log[-3000:]
     assert sorted(urls(lines_of(out))) == archive
     assert recorded(state_of(data)) == set(archive)
     # gzip: every article recorded after the stream was closed; a plain file: as each line is written
-    assert result.stats["check/stores"] == len(archive) and "check/stored_before_written" not in result.stats
+    assert result.stats["check/stored"] == len(archive) and "check/stored_before_written" not in result.stats
 
 
 def test_a_stdout_feed_is_written_through_and_recorded(make_replica, tmp_path):

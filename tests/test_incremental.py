@@ -223,109 +223,25 @@ def test_key_is_stored_only_after_the_feed_line_reached_the_os(make_replica, tmp
         workdir = tmp_path / run
         result = crawl(replica, tmp_path / run / "data", workdir, env=env, settings={
             "EXTENSIONS": json.dumps({"record_check.RecordCheck": 0, "alanews.feeds.FeedExporter": 0,
+                                      "alanews.ledger.ArticleLedger": 10,
                                       "scrapy.extensions.feedexport.FeedExporter": None}),
             "CHECK_FEED": str(workdir / f"{SPIDER}.jsonl"), **settings})
         assert len(result.items) > 0
         return result
 
     ours = checked("ours").stats
-    assert ours["check/stores"] >= ours["item_scraped_count"] and "check/stored_before_written" not in ours
-    # our handler before the FeedExporter's: the feeds have not taken the item when it is asked, so
-    # nothing is recorded (a wrong order cannot record an article before its line is written)
+    assert ours["check/stored"] == ours["item_scraped_count"] and "check/stored_before_written" not in ours
+    # the FeedExporter's item_scraped handler connected after every other: the ledger hears the feeds'
+    # own signal (item_exported), so the order of Scrapy's handlers changes nothing
     reversed_order = checked("reversed", CHECK_REVERSED_ORDER="True").stats
-    assert "check/stores" not in reversed_order
-    assert reversed_order["deltafetch/not_recorded"] == reversed_order["item_scraped_count"]
+    assert reversed_order["check/stored"] == reversed_order["item_scraped_count"]
+    assert "check/stored_before_written" not in reversed_order
     # Scrapy's own buffered file storage cannot say when a line is in the file: nothing is recorded
     stock = json.dumps({"": "scrapy.extensions.feedexport.FileFeedStorage",
                         "file": "scrapy.extensions.feedexport.FileFeedStorage"})
     buffered = checked("buffered", FEED_STORAGES=stock)
-    assert "check/stores" not in buffered.stats
+    assert "check/stored" not in buffered.stats
     assert buffered.stats["deltafetch/not_recorded"] == buffered.stats["item_scraped_count"]
     assert "storage FileFeedStorage cannot tell whether it stored the feed" in buffered.log
 
 
-def test_middleware_sync_and_async_outputs_agree_and_apply_the_early_stop_rule(tmp_path):
-    """Scrapy 2.19 calls process_spider_output_async; the sync method must filter alike."""
-    import asyncio
-
-    from collections import Counter
-
-    from scrapy.http import HtmlResponse, Request
-
-    from alanews.errors import NotStarting
-    from alanews.incremental import DeltaFetch
-
-    class Stats(Counter):
-        def inc_value(self, key, count=1):
-            self[key] += count
-
-    mw = DeltaFetch(tmp_path / "state", stats=Stats())
-    mw._lock("esteri")
-    mw.store.add("http://x/known/")
-    mw.previously_complete = {"esteri"}
-
-    def listing_output(*main: str, unfiltered: bool = False):
-        yield Request("http://x/hero/", meta={"deltafetch_key": "http://x/known/"})
-        yield Request("http://x/category/esteri/page/2/", meta={"alanews_next_page": True})
-        for url in main:
-            yield Request(url, meta={"deltafetch_key": url, **({"deltafetch_enabled": False} if unfiltered else {})})
-        yield Request("http://x/other-listing/")
-
-    async def collect(agen):
-        return [r async for r in agen]
-
-    async def as_async(iterable):
-        for r in iterable:
-            yield r
-
-    def both(*main, **kw):
-        """The output's URLs; ``main`` is the page's main list, newest first, as the spider gives it."""
-        meta = {"alanews_category": "esteri", "alanews_page": 1, "alanews_main_list": list(main)}
-        response = HtmlResponse("http://x/category/esteri/", body=b"", request=Request(
-            "http://x/category/esteri/", meta=meta))
-        sync = [r.url for r in mw.process_spider_output(response, listing_output(*main, **kw))]
-        async_ = [r.url for r in asyncio.run(collect(
-            mw.process_spider_output_async(response, as_async(listing_output(*main, **kw)))))]
-        assert sync == async_
-        return sync
-
-    # "oldest_known" (the default): new posts above the oldest, known one: stop after this page
-    assert both("http://x/new/", "http://x/known/") == ["http://x/new/", "http://x/other-listing/"]
-    # the oldest main-list post is new: the next page may hold more; the known hero is dropped
-    assert both("http://x/known/", "http://x/new/") == [
-        "http://x/new/", "http://x/other-listing/", "http://x/category/esteri/page/2/"]
-    assert both("http://x/known/") == ["http://x/other-listing/"]
-    # deltafetch_enabled=False: fetched although known, but it still counts as known
-    assert both("http://x/known/", unfiltered=True) == ["http://x/known/", "http://x/other-listing/"]
-    # known only because this run wrote it (reached through a related link first): no early stop
-    mw.store.add("http://x/written-this-run/")
-    mw.stored_this_run.add("http://x/written-this-run/")
-    assert both("http://x/written-this-run/") == ["http://x/other-listing/", "http://x/category/esteri/page/2/"]
-    # "all_known": one page later, where every main-list post is known
-    mw.early_stop = "all_known"
-    assert both("http://x/new/", "http://x/known/") == [
-        "http://x/new/", "http://x/other-listing/", "http://x/category/esteri/page/2/"]
-    assert both("http://x/known/") == ["http://x/other-listing/"]
-    # "off": every page is walked
-    mw.early_stop = "off"
-    assert both("http://x/known/") == ["http://x/other-listing/", "http://x/category/esteri/page/2/"]
-    # previous walk incomplete: no early stop
-    mw.early_stop = "oldest_known"
-    mw.previously_complete = set()
-    assert both("http://x/new/", "http://x/known/") == [
-        "http://x/new/", "http://x/other-listing/", "http://x/category/esteri/page/2/"]
-    assert mw.walked == {"esteri"}
-    assert mw.stats["deltafetch/skipped"] > 0 and mw.stats["deltafetch/early_stop"] == 2 * 4  # sync + async
-    mw.store.close()
-    with pytest.raises(NotStarting, match="DELTAFETCH_EARLY_STOP must be one of oldest_known, all_known, off"):
-        DeltaFetch(tmp_path / "state", stats=Stats(), early_stop="first_known")
-
-
-@pytest.mark.parametrize("value, expected", [
-    ("1", True), ("true", True), ("Yes", True), ("0", False), ("false", False), ("", False), (None, False)])
-def test_deltafetch_reset_values(value, expected):
-    from alanews.incremental import as_bool
-
-    assert as_bool(value, "deltafetch_reset") is expected
-    with pytest.raises(ValueError, match="deltafetch_reset"):
-        as_bool("maybe", "deltafetch_reset")

@@ -163,7 +163,7 @@ def test_run_mode_and_feeds_replaced_by_every_run():
 
     from alanews.errors import SpiderArgumentError
     from alanews.feeds import FTPFeedStorage
-    from alanews.incremental import replaced_each_run, run_mode
+    from alanews.ledger import replaced_each_run, run_mode
 
     def mode(feeds: dict, **spider_args):
         return run_mode(Settings({"FEEDS": feeds}), SimpleNamespace(**spider_args))

@@ -383,23 +383,18 @@ def test_a_robots_txt_sitemap_line_that_is_no_url_is_skipped_with_a_line_and_a_s
 def test_a_post_the_last_run_listed_with_a_lastmod_that_is_no_date_is_kept_not_removed(tmp_path, caplog):
     """Read back from the memory while a post had gone, it raised TypeError in ``closed``: nothing was
     remembered and no removal recorded, run after run. Now it is kept as listed (its file cannot be told)."""
-    from types import SimpleNamespace
-
-    from scrapy.utils.test import get_crawler
+    from inprocess import close, crawler_for
 
     from alanews.pages.sitemap import entry
     from alanews.spiders.sitemaps import UpdatesSpider
-    from alanews.state import ArticleStore
+    from alanews.state import Written
 
     base = "https://www.alanews.it"
-    crawler = get_crawler(UpdatesSpider, {"ALANEWS_BASE_URL": base})
-    crawler._apply_settings()
-    spider = UpdatesSpider.from_crawler(crawler)
-    store = ArticleStore(tmp_path / "state.sqlite")
-    spider._deltafetch = SimpleNamespace(store=store)
+    crawler = crawler_for(UpdatesSpider, tmp_path / "state")
+    spider = crawler.spider
+    store = spider.store
     read, undated, dated, gone = (f"{base}/2026/01/0{day}/esteri/post-{day}/" for day in (1, 2, 3, 4))
-    for url in (read, undated, dated, gone):
-        store.record({"url": url, "post_id": None})
+    store.record([Written.of({"url": url, "post_id": None}, "esteri") for url in (read, undated, dated, gone)])
     spider.post_files = [(f"{base}/post-sitemap.xml", parse_lastmod("2026-01-03T00:00:00Z")),
                          (f"{base}/post-sitemap2.xml", parse_lastmod("2026-01-05T00:00:00Z"))]
     spider.files_chosen = {f"{base}/post-sitemap2.xml"}  # the first file, not moved, was not read
@@ -412,6 +407,7 @@ def test_a_post_the_last_run_listed_with_a_lastmod_that_is_no_date_is_kept_not_r
     assert [r.url for r in store.records() if r.removed_at is not None] == [gone]
     assert crawler.stats.get_value("alanews/updates/undated_kept") == 1
     assert "1 posts listed by the last run and not read now have no lastmod that is a date" in caplog.text
+    close(crawler)
 
 
 def test_a_lastmod_at_datetimes_limits_costs_no_post_of_its_sitemap(caplog):

@@ -96,7 +96,11 @@ class ArticleSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.base_url = normalise_base_url(crawler.settings.get("ALANEWS_BASE_URL"))
         spider.allowed_domains = [urlsplit(spider.base_url).hostname]
+        crawler.signals.connect(spider.articles_settled, signal=articles_settled)
         return spider
+
+    def articles_settled(self, ledger, reason):
+        """At close, once the ledger recorded everything of the run (override point)."""
 
     @property
     def ledger(self) -> ArticleLedger | None:
@@ -289,7 +293,6 @@ class CategorySpider(ArticleSpider):
         if spider.early_stop not in EARLY_STOP_RULES:
             raise NotStarting(f"DELTAFETCH_EARLY_STOP must be one of {', '.join(EARLY_STOP_RULES)}, "
                               f"got {spider.early_stop!r}")
-        crawler.signals.connect(spider.articles_settled, signal=articles_settled)
         return spider
 
     def follows(self, article: ArticleUrl) -> bool:

@@ -325,10 +325,12 @@ class AuditSpider(SitemapCrawl):
         return self.sitemap_args.fetch and store is not None and post.url not in store
 
     def closed(self, reason):
-        store = self.store
-        if store is None:
+        if self.store is None:
             self.logger.error("The audit needs the incremental state (DELTAFETCH_ENABLED): no report")
-            return
+
+    def articles_settled(self, ledger, reason):
+        """The report, once every article this audit fetched is recorded."""
+        store = ledger.store
         grace = self.settings.getfloat("ALANEWS_AUDIT_GRACE", 6)
         self.report = build_report(self.inventory, store, self.base_url, grace_hours=grace,
                                    complete=self.inventory_complete and reason == "finished",
@@ -481,8 +483,8 @@ class UpdatesSpider(SitemapCrawl):
 
     # --- at the end ----------------------------------------------------------------------
 
-    def closed(self, reason):
-        if self.store is None or reason != "finished" or not self.post_files:
+    def articles_settled(self, ledger, reason):
+        if reason != "finished" or not self.post_files:
             return
         if self.files_failed or self.pending:
             self.logger.info("Some post sitemap files were not read: the next run reads them again")
