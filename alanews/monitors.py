@@ -21,7 +21,7 @@ Spidermon runs :class:`RunMonitors` when the spider closes (``SPIDERMON_SPIDER_C
 monitor, naming it and saying why (field, coverage, threshold), one INFO line naming the
 monitors passed with what each checked, one per reason for those skipped, and sets the stats
 ``alanews/monitors/passed|failed|skipped``. ``scrapy crawl`` (our command,
-alanews/commands/crawl.py) exits with :data:`EXIT_MONITORS_FAILED` when any failed.
+alanews/commands/crawl.py) exits with 3 (:data:`alanews.exitcodes.ExitStatus.MONITORS_FAILED`) when any failed.
 
 A run that did not end by itself is not judged (:data:`NOT_JUDGED`): stopped by the user
 (finish reason ``shutdown``) or unable to reach the site (``site_unreachable``) has its own
@@ -51,8 +51,6 @@ from alanews.validation import field_errors
 
 logger = logging.getLogger(__name__)
 
-#: exit status of ``scrapy crawl`` when a monitor failed (1 is Scrapy's own: the crawl could not run)
-EXIT_MONITORS_FAILED = 3
 
 #: finish reasons of runs the monitors do not judge (they have their own exit status), and why
 NOT_JUDGED = {"shutdown": "stopped by the user", "site_unreachable": "the site could not be reached"}

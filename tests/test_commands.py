@@ -22,7 +22,7 @@ import pytest
 
 from conftest import FAST, ROOT, run_crawl
 
-from alanews.commands.crawl import ExitStatus
+from alanews.exitcodes import ExitStatus
 
 
 def scrapy(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: int = 120) -> subprocess.CompletedProcess:

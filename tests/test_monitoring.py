@@ -19,7 +19,7 @@ from conftest import ROOT, run_crawl
 
 sys.path.insert(0, str(ROOT))
 
-from alanews.monitors import EXIT_MONITORS_FAILED  # noqa: E402
+from alanews.exitcodes import ExitStatus  # noqa: E402
 from alanews.validation import ArticleValidationPipeline  # noqa: E402
 from replica.model import Site, expected_item  # noqa: E402
 
@@ -149,7 +149,7 @@ def test_normal_replica_passes_every_monitor(replica, tmp_path, spider):
 def test_drifted_theme_fails_the_run_with_one_error_line_per_broken_field(make_replica, tmp_path):
     drifted = make_replica("--articles", "300", "--seed", "1", "--theme", "drifted")
     crawl = run_crawl("esteri", drifted.url, tmp_path, feed=False)  # the default feed, under the data dir
-    assert crawl.returncode == EXIT_MONITORS_FAILED, crawl.log[-3000:]
+    assert crawl.returncode == ExitStatus.MONITORS_FAILED, crawl.log[-3000:]
     failed = failed_monitors(crawl.log)
     # title and date classes renamed, structured data gone; author, tags, image still read
     assert set(failed) == {"Item count", "Item validation", "Field coverage/title", "Field coverage/subtitle",
@@ -191,7 +191,7 @@ def test_articles_missing_a_required_field_are_not_written_but_counted_and_the_r
     assert stats["spidermon/validation/fields/errors/missing_required_field/title"] == len(invalid)
     assert stats["alanews/fields/items"] == len(written) + len(invalid)
     # ~10% of the articles invalid is more than normal variation: the run says so
-    assert crawl.returncode == EXIT_MONITORS_FAILED
+    assert crawl.returncode == ExitStatus.MONITORS_FAILED
     assert f"title missing on {len(invalid)}" in failed_monitors(crawl.log)["Item validation"]
     summary = summary_beside(crawl.feed)
     assert summary["articles"]["invalid"] == len(invalid) and summary["articles"]["written"] == len(written)
@@ -205,7 +205,7 @@ def test_a_site_that_is_down_fails_error_and_item_count(make_replica, tmp_path):
     gone.stop()
     # retried, not stopped at the first refusal (alanews/reachability.py; tests/test_exit_status.py)
     crawl = run_crawl("esteri", gone.url, tmp_path, settings={"RETRY_TIMES": "0", "ALANEWS_STOP_IF_UNREACHABLE": "False"})
-    assert crawl.returncode == EXIT_MONITORS_FAILED
+    assert crawl.returncode == ExitStatus.MONITORS_FAILED
     failed = failed_monitors(crawl.log)
     assert set(failed) == {"Item count", "Error count"}
     assert re.fullmatch(r"\d+ ERROR log lines, at most 0 allowed", failed["Error count"])
@@ -214,7 +214,7 @@ def test_a_site_that_is_down_fails_error_and_item_count(make_replica, tmp_path):
 
 def test_a_run_closed_early_fails_the_finish_reason(replica, tmp_path):
     crawl = run_crawl("esteri", replica.url, tmp_path, "related_depth=0", settings={"CLOSESPIDER_ITEMCOUNT": "3"})
-    assert crawl.returncode == EXIT_MONITORS_FAILED
+    assert crawl.returncode == ExitStatus.MONITORS_FAILED
     failed = failed_monitors(crawl.log)
     assert list(failed) == ["Finish reason"]
     assert "closespider_itemcount" in failed["Finish reason"]

@@ -3,10 +3,8 @@
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scrapy.exceptions import DropItem
 
 from alanews.items import Article
-from alanews.pipelines import DuplicatesPipeline
 from alanews.processors import (_ALREADY_CANONICAL, _canonical_absolute, _canonical_by_w3lib, _with_slash,
                                 canonical_url, clean_text, decode_entities, post_id)
 from alanews.site import category_url, normalise_base_url, parse_article_url
@@ -101,28 +99,6 @@ def test_json_ld_strings_are_decoded_once(text, decoded):
 ])
 def test_post_id_of_a_long_digit_run_is_none_at_once(value):
     assert post_id(value) is None
-
-
-def test_duplicates_dropped_by_url_or_post_id():
-    pipeline = DuplicatesPipeline(_Stats())
-    first = Article(url=f"{BASE}/2026/01/01/esteri/a/", post_id=1)
-    pipeline.process_item(first)
-    with pytest.raises(DropItem):
-        pipeline.process_item(Article(url=f"{BASE}/2026/01/01/esteri/a/", post_id=None))
-    with pytest.raises(DropItem):
-        pipeline.process_item(Article(url=f"{BASE}/2026/01/02/esteri/a-renamed/", post_id=1))
-    assert pipeline.process_item(Article(url=f"{BASE}/2026/01/01/esteri/b/", post_id=2))
-    assert pipeline.stats.values == {"alanews/duplicates/dropped": 2}
-
-
-class _Stats:
-    """Counts like Scrapy's stats collector, without a crawler."""
-
-    def __init__(self):
-        self.values = {}
-
-    def inc_value(self, key, count=1):
-        self.values[key] = self.values.get(key, 0) + count
 
 
 def test_clean_text_folds_exactly_the_white_space_a_regex_would():

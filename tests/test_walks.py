@@ -19,7 +19,7 @@ from test_crawl import assert_items_match_truth
 
 PER_PAGE = 10
 RETRY_TIMES = 3  # settings.py
-EXIT_MONITORS_FAILED = 3  # alanews/commands/crawl.py
+EXIT_MONITORS_FAILED = 3  # alanews/exitcodes.py
 
 
 class Runs:

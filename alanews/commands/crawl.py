@@ -3,7 +3,7 @@
 ``COMMANDS_MODULE = "alanews.commands"`` overrides Scrapy's command by name; Scrapyd's runner
 goes through it too (the status is in Scrapyd's own log, ``Process died: exitstatus=N``).
 Scrapy's own command exits 1 only when the crawl could not start (``bootstrap_failed``);
-this one says more (:class:`ExitStatus`). A run refused before it starts
+this one says more (:class:`alanews.exitcodes.ExitStatus`). A run refused before it starts
 (:class:`alanews.errors.NotStarting`: a bad spider argument, state or JOBDIR in use) exits 1
 with one ERROR line rather than a traceback. The run's last line says its status.
 """
@@ -12,37 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from enum import IntEnum
-
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from alanews import reachability
 from alanews.errors import NotStarting
-from alanews.monitors import EXIT_MONITORS_FAILED
+from alanews.exitcodes import MEANING, ExitStatus
 
 logger = logging.getLogger(__name__)
-
-
-class ExitStatus(IntEnum):
-    """Exit statuses of ``scrapy crawl``, one per way a run ends (2 is Scrapy's usage error)."""
-
-    OK = 0  # finished, every monitor passed (or skipped)
-    NOT_STARTED = 1  # refused before the first request: bad argument or setting, another crawl running, bad state
-    MONITORS_FAILED = EXIT_MONITORS_FAILED  # 3: finished, a data-quality monitor failed (or, audit, posts missing)
-    SITE_UNREACHABLE = 4  # the site's first requests failed: DNS, refused connection (finish reason site_unreachable)
-    STOPPED = 5  # stopped by the user: Ctrl-C or SIGTERM, closed gracefully (finish reason shutdown)
-    STOPPED_UNCLEAN = 6  # stopped by the user, forced: the signal sent twice, the run did not close
-
-
-_MEANING = {
-    ExitStatus.OK: "finished",
-    ExitStatus.NOT_STARTED: "not started",
-    ExitStatus.MONITORS_FAILED: "finished, a monitor failed",
-    ExitStatus.SITE_UNREACHABLE: "the site could not be reached",
-    ExitStatus.STOPPED: "stopped by the user, closed gracefully",
-    ExitStatus.STOPPED_UNCLEAN: "stopped by the user, forced: the run did not close",
-}
 
 
 def exit_status(crawler, bootstrap_failed: bool) -> ExitStatus:
@@ -93,5 +70,5 @@ class Command(ScrapyCrawlCommand):
         if status == ExitStatus.OK and missing:  # `scrapy crawl audit`, as `scrapy audit` would say
             logger.error("%d posts are missing from the feeds: run `scrapy audit --fetch`", missing)
             status = ExitStatus.MONITORS_FAILED
-        logger.info("Exit status %d: %s", status, _MEANING[status])
+        logger.info("Exit status %d: %s", status, MEANING[status])
         self.exitcode = int(status)

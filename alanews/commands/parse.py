@@ -24,7 +24,8 @@ from scrapy.http import Request
 from scrapy.utils.defer import maybe_deferred_to_future
 
 from alanews import reachability
-from alanews.commands.crawl import ExitStatus, report_not_starting
+from alanews.commands.crawl import report_not_starting
+from alanews.exitcodes import ExitStatus
 
 logger = logging.getLogger(__name__)
 
