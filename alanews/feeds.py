@@ -164,7 +164,7 @@ class _WriteThroughFile(io.FileIO):
 
     def cut(self, offset: int) -> bool:
         """Take everything from ``offset`` on back out of the file; False if that cannot be done."""
-        if self.closed or self.failed or not self.seekable():
+        if self.closed or not self.seekable():
             return False
         try:
             self.truncate(offset)

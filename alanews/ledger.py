@@ -442,6 +442,9 @@ class ArticleLedger:
             self._settled.add(request_key)
         if not outcome.written or self.state_failed:
             self.stats.inc_value("deltafetch/not_recorded")
+            if outcome.written and self.feeds is not None and not self.feeds.take_back([outcome.starts]):
+                logger.error("deltafetch: %s is in a feed but not recorded as written: the next run writes it again",
+                             ItemAdapter(item).get("url"))
             return
         adapter = ItemAdapter(item)
         extra = (request_key, *self._folded.pop(request_key, ()), *self._folded.pop(adapter.get("url"), ()))
@@ -466,8 +469,11 @@ class ArticleLedger:
         Returns the keys claimed elsewhere, or None if the state (or a feed) failed."""
         batch = self._unsynced
         if batch and self.feeds is not None and self.feeds.sync() is not None:
-            # a feed failed: its exporter stops the crawl; what it held is not recorded
+            # a feed failed (its exporter stops the crawl): what waited is taken back out, not recorded
             self.stats.inc_value("deltafetch/not_recorded", len(batch))
+            if not self.feeds.take_back([pending.starts for pending in batch]):
+                logger.error("deltafetch: %d articles are in a feed but not recorded as written: the next run "
+                             "writes them again", len(batch))
             self._unsynced = batch = []
         if not batch and not claim:
             return set()

@@ -813,8 +813,9 @@ class Site:
                 other.related = [p for p in other.related if p in self.by_id]
                 other.related_paths = [self.by_id[p].path for p in other.related]
 
-    def publish(self, k: int) -> list[Article]:
-        """Add k new articles, newer than every existing one. Returns them (newest first)."""
+    def publish(self, k: int, category: str | None = None) -> list[Article]:
+        """Add k new articles, newer than every existing one, in ``category`` (a path; default: each
+        in a random category). Returns them (newest first)."""
         rng_state = self.rng
         self.rng = random.Random(f"{self.seed}-publish-{self._count}")
         try:
@@ -827,7 +828,7 @@ class Site:
                 t = (t.astimezone(UTC) + timedelta(minutes=self.rng.randint(7, 95))).astimezone(ROME)
                 i = base_i + j
                 cat = self.rng.choice(list(CATEGORIES))
-                a = self._make(i, t, cat)
+                a = self._make(i, t, category or cat)
                 new.append(a)
             full = chrono_old + new
             for a in new:

@@ -114,9 +114,9 @@ class Replica:
         self.home()
         return n
 
-    def publish(self, k: int):
+    def publish(self, k: int, category: str | None = None):
         with self.lock:
-            new = self.site.publish(k)
+            new = self.site.publish(k, category)
             self.cache.clear()
             self.stale_sitemaps = None
         return new
@@ -264,7 +264,11 @@ class Handler(BaseHTTPRequestHandler):
         r = self.replica
         if u.path == "/__replica__/publish":
             k = int((q.get("count") or ["1"])[0])
-            new = r.publish(k)
+            category = (q.get("category") or [None])[0]
+            if category is not None and category not in CATEGORIES:
+                self._send(400, f"bad category: {category}".encode(), "text/plain; charset=UTF-8")
+                return
+            new = r.publish(k, category)
             self._send(200, r.truth_jsonl(new), "application/x-ndjson; charset=UTF-8")
         elif u.path in ("/__replica__/edit", "/__replica__/delete"):
             try:
