@@ -436,18 +436,21 @@ class FeedExporter(feedexport.FeedExporter):
         """Export ``item`` between :data:`alanews.signals.item_exporting` and
         :data:`alanews.signals.item_exported` (with its outcome)."""
         self.crawler.signals.send_catch_log(alanews_signals.item_exporting, item=item)
-        taking = [slot for slot in self.slots if slot.filter.accepts(item)]
-        starts = []
-        for slot in taking:
-            slot.start_exporting()  # the feed's opening ("[" of JSON) is not the item's
-            if write_through(slot) and isinstance(slot.file, _WriteThroughFile) and slot.file.seekable():
-                starts.append((slot, slot.file.tell()))
-        super().item_scraped(item, spider)
-        outcome = self._outcome(taking)
-        if outcome.written:
-            outcome = Outcome(True, outcome.pending, tuple(starts))
-        self.crawler.signals.send_catch_log(alanews_signals.item_exported, item=item, response=response,
-                                            outcome=outcome)
+        outcome = NOT_WRITTEN
+        try:
+            taking = [slot for slot in self.slots if slot.filter.accepts(item)]
+            starts = []
+            for slot in taking:
+                slot.start_exporting()  # the feed's opening ("[" of JSON) is not the item's
+                if write_through(slot) and isinstance(slot.file, _WriteThroughFile) and slot.file.seekable():
+                    starts.append((slot, slot.file.tell()))
+            super().item_scraped(item, spider)
+            outcome = self._outcome(taking)
+            if outcome.written:
+                outcome = Outcome(True, outcome.pending, tuple(starts))
+        finally:  # whatever happened, the ledger hears of it (a claim may wait for it)
+            self.crawler.signals.send_catch_log(alanews_signals.item_exported, item=item, response=response,
+                                                outcome=outcome)
 
     def _outcome(self, slots: list) -> Outcome:
         if not slots:

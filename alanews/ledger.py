@@ -47,7 +47,8 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import call_later
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 
 from alanews import signals as alanews_signals
 from alanews.errors import NotStarting, SpiderArgumentError
@@ -160,11 +161,13 @@ class ArticleLedger:
         self._cache: dict[str, ArticleRecord | None] = {}  # the last lookup's answers, until a write
         self._retries: list[str] = []
         self._failed_this_run: set[str] = set()
-        self._scheduled: dict[bytes, str] = {}  # request fingerprint -> key of the first article request
+        self._scheduled: dict[bytes, tuple] = {}  # request fingerprint -> (key, id) of the first article request
         self._requested: set[str] = set()  # article keys requested this run
         self._settled: set[str] = set()  # article keys that brought an item, a drop or a failure
         self._folded: dict[str, set[str]] = {}  # article key -> keys the dupefilter folded into it
         self._expected: dict[int, tuple[list[str], bool]] = {}  # id(item) -> its keys, whether new (expect)
+        self._exporting = 0  # items claimed, not exported yet
+        self._waiting: list[Deferred] = []  # claims waiting for those exports
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -398,7 +401,18 @@ class ArticleLedger:
         if self.state_failed:
             return False
         taken = self._record_pending(claim=keys, new=new)
-        return taken is not None and not taken
+        if taken is None or taken:
+            return False
+        if self.feeds is not None:
+            self._exporting += 1
+        return True
+
+    async def exports_done(self) -> None:
+        """Until the items claimed before are in the feeds: each claim then records the article before it."""
+        while self._exporting:
+            waiter: Deferred = Deferred()
+            self._waiting.append(waiter)
+            await maybe_deferred_to_future(waiter)
 
     # --- writing --------------------------------------------------------------------------
 
@@ -437,6 +451,11 @@ class ArticleLedger:
 
     def item_exported(self, item, response, outcome):
         """The feeds took an item (signal :data:`alanews.signals.item_exported`): record it once durable."""
+        if self._exporting:
+            self._exporting -= 1
+            waiting, self._waiting = self._waiting, []
+            for waiter in waiting:
+                waiter.callback(None)
         request_key = response.meta.get("deltafetch_key") if response is not None else None
         if request_key:
             self._settled.add(request_key)
@@ -557,7 +576,7 @@ class ArticleLedger:
         key = request.meta.get("deltafetch_key")
         if key:
             self._requested.add(key)
-            self._scheduled.setdefault(self.crawler.request_fingerprinter.fingerprint(request), key)
+            self._scheduled.setdefault(self.crawler.request_fingerprinter.fingerprint(request), (key, id(request)))
 
     def request_dropped(self, request, spider=None):
         """The dupefilter dropped an article request: another spelling of an article already requested
@@ -566,7 +585,11 @@ class ArticleLedger:
         key = request.meta.get("deltafetch_key")
         if not key:
             return
-        first = self._scheduled.get(self.crawler.request_fingerprinter.fingerprint(request))
+        fingerprint = self.crawler.request_fingerprinter.fingerprint(request)
+        first, by = self._scheduled.get(fingerprint, (None, None))
+        if by == id(request):  # request_scheduled is sent before the dupefilter is asked: it was this one
+            del self._scheduled[fingerprint]
+            first = None
         if first and first != key:
             self._folded.setdefault(first, set()).add(key)
             self._settled.add(key)
@@ -575,8 +598,8 @@ class ArticleLedger:
         if first == key:
             return  # the same article asked twice: its first request settles it
         self.stats.inc_value("alanews/failed/redirected_off_article")
-        logger.warning("Failed %s (failed/redirected_off_article): it redirects to %s, a page already read that is "
-                       "no article", key, request.url)
+        logger.warning("Failed %s (failed/redirected_off_article): it redirects to %s, a page that is no article "
+                       "(read already)", key, request.url)
         self.article_failed(key, "redirected_off_article")
 
     def _record_folded(self) -> None:
@@ -601,9 +624,10 @@ class ArticleLedger:
 
 class Claim:
     """The last item pipeline (``ITEM_PIPELINES``): the ledger claims each item the write decision chose
-    (:meth:`ArticleLedger.expect`, :meth:`ArticleLedger.reserve`) just before the feeds take it, in the
-    transaction that records the article before it: one transaction per article, and at most the
-    one being written is in a feed and not recorded when a kill comes. An item another running crawl
+    (:meth:`ArticleLedger.expect`, :meth:`ArticleLedger.reserve`) just before the feeds take it, once
+    the item claimed before it is in the feeds, in the transaction that records that one: one
+    transaction per article, and at most the one being written is in a feed and not recorded
+    when a kill comes. An item another running crawl
     claimed first is dropped (:class:`alanews.decision.ClaimedElsewhere`, stat ``deltafetch/claimed_elsewhere``)."""
 
     def __init__(self, crawler):
@@ -617,12 +641,15 @@ class Claim:
     def open_spider(self, spider=None):
         self.ledger = self.crawler.get_extension(ArticleLedger)
 
-    def process_item(self, item, spider=None):
+    async def process_item(self, item, spider=None):
         from alanews.decision import ClaimedElsewhere, StateUnavailable  # they import this module
 
         ledger = self.ledger
         expected = ledger._expected.pop(id(item), None) if ledger is not None else None
-        if expected is None or ledger.reserve(*expected):
+        if expected is None:
+            return item
+        await ledger.exports_done()
+        if ledger.reserve(*expected):
             return item
         url = ItemAdapter(item).get("url")
         if ledger.state_failed:

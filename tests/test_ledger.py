@@ -115,7 +115,7 @@ def test_the_write_decision_drops_with_typed_reasons_and_sets_the_version(esteri
     pipeline, claim = decide(esteri, first)
 
     new = article(2)
-    assert claim.process_item(pipeline.process_item(dict(new)))["version"] == 1
+    assert asyncio.run(claim.process_item(pipeline.process_item(dict(new))))["version"] == 1
     with pytest.raises(DuplicateArticle):  # this run wrote post 1002 already, whatever its URL
         pipeline.process_item(article(2, url=f"{BASE}/2026/01/03/esteri/other-spelling/"))
     with pytest.raises(Unchanged) as unchanged:
@@ -142,7 +142,7 @@ def test_the_write_decision_drops_with_typed_reasons_and_sets_the_version(esteri
 def test_without_a_state_every_item_is_version_1(tmp_path):
     crawler = crawler_for(EsteriSpider, tmp_path / "state", incremental="0")
     pipeline, claim = decide(crawler, None)
-    assert claim.process_item(pipeline.process_item(article(1)))["version"] == 1
+    assert asyncio.run(claim.process_item(pipeline.process_item(article(1))))["version"] == 1
     with pytest.raises(DuplicateArticle):
         pipeline.process_item(article(1))
 

@@ -143,7 +143,13 @@ class ArticleSpider(scrapy.Spider):
             self._skip(response, "article/empty")
             return
         if response.meta.get("redirect_urls") and not parse_article_url(self.base_url, response.url):
-            self._skip(response, "article/redirected_off_article")  # a post taken down to its category, the home
+            # a post taken down, redirected to its category or the home page (alanews/ledger.py says the
+            # same when the page it redirects to was read already)
+            first = response.meta["redirect_urls"][0]
+            self.crawler.stats.inc_value("alanews/failed/redirected_off_article")
+            self.logger.warning("Failed %s (failed/redirected_off_article): it redirects to %s, a page that is no "
+                                "article", first, response.url)
+            self._article_failed(response.request, "redirected_off_article")
             return
         if b"</html" not in response.body[-4096:].lower():
             self.crawler.stats.inc_value("alanews/article/truncated")
