@@ -89,6 +89,9 @@ DELTAFETCH_RETRY_RUNS = 3
 # makes the next run write again at most this many articles (1: only the one being written).
 ALANEWS_LEDGER_FLUSH_ITEMS = 1
 ALANEWS_LEDGER_FLUSH_INTERVAL = 1.0
+# Sitemap indexes nested deeper than this (an index naming an index naming ...) are not read: a
+# WARNING, the stat alanews/sitemap/max_depth, an inventory that is not complete.
+ALANEWS_SITEMAP_MAX_DEPTH = 2
 # Scrapy's storages that say whether they stored (alanews/feeds.py): deltafetch records an article
 # only once every feed holds it for good. Local files and stdout are written through at once.
 FEED_STORAGES = {

@@ -95,7 +95,7 @@ def project_setting(name: str):
 
 
 def incremental_available() -> bool:
-    return (ROOT / "alanews" / "incremental.py").exists() and project_setting("DELTAFETCH_ENABLED") is not None
+    return (ROOT / "alanews" / "ledger.py").exists() and project_setting("DELTAFETCH_ENABLED") is not None
 
 
 # --- the report ------------------------------------------------------------------------------

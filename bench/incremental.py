@@ -42,7 +42,7 @@ def _listing_pages_by_category(stats: dict) -> Counter:
 def run(report, replica, workdir: Path, k: int, concurrency: int) -> dict | None:
     sec = "4 incremental"
     if not incremental_available():
-        report.add(sec, "incremental recrawls", "not available", "", "alanews/incremental.py or DELTAFETCH_ENABLED missing")
+        report.add(sec, "incremental recrawls", "not available", "", "alanews/ledger.py or DELTAFETCH_ENABLED missing")
         return None
     from alanews.site import CATEGORIES
 

@@ -370,7 +370,7 @@ def test_a_robots_txt_sitemap_line_that_is_no_url_is_skipped_with_a_line_and_a_s
     def named(body: bytes) -> list[str]:
         url = "https://www.alanews.it/robots.txt"
         robots = TextResponse(url, body=body, request=Request(url, meta={"alanews_fallbacks": SITEMAP_INDEX_PATHS}))
-        return [request.url for request in spider._parse_sitemap(robots)]
+        return [request.url for request in spider.parse_robots(robots)]
 
     assert named(b"User-agent: *\nSitemap: http://[::1/sitemap.xml\nSitemap: https://www.alanews.it:99999/s.xml\n"
                  b"Sitemap: /sitemap_index.xml\n") == ["https://www.alanews.it/sitemap_index.xml"]

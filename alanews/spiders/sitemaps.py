@@ -3,7 +3,7 @@
 * ``archive`` — backfill: ``scrapy crawl archive -a since=2025-01-01 -a until=2025-06-30``
   fetches the posts published in that range (by the permalink's date; ``lastmod``'s where
   the permalink has none), and ``-a missing=1`` every post the feeds lack;
-* ``updates`` — edits and deletions since the articles were written (issue 18);
+* ``updates`` — edits and deletions since the articles were written;
 * ``audit`` — the inventory against the state, report only (``scrapy audit`` runs it; ``-a fetch=1``
   also fetches what is missing).
 
@@ -13,10 +13,11 @@ article they want: no listing page. What they write goes through the same pipeli
 feeds and incremental state as the category crawls (deltafetch skips what any spider of
 the data directory wrote; :mod:`alanews.decision` numbers the versions).
 
-Each is a :class:`~alanews.spiders.base.CategorySpider` with no category to walk and no
-related post to follow (``related_depth`` 0): the article pages are read by its
-``parse_article``, failures counted by its ``_failed``. Scrapy's ``SitemapSpider`` parses the
-sitemaps; :meth:`SitemapCrawl.sitemap_filter` chooses the files and the posts.
+Each is an :class:`~alanews.spiders.base.ArticleSpider` that follows no related post
+(``related_depth`` 0): the article pages are read by its ``parse_article``, failures counted by
+its ``_failed``. Scrapy's public sitemap reader (:class:`scrapy.utils.sitemap.Sitemap`) parses
+the sitemaps; :meth:`SitemapCrawl.sitemap_filter` chooses the files and the posts. Reading is
+bounded: an index nested deeper than ``ALANEWS_SITEMAP_MAX_DEPTH`` (default 2) is not read.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from scrapy.http import Request
-from scrapy.spiders import SitemapSpider
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap
 
 from alanews.audit import build_report, write_report
 from alanews.dates import ROME
@@ -77,7 +79,7 @@ def stored_lower_bound(record: ArticleRecord) -> datetime | None:
     return bounds[0] if bounds else None
 
 
-class SitemapCrawl(SitemapSpider, ArticleSpider):
+class SitemapCrawl(ArticleSpider):
     """robots.txt → sitemap index → post sitemap files → article pages.
 
     Subclasses choose with :meth:`choose_files` (post sitemap files of the index, with their
@@ -88,7 +90,6 @@ class SitemapCrawl(SitemapSpider, ArticleSpider):
 
     # they fetch what the sitemaps say is needed, and nothing is a right answer (no empty feed then)
     custom_settings = {"ALANEWS_MONITOR_MIN_ITEMS": 0, "FEED_STORE_EMPTY": False}
-    sitemap_rules = [("", "parse_article")]
     #: sitemap arguments this spider takes (alanews/spiders/arguments.py SITEMAP_ARGUMENTS)
     accepted_arguments: tuple[str, ...] = ()
 
@@ -105,7 +106,12 @@ class SitemapCrawl(SitemapSpider, ArticleSpider):
         self.listed: dict[str, str | None] = {}  # every <loc> of the post files read -> its lastmod, as written
         self.posts_in: dict[str, int] = {}  # post file URL -> <url> entries it lists
         self._parsing: str | None = None  # the sitemap being parsed (sitemap_filter has no response)
-        self._parsed = False  # whether Scrapy found a sitemap in it (an index or a urlset)
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.max_depth = crawler.settings.getint("ALANEWS_SITEMAP_MAX_DEPTH", 2)
+        return spider
 
     @property
     def store(self):
@@ -120,39 +126,72 @@ class SitemapCrawl(SitemapSpider, ArticleSpider):
     # --- navigation ------------------------------------------------------------------
 
     async def start(self):
-        yield Request(f"{self.base_url}/robots.txt", callback=self._parse_sitemap, errback=self._no_robots,
+        yield Request(f"{self.base_url}/robots.txt", callback=self.parse_robots, errback=self._no_robots,
                       meta={"alanews_fallbacks": SITEMAP_INDEX_PATHS})
         for request in self.retry_requests():
             yield request
 
-    def _parse_sitemap(self, response):
-        """Scrapy's, with our meta and errbacks on its requests; robots.txt (read by
-        :meth:`_robots_sitemaps`) without a ``Sitemap:`` line falls back to the usual index paths."""
-        if response.url.endswith("/robots.txt"):
-            requests = self._robots_sitemaps(response)
-            if not requests:
-                self.logger.info("robots.txt names no sitemap; trying %s", ", ".join(SITEMAP_INDEX_PATHS))
-                yield from self._fallback(response.meta.get("alanews_fallbacks", ()))
-                return
-            for request in requests:  # an index robots.txt names may be gone: the usual paths then
-                fallbacks = tuple(p for p in SITEMAP_INDEX_PATHS if self.base_url + p != request.url)
-                yield request.replace(errback=self._no_index, meta={"alanews_fallbacks": fallbacks})
-            return
-        self._parsing, self._parsed = response.url, False
-        requests = list(super()._parse_sitemap(response))
-        self._parsing = None
-        self.crawler.stats.inc_value("alanews/sitemap/files")
-        if response.url in self.files_chosen:
-            (self.files_read if self._parsed else self.files_failed).add(response.url)
-        elif not self._parsed and self.index_url is None:  # the index itself is no sitemap
+    def parse_robots(self, response):
+        """robots.txt: the sitemaps it names (:meth:`_robots_sitemaps`), else the usual index paths."""
+        requests = self._robots_sitemaps(response)
+        if not requests:
+            self.logger.info("robots.txt names no sitemap; trying %s", ", ".join(SITEMAP_INDEX_PATHS))
             yield from self._fallback(response.meta.get("alanews_fallbacks", ()))
             return
-        for request in requests:
-            if request.callback == self._parse_sitemap:
-                yield request.replace(errback=self._sitemap_failed)
+        for request in requests:  # an index robots.txt names may be gone: the usual paths then
+            fallbacks = tuple(p for p in SITEMAP_INDEX_PATHS if self.base_url + p != request.url)
+            yield request.replace(errback=self._no_index, meta={"alanews_fallbacks": fallbacks})
+
+    def parse_sitemap(self, response):
+        """A sitemap index or a post sitemap file, read with Scrapy's :class:`~scrapy.utils.sitemap.Sitemap`;
+        :meth:`sitemap_filter` chooses what to request. A file is known by the URL asked for (a file that
+        redirects, e.g. to a trailing-slash form, is still the file the index named)."""
+        url = response.meta.get("redirect_urls", [response.url])[0]
+        sitemap = self._sitemap_of(response, url)
+        self.crawler.stats.inc_value("alanews/sitemap/files")
+        self._parsing = url
+        entries = list(self.sitemap_filter(sitemap)) if sitemap is not None else []
+        self._parsing = None
+        if url in self.files_chosen:
+            (self.files_read if sitemap is not None else self.files_failed).add(url)
+        elif sitemap is None and self.index_url is None:  # the index itself is no sitemap
+            yield from self._fallback(response.meta.get("alanews_fallbacks", ()))
+            return
+        depth = response.meta.get("alanews_sitemap_depth", 0)
+        for entry in entries:
+            if sitemap.type == "sitemapindex":
+                yield Request(entry["loc"], callback=self.parse_sitemap, errback=self._sitemap_failed,
+                              meta={"alanews_sitemap_depth": depth + 1})
             else:
-                yield self.article_request(request.url)
-        yield from self.file_done(response.url)
+                yield self.article_request(entry["loc"])
+        yield from self.file_done(url)
+
+    def _sitemap_of(self, response, url: str) -> Sitemap | None:
+        """The sitemap a response holds, or None with one WARNING and a stat saying why it is none."""
+        body = response.body
+        if body[:2] == b"\x1f\x8b":  # a .xml.gz file (HttpCompression unpacked a gzip Content-Encoding)
+            try:
+                body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+            except (OSError, ValueError, EOFError) as error:
+                return self._not_a_sitemap(url, f"its gzip body cannot be read ({type(error).__name__})", "bad_gzip")
+        if not body.strip():
+            return self._not_a_sitemap(url, "it is empty", "empty")
+        depth = response.meta.get("alanews_sitemap_depth", 0)
+        if depth > self.max_depth:
+            return self._not_a_sitemap(url, f"it is nested {depth} sitemap indexes deep (ALANEWS_SITEMAP_MAX_DEPTH "
+                                            f"is {self.max_depth})", "max_depth")
+        try:
+            sitemap = Sitemap(body)
+        except (ValueError, TypeError, SyntaxError) as error:
+            return self._not_a_sitemap(url, f"it is no XML ({error})", "not_xml")
+        if sitemap.type not in ("sitemapindex", "urlset"):
+            return self._not_a_sitemap(url, f"it is no sitemap (<{sitemap.type}>)", "not_sitemap")
+        return sitemap
+
+    def _not_a_sitemap(self, url: str, why: str, stat: str) -> None:
+        self.crawler.stats.inc_value(f"alanews/sitemap/{stat}")
+        self.logger.warning("Sitemap %s not read: %s", url, why)
+        return None
 
     def _robots_sitemaps(self, response) -> list[Request]:
         """The sitemaps robots.txt names, read as Scrapy reads them, less those that are no URL
@@ -170,7 +209,7 @@ class SitemapCrawl(SitemapSpider, ArticleSpider):
                 self.crawler.stats.inc_value("alanews/sitemap/not_url")
                 self.logger.warning("%s names the sitemap %r, which is not a URL", response.url, named)
                 continue
-            requests.append(Request(urljoin(response.url, named), callback=self._parse_sitemap))
+            requests.append(Request(urljoin(response.url, named), callback=self.parse_sitemap))
         return requests
 
     def file_done(self, url: str):
@@ -188,7 +227,7 @@ class SitemapCrawl(SitemapSpider, ArticleSpider):
             self.crawler.stats.inc_value("alanews/sitemap/none")
             self.logger.error("No sitemap found (robots.txt, %s): nothing to read", ", ".join(SITEMAP_INDEX_PATHS))
             return
-        yield Request(self.base_url + paths[0], callback=self._parse_sitemap, errback=self._no_index,
+        yield Request(self.base_url + paths[0], callback=self.parse_sitemap, errback=self._no_index,
                       meta={"alanews_fallbacks": paths[1:]})
 
     def _no_robots(self, failure):
@@ -208,7 +247,7 @@ class SitemapCrawl(SitemapSpider, ArticleSpider):
     # --- choosing ---------------------------------------------------------------------
 
     def sitemap_filter(self, entries):
-        self._parsed = True
+        """The entries of a sitemap to follow (Scrapy's override point, here called by :meth:`parse_sitemap`)."""
         if getattr(entries, "type", None) == "sitemapindex":
             yield from self._filter_index(entries)
         else:
@@ -432,7 +471,7 @@ class UpdatesSpider(SitemapCrawl):
                          "lastmod moved", gone if gone > 0 else "some", len(self.shifted))
         self.files_chosen |= set(self.shifted)
         for shifted in self.shifted:
-            yield Request(shifted, callback=self._parse_sitemap, errback=self._sitemap_failed)
+            yield Request(shifted, callback=self.parse_sitemap, errback=self._sitemap_failed)
 
     def _gone_count(self) -> int:
         """Posts the last run listed that are listed no more: every file but the last is full."""
