@@ -1,6 +1,6 @@
 """python -m replica --port 0 --articles 300 --seed 1 [--host 127.0.0.1] [--prerender] [--verbose]
                      [--theme jnews|drifted] [--drifted-every K] [--sitemaps yoast|core|none]
-                     [--sitemap-entries N] [--unlisted N]"""
+                     [--sitemap-entries N] [--unlisted N] [--sitemap-fault NAME[,KEY=VALUE...]]..."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +9,7 @@ import sys
 import threading
 
 from .server import make_server
+from .sitemap_faults import FAULTS
 from .sitemaps import MODES
 
 
@@ -40,6 +41,11 @@ def main(argv=None) -> int:
                     help="posts per sitemap file (Yoast's wpseo_sitemap_entries_per_page; default 1000, core 2000)")
     ap.add_argument("--unlisted", type=int, default=0, metavar="N",
                     help="N posts no archive lists (half in a category outside the menu): only the sitemaps list them")
+    ap.add_argument("--sitemap-fault", action="append", default=[], metavar="NAME[,KEY=VALUE...]",
+                    help="the sitemaps answer this way (repeatable; POST /__replica__/sitemap?fault=NAME&KEY=VALUE "
+                         "switches one on a running replica, fault=none all off). Keys: file=N|index|all (default: "
+                         "every post sitemap file), times=K (then off), status, post_id, lastmod, days. Faults: "
+                         + "; ".join(f"{k}: {v}" for k, v in FAULTS.items()))
     args = ap.parse_args(argv)
     if args.drifted_every < 1:
         ap.error("--drifted-every must be a positive integer")
@@ -48,11 +54,14 @@ def main(argv=None) -> int:
     if args.unlisted < 0:
         ap.error("--unlisted must be 0 or a positive integer")
 
-    server, replica = make_server(args.host, args.port, args.articles, args.seed,
-                                  verbose=args.verbose, prerender=args.prerender,
-                                  theme=args.theme, drifted_every=args.drifted_every,
-                                  sitemaps=args.sitemaps, sitemap_entries=args.sitemap_entries,
-                                  unlisted=args.unlisted)
+    try:
+        server, replica = make_server(args.host, args.port, args.articles, args.seed,
+                                      verbose=args.verbose, prerender=args.prerender,
+                                      theme=args.theme, drifted_every=args.drifted_every,
+                                      sitemaps=args.sitemaps, sitemap_entries=args.sitemap_entries,
+                                      unlisted=args.unlisted, sitemap_faults=tuple(args.sitemap_fault))
+    except ValueError as error:
+        ap.error(f"--sitemap-fault: {error}")
     if args.hostile:
         from .hostile import Hostile
         replica.hostile = Hostile(replica)

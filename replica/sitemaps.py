@@ -60,6 +60,13 @@ class Sitemaps:
         self.mode = mode
         self.entries = entries or DEFAULT_ENTRIES.get(mode, 1000)
         self._order: tuple[int, list[Article]] = (-1, [])
+        # post id -> the lastmod its entry says instead of its post_modified (a fault of
+        # replica/sitemap_faults.py, which bumps the site's version when it changes this)
+        self.lastmods: dict[int, datetime] = {}
+
+    def lastmod(self, a: Article) -> datetime:
+        """The post's ``<lastmod>``: its ``post_modified_gmt``, unless a fault says otherwise."""
+        return self.lastmods.get(a.post_id, a.modified)
 
     def index_path(self) -> str | None:
         return {"yoast": "/sitemap_index.xml", "core": "/wp-sitemap.xml"}.get(self.mode)
@@ -69,7 +76,7 @@ class Sitemaps:
         version, order = self._order
         if version != self.site.version:
             if self.mode == "yoast":  # ORDER BY post_modified ASC
-                key = lambda a: (a.modified.timestamp(), a.post_id)  # noqa: E731
+                key = lambda a: (self.lastmod(a).timestamp(), a.post_id)  # noqa: E731
             else:  # WordPress core: orderby ID ASC
                 key = lambda a: a.post_id  # noqa: E731
             order = sorted(self.site.by_id.values(), key=key)
@@ -119,7 +126,7 @@ class Sitemaps:
             rows = []
             for page in range(1, self.files() + 1):
                 chunk = self.chunk(page)
-                lastmod = max(a.modified for a in chunk) if chunk else None
+                lastmod = max(self.lastmod(a) for a in chunk) if chunk else None
                 rows.append(_sitemap_row(base + self.post_file_path(page), lastmod))
             newest = max((a.modified for a in self.site.by_id.values()), default=None)
             rows.append(_sitemap_row(base + "/page-sitemap.xml", newest))
@@ -139,7 +146,7 @@ class Sitemaps:
         page = self._page_of(path)
         if page is None:
             return None
-        rows = [_url_row(a.url(base), a.modified, a.image_url(base)) for a in self.chunk(page)]
+        rows = [_url_row(a.url(base), self.lastmod(a), a.image_url(base)) for a in self.chunk(page)]
         return head + _URLSET + "".join(rows) + "</urlset>\n" + _YOAST_TAIL
 
     def _core(self, path: str, base: str) -> str | None:
