@@ -390,7 +390,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, r.truth_jsonl([article]), "application/x-ndjson; charset=UTF-8")
         elif u.path == "/__replica__/posts":
             try:
-                done = r.posts(q)
+                done = r.posts(parse_qs(u.query, keep_blank_values=True))  # title= is an empty title
             except (KeyError, ValueError) as error:
                 self._send(400, f"bad change: {error}".encode(), "text/plain; charset=UTF-8")
                 return
