@@ -54,7 +54,10 @@ FAULTS: dict[str, str] = {
     "missing-file": "the index leaves out the last post sitemap file (which is still served)",
     "nested": "the index also names nested-sitemap1.xml, an index naming nested-sitemap2.xml, and so "
               "on without end",
+    "overlap": "every post sitemap after the first starts with the last entry of the one before again "
+               "(one entry more than a file holds: Yoast's off-by-one)",
     # entries (Yoast: core has no lastmod)
+    "date-only": "every <url>'s lastmod is the post's modification day in Rome, no time (2026-11-20)",
     "url-offset": "every <url>'s lastmod is the GMT time labelled with Rome's offset: one or two hours early",
     "future-lastmod": "post POST_ID (default: the first listed) has lastmod LASTMOD (default "
                       "2031-01-01T00:00:00+00:00) in its entry, and sorts by it; its page is unchanged",
@@ -63,6 +66,7 @@ FAULTS: dict[str, str] = {
 }
 _BODY = ("fatal", "cut", "dataloss", "error", "empty", "html", "bom", "whitespace", "php-warning", "gzip")
 _INDEX = ("index-no-lastmod", "index-offset", "extra-file", "missing-file", "nested")
+_ENTRIES = ("overlap", "date-only", "url-offset")  # rewrite every post sitemap file
 _LASTMOD = ("future-lastmod", "scheduled")
 _KEYS = {"file", "times", "status", "post_id", "lastmod", "days"}
 FUTURE = datetime(2031, 1, 1, tzinfo=timezone.utc)
@@ -209,15 +213,15 @@ class SitemapFaults:
     def _hits(self, fault: Fault, path: str) -> bool:
         if fault.name in _INDEX:
             return path == self.sitemaps.index_path()
-        if fault.name == "url-offset":
-            return self.sitemaps._page_of(path) is not None
+        if fault.name in _ENTRIES:
+            return self.sitemaps.page_of(path) is not None
         if fault.name in _LASTMOD:
             return False
         if fault.file == "all":
             return True
         if fault.file == "index":
             return path == self.sitemaps.index_path()
-        page = self.sitemaps._page_of(path)
+        page = self.sitemaps.page_of(path)
         return page is not None and (fault.file is None or fault.file == page)
 
     def _used(self, fault: Fault) -> None:
@@ -291,10 +295,21 @@ class SitemapFaults:
             if fault.name in _INDEX and self._hits(fault, path):
                 self._used(fault)
                 body = self._index(fault.name, body.decode()).encode()
-            elif fault.name == "url-offset" and self._hits(fault, path):
+            elif fault.name in _ENTRIES and self._hits(fault, path):
                 self._used(fault)
-                body = _LASTMOD_RE.sub(lambda m: f"<lastmod>{_gmt_as_rome(m[1])}</lastmod>", body.decode()).encode()
+                body = self._entries(fault.name, path, body.decode()).encode()
         return body
+
+    def _entries(self, name: str, path: str, text: str) -> str:
+        if name == "url-offset":
+            return _LASTMOD_RE.sub(lambda m: f"<lastmod>{_gmt_as_rome(m[1])}</lastmod>", text)
+        if name == "date-only":
+            return _LASTMOD_RE.sub(lambda m: f"<lastmod>{_rome_day(m[1])}</lastmod>", text)
+        page = self.sitemaps.page_of(path)
+        before = self.replica.sitemap(self.sitemaps.post_file_path(page - 1)) if page > 1 else None
+        rows = re.findall(r"[ \t]*<url>.*?</url>\n?", before.decode(), re.S) if before else []
+        at = re.search(r"[ \t]*<url>", text)
+        return text[:at.start()] + rows[-1] + text[at.start():] if rows and at else text
 
     def _index(self, name: str, text: str) -> str:
         s, base = self.sitemaps, self.replica.base_url
@@ -404,6 +419,10 @@ def _gmt_as_rome(text: str) -> str:
     """Yoast News' index bug: the GMT time, labelled with the site's offset."""
     dt = datetime.fromisoformat(text).astimezone(timezone.utc)
     return dt.replace(tzinfo=timezone(dt.astimezone(ROME).utcoffset())).isoformat(timespec="seconds")
+
+
+def _rome_day(text: str) -> str:
+    return datetime.fromisoformat(text).astimezone(ROME).date().isoformat()
 
 
 def _cut_point(body: bytes) -> int:

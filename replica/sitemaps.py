@@ -13,6 +13,9 @@ WordPress core (``--sitemaps core``): ``/wp-sitemap.xml`` names ``wp-sitemap-pos
 
 ``--sitemaps none``: no sitemap, and no ``Sitemap:`` line in robots.txt.
 
+How they are served over HTTP, and the ways they go wrong (a post's ``<lastmod>`` among them):
+``replica/sitemap_faults.py``.
+
 A file is rendered on demand from :class:`Sitemaps`' per-version ordering, so an archive of
 tens of thousands of posts costs one sort per change of the site, not one per request.
 """
@@ -114,7 +117,8 @@ class Sitemaps:
             return self._core(path, base)
         return None
 
-    def _page_of(self, path: str) -> int | None:
+    def page_of(self, path: str) -> int | None:
+        """The number of the post sitemap file at ``path``, or None."""
         for page in range(1, self.files() + 1):
             if path == self.post_file_path(page):
                 return page
@@ -143,7 +147,7 @@ class Sitemaps:
                 if posts:
                     rows.append(_url_row(f"{base}/category/{cat}/", max(a.modified for a in posts)))
             return head + _URLSET + "".join(rows) + "</urlset>\n" + _YOAST_TAIL
-        page = self._page_of(path)
+        page = self.page_of(path)
         if page is None:
             return None
         rows = [_url_row(a.url(base), self.lastmod(a), a.image_url(base)) for a in self.chunk(page)]
@@ -162,7 +166,7 @@ class Sitemaps:
         elif path == "/wp-sitemap-taxonomies-category-1.xml":
             urls = [f"{base}/category/{cat}/" for cat in CATEGORY_NAMES if self.site.archive(cat)]
         else:
-            page = self._page_of(path)
+            page = self.page_of(path)
             if page is None:
                 return None
             urls = [a.url(base) for a in self.chunk(page)]

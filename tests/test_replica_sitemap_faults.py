@@ -93,7 +93,7 @@ def parses(body: bytes) -> bool:
 def test_every_fault_is_tested_here():
     tested = {"fatal", "cut", "dataloss", "error", "empty", "html", "bom", "whitespace", "php-warning", "gzip",
               "trailing-slash", "stale", "index-no-lastmod", "index-offset", "extra-file", "missing-file",
-              "nested", "url-offset", "future-lastmod", "scheduled"}
+              "nested", "overlap", "date-only", "url-offset", "future-lastmod", "scheduled"}
     assert set(FAULTS) == tested
 
 
@@ -297,6 +297,26 @@ def test_entries_lastmod_with_a_wrong_offset(yoast):
     for real, wrong in zip(lastmods(good), said):
         assert real - wrong == real.astimezone(ROME).utcoffset()
     assert locs(request(yoast.url + "/post-sitemap2.xml")[1]) == locs(good)
+
+
+def test_files_overlapping_by_one_entry(yoast):
+    files = whole(yoast)
+    switch(yoast, "fault=overlap")
+    assert request(yoast.url + "/post-sitemap.xml")[1] == files["/post-sitemap.xml"]
+    for n in range(2, 6):
+        path, before = f"/post-sitemap{n}.xml", "/post-sitemap.xml" if n == 2 else f"/post-sitemap{n - 1}.xml"
+        served = locs(request(yoast.url + path)[1])
+        assert served == [locs(files[before])[-1], *locs(files[path])]
+    assert len(locs(request(yoast.url + "/post-sitemap2.xml")[1])) == ENTRIES + 1
+
+
+def test_entries_lastmod_as_a_day(yoast):
+    good = whole_file(yoast, 3)
+    switch(yoast, "fault=date-only")
+    body = request(yoast.url + "/post-sitemap3.xml")[1]
+    days = [e.findtext("s:lastmod", namespaces=NS) for e in etree.fromstring(body).findall("s:url", NS)]
+    assert days == [d.astimezone(ROME).date().isoformat() for d in lastmods(good)]
+    assert locs(body) == locs(good)
 
 
 def test_a_post_with_a_lastmod_in_2031(yoast):
