@@ -20,7 +20,8 @@ def main(argv=None) -> int:
     where = ap.add_mutually_exclusive_group()
     where.add_argument("--port", type=int, default=8123, help="the replica's port on 127.0.0.1 (default 8123)")
     where.add_argument("--url", help="the replica's URL, e.g. http://127.0.0.1:8123")
-    ap.add_argument("--after", metavar="PATH", help="make the change once PATH is next answered (e.g. /sitemap_index.xml)")
+    ap.add_argument("--after", metavar="PATH",
+                    help="make the change once PATH is next answered (e.g. /sitemap_index.xml)")
     actions = ap.add_subparsers(dest="action", required=True)
     edit = actions.add_parser("edit", help="a new title and/or body (else one more paragraph); modified moves to now")
     edit.add_argument("post_id", type=int)

@@ -319,15 +319,20 @@ class SitemapFaults:
             return _LASTMOD_RE.sub(lambda m: f"<lastmod>{_gmt_as_rome(m[1])}</lastmod>", text)
         if name == "missing-file":
             loc = escape(base + s.post_file_path(s.files()))
-            return re.sub(rf"[ \t]*<sitemap>\s*<loc>{re.escape(loc)}</loc>.*?</sitemap>\n?", "", text, count=1, flags=re.S)
+            entry = rf"[ \t]*<sitemap>\s*<loc>{re.escape(loc)}</loc>.*?</sitemap>\n?"
+            return re.sub(entry, "", text, count=1, flags=re.S)
         extra = (s.post_file_path(s.files() + 1) if name == "extra-file" else "/nested-sitemap1.xml")
         newest = max((a.modified for a in self.replica.site.by_id.values()), default=None)
-        row = _sitemap_row(base + extra, newest) if s.mode == "yoast" else f"<sitemap><loc>{escape(base + extra)}</loc></sitemap>"
+        if s.mode == "yoast":
+            row = _sitemap_row(base + extra, newest)
+        else:
+            row = f"<sitemap><loc>{escape(base + extra)}</loc></sitemap>"
         return text.replace("</sitemapindex>", row + "</sitemapindex>", 1)
 
     def _nested(self, n: int) -> str:
         base = self.replica.base_url
-        return ('<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
                 + _sitemap_row(f"{base}/nested-sitemap{n + 1}.xml", None) + "</sitemapindex>\n")
 
     def _damaged(self, fault: Fault, body: bytes, ctype: str, headers: dict) -> tuple[int, bytes, str, dict]:

@@ -65,11 +65,13 @@ def post_of(server, post_id: int) -> dict:
 def test_edit_a_title_and_body(server):
     before = {item["post_id"]: item for item in server.truth().values()}
     pid = 10007
-    answer = change(server, f"action=edit&post_id={pid}&title={quote('Titolo nuovo')}&body={quote('Primo.' + chr(10) * 2 + 'Secondo.')}")
+    title, body = quote("Titolo nuovo"), quote("Primo.\n\nSecondo.")
+    answer = change(server, f"action=edit&post_id={pid}&title={title}&body={body}")
     (item,) = answer["items"]
     assert item["title"] == "Titolo nuovo" and item["body"] == "Primo.\n\nSecondo."
     assert item["url"] == before[pid]["url"] and item == server.truth()[item["url"]]
-    assert datetime.fromisoformat(item["modified"]) > datetime.fromisoformat(before[pid]["modified"] or before[pid]["published"])
+    was = before[pid]["modified"] or before[pid]["published"]
+    assert datetime.fromisoformat(item["modified"]) > datetime.fromisoformat(was)
     page = fetch(item["url"])[1].decode()
     assert "Titolo nuovo" in page and "Secondo." in page
     entry = post_of(server, pid)
@@ -145,7 +147,8 @@ def test_bad_changes(server):
         status, body, _ = fetch(f"{server.url}/__replica__/posts?{bad}", "POST")
         assert status == 400 and body.startswith(b"bad change:"), bad
     item = server.truth()[post_of(server, 10001)["url"]]
-    status, body, _ = fetch(f"{server.url}/__replica__/posts?action=move&post_id=10001&category={item['category_path']}", "POST")
+    same = f"action=move&post_id=10001&category={item['category_path']}"
+    status, body, _ = fetch(f"{server.url}/__replica__/posts?{same}", "POST")
     assert status == 400 and b"already" in body
     assert fetch(f"{server.url}/__replica__/posts?action=publish")[0] == 404  # POST only
     assert len(server.truth()) == 60

@@ -159,7 +159,7 @@ def test_error_status_and_transient_error(yoast):
     status, body, headers = request(yoast.url + "/post-sitemap4.xml")
     assert status == 500 and headers["Content-Type"].startswith("text/html") and b"errore critico" in body
     assert request(yoast.url + "/post-sitemap3.xml")[0] == 200
-    switch(yoast, "fault=error&status=503&times=2")  # replaces the error switched on before  # every post file, for two answers
+    switch(yoast, "fault=error&status=503&times=2")  # replaces the one before: every post file, two answers
     first, second = request(yoast.url + "/post-sitemap.xml"), request(yoast.url + "/post-sitemap4.xml")
     assert first[0] == second[0] == 503 and first[2]["Retry-After"] == "600"
     assert request(yoast.url + "/post-sitemap.xml")[0] == 200 and yoast.sitemap_truth()["faults"] == []
@@ -256,7 +256,8 @@ def test_index_without_lastmod_and_with_a_wrong_offset(yoast):
     switch(yoast, "fault=index-offset")
     index = etree.fromstring(request(yoast.url + "/sitemap_index.xml")[1])
     for entry in index.findall("s:sitemap", NS):
-        loc, said = entry.findtext("s:loc", namespaces=NS), datetime.fromisoformat(entry.findtext("s:lastmod", namespaces=NS))
+        loc = entry.findtext("s:loc", namespaces=NS)
+        said = datetime.fromisoformat(entry.findtext("s:lastmod", namespaces=NS))
         if loc in truth:
             real = truth[loc]
             assert real - said == real.astimezone(ROME).utcoffset() in (timedelta(hours=1), timedelta(hours=2))
@@ -373,11 +374,13 @@ def test_faults_on_wordpress_core_sitemaps():
     try:
         index = request(server.url + "/wp-sitemap.xml")[1]
         switch(server, "fault=extra-file")
-        assert locs(request(server.url + "/wp-sitemap.xml")[1], "sitemap")[-1] == server.url + "/wp-sitemap-posts-post-4.xml"
+        listed = locs(request(server.url + "/wp-sitemap.xml")[1], "sitemap")
+        assert listed[-1] == server.url + "/wp-sitemap-posts-post-4.xml"
         assert request(server.url + "/wp-sitemap-posts-post-4.xml")[0] == 404
         switch(server, "fault=none")
         switch(server, "fault=missing-file")
-        assert server.url + "/wp-sitemap-posts-post-3.xml" not in locs(request(server.url + "/wp-sitemap.xml")[1], "sitemap")
+        listed = locs(request(server.url + "/wp-sitemap.xml")[1], "sitemap")
+        assert server.url + "/wp-sitemap-posts-post-3.xml" not in listed
         switch(server, "fault=none")
         switch(server, "fault=fatal&file=3")
         assert b"Fatal error" in request(server.url + "/wp-sitemap-posts-post-3.xml")[1]
