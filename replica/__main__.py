@@ -1,6 +1,7 @@
 """python -m replica --port 0 --articles 300 --seed 1 [--host 127.0.0.1] [--prerender] [--verbose]
                      [--theme jnews|drifted] [--drifted-every K] [--sitemaps yoast|core|none]
-                     [--sitemap-entries N] [--unlisted N] [--feed-summary] [--feed-fault NAME]"""
+                     [--sitemap-entries N] [--unlisted N] [--feed-summary] [--feed-fault NAME]
+                     [--sitemap-fault NAME[,KEY=VALUE...]]..."""
 from __future__ import annotations
 
 import argparse
@@ -8,8 +9,9 @@ import signal
 import sys
 import threading
 
-from .feed import FAULTS
+from .feed import FAULTS as FEED_FAULTS
 from .server import make_server
+from .sitemap_faults import FAULTS as SITEMAP_FAULTS
 from .sitemaps import MODES
 
 
@@ -44,9 +46,14 @@ def main(argv=None) -> int:
     ap.add_argument("--feed-summary", action="store_true",
                     help="feed items carry the excerpt only, no content:encoded (WordPress's 'For each post "
                          "in a feed, include: Summary')")
-    ap.add_argument("--feed-fault", choices=tuple(FAULTS), default=None, metavar="NAME",
+    ap.add_argument("--feed-fault", choices=tuple(FEED_FAULTS), default=None, metavar="NAME",
                     help="every feed answers this way (POST /__replica__/feed?fault=NAME switches it on a "
-                         "running replica): " + "; ".join(f"{k}: {v}" for k, v in FAULTS.items()))
+                         "running replica): " + "; ".join(f"{k}: {v}" for k, v in FEED_FAULTS.items()))
+    ap.add_argument("--sitemap-fault", action="append", default=[], metavar="NAME[,KEY=VALUE...]",
+                    help="the sitemaps answer this way (repeatable; POST /__replica__/sitemap?fault=NAME&KEY=VALUE "
+                         "switches one on a running replica, fault=none all off). Keys: file=N|index|all (default: "
+                         "every post sitemap file), times=K (then off), status, post_id, lastmod, days. Faults: "
+                         + "; ".join(f"{k}: {v}" for k, v in SITEMAP_FAULTS.items()))
     args = ap.parse_args(argv)
     if args.drifted_every < 1:
         ap.error("--drifted-every must be a positive integer")
@@ -55,12 +62,15 @@ def main(argv=None) -> int:
     if args.unlisted < 0:
         ap.error("--unlisted must be 0 or a positive integer")
 
-    server, replica = make_server(args.host, args.port, args.articles, args.seed,
-                                  verbose=args.verbose, prerender=args.prerender,
-                                  theme=args.theme, drifted_every=args.drifted_every,
-                                  sitemaps=args.sitemaps, sitemap_entries=args.sitemap_entries,
-                                  unlisted=args.unlisted, feed_summary=args.feed_summary,
-                                  feed_fault=args.feed_fault)
+    try:
+        server, replica = make_server(args.host, args.port, args.articles, args.seed,
+                                      verbose=args.verbose, prerender=args.prerender,
+                                      theme=args.theme, drifted_every=args.drifted_every,
+                                      sitemaps=args.sitemaps, sitemap_entries=args.sitemap_entries,
+                                      unlisted=args.unlisted, feed_summary=args.feed_summary,
+                                      feed_fault=args.feed_fault, sitemap_faults=tuple(args.sitemap_fault))
+    except ValueError as error:
+        ap.error(f"--sitemap-fault: {error}")
     if args.hostile:
         from .hostile import Hostile
         replica.hostile = Hostile(replica)

@@ -430,6 +430,7 @@ class Site:
         self.version = 0         # bumped on every change (cache invalidation)
         self.max_id = 9999       # the highest post id ever given
         self.moved: dict[str, int] = {}  # old permalink path -> id of the post moved away from it (301)
+        self.removed: dict[int, Article] = {}  # post id -> the post as it was when taken off the site
         times = self._timeline(n_articles)
         chrono: list[Article] = []
         for i, t in enumerate(times):
@@ -746,17 +747,22 @@ class Site:
     # ---------------------------------------------------------- edits between runs
     EDITS = ("retitle", "extend", "touch")
 
-    def edit(self, post_id: int, kind: str) -> Article:
+    def edit(self, post_id: int, kind: str | None = None, title: str | None = None,
+             body: str | None = None) -> Article:
         """Edit a post as an editor would, now: ``modified`` is the current time (a minute past
         the site's newest time if the clock is behind it).
 
         ``retitle``: a new title (the slug stays, as WordPress keeps a published post's);
         ``extend``: one more paragraph at the end of the body; ``touch``: saved with no
-        change (``modified`` moves, the content does not). Edited on a later day than
-        published, JNews shows the modified date. KeyError: no such post; ValueError: kind.
+        change (``modified`` moves, the content does not). ``title`` and ``body`` (paragraphs
+        separated by a blank line) set them as given, with or without a ``kind``. Edited on a
+        later day than published, JNews shows the modified date. KeyError: no such post;
+        ValueError: kind, or an empty title or body.
         """
-        if kind not in self.EDITS:
+        if kind is not None and kind not in self.EDITS:
             raise ValueError(f"unknown edit {kind!r}; known: {', '.join(self.EDITS)}")
+        if title is not None and not title.strip() or body is not None and not body.strip():
+            raise ValueError("a title or body given must not be empty")
         a = self.by_id[post_id]
         a.revision += 1
         newest = max(max(x.published, x.modified) for x in self.by_id.values())
@@ -769,6 +775,10 @@ class Site:
         elif kind == "extend":
             sentence = SENTENCES[(a.post_id + a.revision) % len(SENTENCES)]
             a.blocks = [*a.blocks, ("p", f"Aggiornamento delle {a.modified:%H:%M}: {sentence}")]
+        if title is not None:
+            a.title = title.strip()
+        if body is not None:
+            a.blocks = [("p", " ".join(p.split())) for p in re.split(r"\n\s*\n", body) if p.strip()]
         self.version += 1
         return a
 
@@ -777,6 +787,7 @@ class Site:
         archives close up over it, and Related Posts (computed live by the theme) drop it."""
         a = self.by_id.pop(post_id)
         del self.by_path[a.path]
+        self.removed[post_id] = a
         self._relink(post_id)
         self._changed()
         return a

@@ -12,10 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 from . import render
 from .feed import Feeds
 from .model import CATEGORIES, CATEGORY_NAMES, Site, expected_item
+from .sitemap_faults import SitemapFaults, parse_switch
 from .sitemaps import Sitemaps
 
 _CAT_RE = re.compile(r"^/category/(?P<path>[a-z0-9\-]+(?:/[a-z0-9\-]+)*?)(?:/page/(?P<page>\d+))?/?$")
 _ART_RE = re.compile(r"^/\d{4}/\d{2}/\d{2}/[a-z0-9\-/]+$")
+_SITEMAP_RE = re.compile(r"^/[A-Za-z0-9_\-]+\.xml/?$")  # a sitemap file, or its slashed URL
 
 
 class Replica:
@@ -32,11 +34,14 @@ class Replica:
         # post id -> status its page answers, though listed; "drifted": 200, the page after a theme
         # update (render.drift_article), which reads as an invalid item
         self.broken: dict[int, int | str] = {}
+        self.broken_left: dict[int, int] = {}  # post id -> answers left before its break repairs itself
+        self.gone: dict[str, int] = {}  # permalink path of a deleted post -> its status when not 404 (410)
         self.endless: dict[str, str] = {}  # category -> "fresh" or "repeat": its pagination never ends
         self.triggers: list[tuple[str, object]] = []  # (path, change): made once that path is answered
         self.base_url = base_url.rstrip("/")
         self.sitemaps = Sitemaps(site, sitemaps, sitemap_entries)
         self.feeds = Feeds(self)  # /feed/, /category/<path>/feed/ and their faults (replica/feed.py)
+        self.sitemap_faults = SitemapFaults(self)  # the sitemaps over HTTP and their faults (replica/sitemap_faults.py)
         # path -> file, served instead of the live sitemaps (a cache that missed a deletion)
         self.stale_sitemaps: dict[str, bytes] | None = None
         self.lock = threading.RLock()
@@ -141,15 +146,22 @@ class Replica:
             def do():
                 self.site.rename(post_id, category_path=category)
         else:  # break: listed, but its page answers this status (200 repairs it), "drifted", or 301s
-            # to its category's archive ("to_category") or the home page ("to_home"), as redirect plugins do
+            # to its category's archive ("to_category") or the home page ("to_home"), as redirect plugins
+            # do; with times=K only its next K answers (a transient failure)
             status = (q.get("status") or ["404"])[0]
             status = status if status in ("drifted", "to_category", "to_home") else int(status)
+            times = int((q.get("times") or ["0"])[0])
+            if times < 0:
+                raise ValueError(f"times must be a positive integer, got {times}")
 
             def do():
+                self.broken_left.pop(post_id, None)
                 if status == 200:
                     self.broken.pop(post_id, None)
                 else:
                     self.broken[post_id] = status
+                    if times:
+                        self.broken_left[post_id] = times
         after = (q.get("after") or [None])[0]
         if after:
             with self.lock:
@@ -172,28 +184,130 @@ class Replica:
         for do in due:
             self.apply(do)
 
-    def edit(self, post_id: int, kind: str):
+    def broken_status(self, post_id: int) -> int | str | None:
+        """What the post's page answers instead of itself, if anything (one answer of a transient break)."""
         with self.lock:
-            article = self.site.edit(post_id, kind)
+            status = self.broken.get(post_id)
+            left = self.broken_left.get(post_id)
+            if left is not None:
+                if left <= 1:
+                    self.broken.pop(post_id, None)
+                    self.broken_left.pop(post_id, None)
+                else:
+                    self.broken_left[post_id] = left - 1
+        return status
+
+    def edit(self, post_id: int, kind: str | None, title: str | None = None, body: str | None = None):
+        with self.lock:
+            article = self.site.edit(post_id, kind, title, body)
             self.cache.clear()
             self.stale_sitemaps = None
         return article
 
-    def delete(self, post_id: int, stale_sitemaps: bool = False):
-        """Take a post down; ``stale_sitemaps``: the sitemaps keep listing it (as a page cache
-        that missed the deletion would) until the next change of the site."""
+    def move(self, post_id: int, category: str | None, slug: str | None, title: str | None = None):
+        """A post moved by an editor: a new slug and/or category (the old permalink 301s to the new
+        one, the post id stays), maybe a new title; saved now, so ``modified`` and its lastmod move."""
+        with self.lock:
+            old, _ = self.site.rename(post_id, slug, category)
+            article = self.site.edit(post_id, "touch" if title is None else None, title=title)
+            self.cache.clear()
+            self.stale_sitemaps = None
+        return article, old
+
+    def delete(self, post_id: int, stale_sitemaps: bool = False, status: int = 404):
+        """Take a post down: its URL answers ``status`` (404, or 410 as a plugin sends for a deleted
+        post); ``stale_sitemaps``: the sitemaps keep listing it (as a page cache that missed the
+        deletion would) until the next change of the site."""
         with self.lock:
             stale = None
             if stale_sitemaps:
                 stale = {path: self.sitemap(path) for path in self.sitemaps.paths()}
             article = self.site.unpublish(post_id)
+            if status != 404:
+                self.gone[article.path] = status
             self.cache.clear()
             self.stale_sitemaps = stale
         return article
 
+    POST_ACTIONS = ("edit", "move", "delete", "publish")
+
+    def posts(self, q: dict) -> dict:
+        """An editor's change of the running site (``POST /__replica__/posts?action=...``), made
+        now, or with ``after=PATH`` the next time PATH is answered:
+
+        - ``edit&post_id=N[&title=T][&body=B][&kind=retitle|extend|touch]``: the title and/or body
+          given (without either: ``kind``, else one more paragraph); ``modified`` moves to now;
+        - ``move&post_id=N[&category=PATH][&slug=S][&title=T]``: a new permalink (the old one 301s
+          to it), the same post id, maybe a new title; ``modified`` moves to now;
+        - ``delete&post_id=N[&status=404|410][&stale_sitemaps=1]``: off the site, its archives and
+          sitemaps; its URL answers the status;
+        - ``publish[&count=K]``: K new posts, newer than every other.
+
+        Returns what changed: ``items`` (the truth of each post edited, moved or published),
+        ``moved`` (old URL -> new), ``removed``. KeyError, ValueError: a bad request.
+        """
+        def one(key, default=None):
+            return (q.get(key) or [default])[0]
+
+        action, base = one("action"), self.base_url
+        if action not in self.POST_ACTIONS:
+            raise ValueError(f"action must be one of {', '.join(self.POST_ACTIONS)}, got {action!r}")
+        if action == "publish":
+            count = int(one("count", "1"))
+            if count < 1:
+                raise ValueError(f"count must be a positive integer, got {count}")
+
+            def do():
+                return {"items": self.publish(count)}
+        else:
+            post_id = int(one("post_id", ""))
+            with self.lock:
+                if post_id not in self.site.by_id:
+                    raise KeyError(f"no post {post_id}")
+            title = one("title")
+            if action == "edit":
+                kind, body = one("kind"), one("body")
+                if kind is not None and kind not in Site.EDITS:
+                    raise ValueError(f"unknown edit {kind!r}; known: {', '.join(Site.EDITS)}")
+                if kind is None and title is None and body is None:
+                    kind = "extend"
+
+                def do():
+                    return {"items": [self.edit(post_id, kind, title, body)]}
+            elif action == "move":
+                category, slug = one("category"), one("slug")
+                if not category and not slug:
+                    raise ValueError("move needs a category or a slug")
+                if category and category not in CATEGORIES:
+                    raise KeyError(f"no category {category!r}")
+                with self.lock:
+                    if not slug and self.site.by_id[post_id].category_path == category:
+                        raise ValueError(f"post {post_id} is in {category} already")
+
+                def do():
+                    article, old = self.move(post_id, category, slug, title)
+                    return {"items": [article], "moved": {base + old: article.url(base)}}
+            else:
+                status = int(one("status", "404"))
+                if status not in (404, 410):
+                    raise ValueError(f"status must be 404 or 410, got {status}")
+                stale = one("stale_sitemaps", "0") == "1"
+
+                def do():
+                    article = self.delete(post_id, stale, status)
+                    return {"removed": [{"post_id": post_id, "url": article.url(base), "status": status}]}
+        answer = {"action": action, "after": one("after"), "items": [], "moved": {}, "removed": []}
+        if answer["after"]:
+            with self.lock:
+                self.triggers.append((answer["after"], do))
+            return answer
+        done = do()
+        answer.update(done, items=[expected_item(a, base) for a in done.get("items", [])])
+        return answer
+
     def truth_jsonl(self, articles=None) -> bytes:
         arts = self.site.articles if articles is None else articles
-        arts = [a for a in arts if a.post_id not in self.broken]
+        arts = [a for a in arts if a.post_id not in self.broken or a.post_id in self.broken_left]
         return "".join(json.dumps(expected_item(a, self.base_url), ensure_ascii=False) + "\n"
                        for a in arts).encode("utf-8")
 
@@ -281,6 +395,15 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(400, f"bad edit: {error}".encode(), "text/plain; charset=UTF-8")
                 return
             self._send(200, r.truth_jsonl([article]), "application/x-ndjson; charset=UTF-8")
+        elif u.path == "/__replica__/posts":
+            try:
+                done = r.posts(parse_qs(u.query, keep_blank_values=True))  # title= is an empty title
+            except (KeyError, ValueError) as error:
+                self._send(400, f"bad change: {error}".encode(), "text/plain; charset=UTF-8")
+                return
+            self._send(200, json.dumps(done, ensure_ascii=False).encode("utf-8"), "application/json")
+        elif u.path == "/__replica__/sitemap":
+            r.sitemap_faults.control(self, q)
         elif u.path == "/__replica__/rename":
             # ?post_id=N&slug=new-slug and/or &category=path: the old URL 301s to the new one
             with r.lock:
@@ -337,6 +460,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, json.dumps(urls).encode(), "application/json", head_only=head_only)
         elif u.path == "/__replica__/stats":
             self._send(200, json.dumps(r.stats()).encode(), "application/json", head_only=head_only)
+        elif u.path == "/__replica__/sitemap.json":
+            r.sitemap_faults.serve_truth(self, head_only)
         else:
             self._send(404, b"unknown control endpoint", "text/plain; charset=UTF-8", head_only=head_only)
 
@@ -355,8 +480,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/robots.txt":
             self.robots(render.render_robots(base, r.sitemaps.index_path()), head_only)
             return
-        if path.endswith(".xml") and "/" not in path[1:]:
-            self._serve_sitemap(path, head_only)
+        if _SITEMAP_RE.match(path):
+            r.sitemap_faults.serve(self, path, head_only)
             return
         if path == "/":
             r.count("other", path, 200)
@@ -385,7 +510,8 @@ class Handler(BaseHTTPRequestHandler):
             canon = path if path.endswith("/") else path + "/"
             with r.lock:
                 a = r.site.by_path.get(canon)
-                status = r.broken.get(a.post_id) if a else None
+                status = r.broken_status(a.post_id) if a else None
+                gone = r.gone.get(canon) if a is None else None
                 moved = r.site.by_id.get(r.site.moved.get(canon))
             if status in ("to_category", "to_home"):
                 r.count("article", path, 301)
@@ -404,6 +530,11 @@ class Handler(BaseHTTPRequestHandler):
                     self._send(status, f"<html><body><h1>{status} {HTTPStatus(status).phrase}</h1></body></html>"
                                .encode(), head_only=head_only)
                 return
+            if gone:
+                r.count("article", path, gone)
+                self._send(gone, f"<html><body><h1>{gone} {HTTPStatus(gone).phrase}</h1></body></html>".encode(),
+                           head_only=head_only)
+                return
             if a is None and moved is not None:
                 r.count("article", path, 301)
                 self._redirect(moved.url(base), head_only)
@@ -421,26 +552,6 @@ class Handler(BaseHTTPRequestHandler):
         self._not_found(head_only)
 
 
-    def _serve_sitemap(self, path: str, head_only: bool) -> None:
-        """A sitemap file. /sitemap.xml redirects to the index (Yoast and WordPress do), and so
-        does WordPress's /wp-sitemap.xml when Yoast is on (Yoast turns core's sitemaps off)."""
-        r = self.replica
-        index = r.sitemaps.index_path()
-        redirected = {"yoast": ("/sitemap.xml", "/wp-sitemap.xml"), "core": ("/sitemap.xml",)}
-        if path in redirected.get(r.sitemaps.mode, ()):
-            r.count("sitemap", path, 301)
-            self._redirect(r.base_url + index, head_only)
-            return
-        body = r.sitemap(path)
-        if body is None:
-            r.count("sitemap", path, 404)
-            self._not_found(head_only)
-            return
-        r.count("sitemap", path, 200)
-        ctype = "text/xml; charset=UTF-8" if r.sitemaps.mode == "yoast" else "application/xml; charset=UTF-8"
-        self._send(200, body, ctype, headers={"X-Robots-Tag": "noindex, follow"}, head_only=head_only)
-
-
 class QuietServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -456,8 +567,8 @@ class QuietServer(ThreadingHTTPServer):
 def make_server(host: str = "127.0.0.1", port: int = 0, n_articles: int = 300, seed: int = 1,
                 verbose: bool = False, prerender: bool = False, theme: str = "jnews",
                 drifted_every: int = 1, sitemaps: str = "yoast", sitemap_entries: int | None = None,
-                unlisted: int = 0, feed_summary: bool = False,
-                feed_fault: str | None = None) -> tuple[ThreadingHTTPServer, Replica]:
+                unlisted: int = 0, feed_summary: bool = False, feed_fault: str | None = None,
+                sitemap_faults: tuple[str, ...] = ()) -> tuple[ThreadingHTTPServer, Replica]:
     """Bind a server (port 0 = free port). Returns (server, replica); call server.serve_forever()."""
     site = Site(n_articles, seed, unlisted=unlisted)
     replica = Replica(site, sitemaps=sitemaps, sitemap_entries=sitemap_entries)
@@ -469,6 +580,12 @@ def make_server(host: str = "127.0.0.1", port: int = 0, n_articles: int = 300, s
     server.verbose = verbose
     h, p = server.server_address[:2]
     replica.base_url = f"http://{h}:{p}"
+    try:
+        for switch in sitemap_faults:  # NAME[,KEY=VALUE...]
+            replica.sitemap_faults.switch(*parse_switch(switch))
+    except ValueError:
+        server.server_close()
+        raise
     if prerender:
         replica.prerender()
     return server, replica

@@ -13,6 +13,9 @@ WordPress core (``--sitemaps core``): ``/wp-sitemap.xml`` names ``wp-sitemap-pos
 
 ``--sitemaps none``: no sitemap, and no ``Sitemap:`` line in robots.txt.
 
+How they are served over HTTP, and the ways they go wrong (a post's ``<lastmod>`` among them):
+``replica/sitemap_faults.py``.
+
 A file is rendered on demand from :class:`Sitemaps`' per-version ordering, so an archive of
 tens of thousands of posts costs one sort per change of the site, not one per request.
 """
@@ -60,6 +63,13 @@ class Sitemaps:
         self.mode = mode
         self.entries = entries or DEFAULT_ENTRIES.get(mode, 1000)
         self._order: tuple[int, list[Article]] = (-1, [])
+        # post id -> the lastmod its entry says instead of its post_modified (a fault of
+        # replica/sitemap_faults.py, which bumps the site's version when it changes this)
+        self.lastmods: dict[int, datetime] = {}
+
+    def lastmod(self, a: Article) -> datetime:
+        """The post's ``<lastmod>``: its ``post_modified_gmt``, unless a fault says otherwise."""
+        return self.lastmods.get(a.post_id, a.modified)
 
     def index_path(self) -> str | None:
         return {"yoast": "/sitemap_index.xml", "core": "/wp-sitemap.xml"}.get(self.mode)
@@ -69,7 +79,7 @@ class Sitemaps:
         version, order = self._order
         if version != self.site.version:
             if self.mode == "yoast":  # ORDER BY post_modified ASC
-                key = lambda a: (a.modified.timestamp(), a.post_id)  # noqa: E731
+                key = lambda a: (self.lastmod(a).timestamp(), a.post_id)  # noqa: E731
             else:  # WordPress core: orderby ID ASC
                 key = lambda a: a.post_id  # noqa: E731
             order = sorted(self.site.by_id.values(), key=key)
@@ -107,7 +117,8 @@ class Sitemaps:
             return self._core(path, base)
         return None
 
-    def _page_of(self, path: str) -> int | None:
+    def page_of(self, path: str) -> int | None:
+        """The number of the post sitemap file at ``path``, or None."""
         for page in range(1, self.files() + 1):
             if path == self.post_file_path(page):
                 return page
@@ -119,7 +130,7 @@ class Sitemaps:
             rows = []
             for page in range(1, self.files() + 1):
                 chunk = self.chunk(page)
-                lastmod = max(a.modified for a in chunk) if chunk else None
+                lastmod = max(self.lastmod(a) for a in chunk) if chunk else None
                 rows.append(_sitemap_row(base + self.post_file_path(page), lastmod))
             newest = max((a.modified for a in self.site.by_id.values()), default=None)
             rows.append(_sitemap_row(base + "/page-sitemap.xml", newest))
@@ -136,10 +147,10 @@ class Sitemaps:
                 if posts:
                     rows.append(_url_row(f"{base}/category/{cat}/", max(a.modified for a in posts)))
             return head + _URLSET + "".join(rows) + "</urlset>\n" + _YOAST_TAIL
-        page = self._page_of(path)
+        page = self.page_of(path)
         if page is None:
             return None
-        rows = [_url_row(a.url(base), a.modified, a.image_url(base)) for a in self.chunk(page)]
+        rows = [_url_row(a.url(base), self.lastmod(a), a.image_url(base)) for a in self.chunk(page)]
         return head + _URLSET + "".join(rows) + "</urlset>\n" + _YOAST_TAIL
 
     def _core(self, path: str, base: str) -> str | None:
@@ -155,7 +166,7 @@ class Sitemaps:
         elif path == "/wp-sitemap-taxonomies-category-1.xml":
             urls = [f"{base}/category/{cat}/" for cat in CATEGORY_NAMES if self.site.archive(cat)]
         else:
-            page = self._page_of(path)
+            page = self.page_of(path)
             if page is None:
                 return None
             urls = [a.url(base) for a in self.chunk(page)]

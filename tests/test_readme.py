@@ -57,7 +57,7 @@ def test_install_and_test_commands_are_the_ones_ci_runs():
 
 def test_readme_commands_run_as_written_from_a_fresh_clone(clone):
     blocks = readme_blocks()
-    run_block, demo, replica, crawl, archive = blocks[1], blocks[2], blocks[3], blocks[4], blocks[5]
+    run_block, demo, replica, crawl, changes, archive = blocks[1], blocks[2], blocks[3], blocks[4], blocks[5], blocks[6]
 
     # Run: no network here, so the site is unreachable: one line, exit 4, within seconds
     proc = run(run_block[0], clone, timeout=120)
@@ -79,11 +79,21 @@ def test_readme_commands_run_as_written_from_a_fresh_clone(clone):
         assert server.stdout.readline() == f"REPLICA_URL http://127.0.0.1:{port}\n"
         (clone / "esteri.jsonl").unlink()
         proc = run(crawl[0].replace("8123", port), clone)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert len((clone / "esteri.jsonl").read_text("utf-8").splitlines()) == len(items)
+        # Change the running site: the block as one script, each command must succeed
+        changed = run("set -e\n" + "\n".join(changes).replace("8123", port), clone, timeout=600)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert len((clone / "esteri.jsonl").read_text("utf-8").splitlines()) == len(items)
+    assert changed.returncode == 0, changed.stderr[-3000:]
+    assert [line.split()[:4] for line in changes[1:]] == [
+        ["scrapy", "crawl", "archive", "-o"], ["python", "-m", "replica.control", "--port"],
+        ["python", "-m", "replica.control", "--port"], ["scrapy", "crawl", "updates", "-o"], ["scrapy", "audit", "$R"]]
+    feed = [json.loads(line) for line in (clone / "all.jsonl").read_text("utf-8").splitlines()]
+    assert [(item["version"], item["title"]) for item in feed if item["post_id"] == 10003][-1] == (2, "Nuovo titolo")
+    report = json.loads(max((clone / "data" / "audit").glob("*.json")).read_text("utf-8"))
+    assert len(feed) == 301 and (report["totals"]["missing"], report["totals"]["gone"]) == (0, 1)
 
     # The whole archive: offline, each command stops at once as the site is unreachable
     assert [line.split()[:3] for line in archive] == [
