@@ -358,14 +358,17 @@ def test_a_second_crawl_on_a_jobdir_in_use_refuses_and_touches_nothing(tmp_path)
     replica = Replica("--articles", "60")
     try:
         jobdir = {"JOBDIR": str(tmp_path / "job")}
-        first = Background(replica.url, tmp_path / "run1", jobdir)
-        first.wait_for_items(5)
+        # the first crawl waits 10 minutes between two requests: it surely runs while the second starts
+        first = Background(replica.url, tmp_path / "run1", {**jobdir, "DOWNLOAD_DELAY": "600"})
+        first.wait_for(lambda: "Spider opened" in first.log())
         second = run_crawl("alanews", replica.url, tmp_path / "run2",
                            settings={"ALANEWS_DATA_DIR": str(tmp_path / "other-data"), **jobdir})
-        assert first.process.poll() is None, "the runs did not overlap"
+        assert first.process.poll() is None, "the first crawl ended before the second started"
         assert second.returncode != 0
         assert f"Another crawl is using JOBDIR {(tmp_path / 'job').resolve()}" in second.log
-        assert first.wait() == 0, first.log()[-3000:]
-        assert sorted(urls(first.items())) == sorted(replica.truth())
+        first.kill()  # unharmed by the refusal; ended now, the JOBDIR (untouched by the second) is walked again
+        resumed = Background(replica.url, tmp_path / "run3", jobdir)
+        assert resumed.wait() == 0, resumed.log()[-3000:]
+        assert sorted(urls(first.items()) + urls(resumed.items())) == sorted(replica.truth())
     finally:
         replica.stop()
