@@ -24,11 +24,12 @@ from pathlib import Path
 
 import pytest
 
+from alanews.exitcodes import ExitStatus
 from conftest import ROOT, Crawl, crawl_command, run_crawl
 from replica.harness import scrapy_stats
 
 SPIDER = "esteri"
-EXIT_MONITORS_FAILED = 3
+EXIT_MONITORS_FAILED = ExitStatus.MONITORS_FAILED
 
 
 # --- helpers ---------------------------------------------------------------------------------------

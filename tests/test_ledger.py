@@ -297,3 +297,20 @@ def test_deltafetch_reset_values(value, expected):
     assert as_bool(value, "deltafetch_reset") is expected
     with pytest.raises(ValueError, match="deltafetch_reset"):
         as_bool("maybe", "deltafetch_reset")
+
+
+def test_the_lock_is_released_when_the_crawl_closes_so_the_same_process_may_crawl_again(tmp_path):
+    from alanews.feeds import FeedExporter
+    from alanews.ledger import SpiderLocked
+
+    first = crawler_for(EsteriSpider, tmp_path / "state")
+    with pytest.raises(SpiderLocked, match="Another crawl of esteri is running"):
+        crawler_for(EsteriSpider, tmp_path / "state")
+    ledger = ledger_of(first)
+    ledger.spider_opened(first.spider)
+    exporter = first.get_extension(FeedExporter)
+    exporter.closed.callback(None)  # its feeds are stored (no item was written)
+    asyncio.run(ledger.spider_closed(first.spider, "finished"))
+    second = crawler_for(EsteriSpider, tmp_path / "state")
+    assert ledger_of(second).store is not None
+    close(second)

@@ -14,12 +14,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from alanews.exitcodes import ExitStatus
 from conftest import Crawl, publish_in_archive, run_crawl
 from test_crawl import assert_items_match_truth
 
 PER_PAGE = 10
 RETRY_TIMES = 3  # settings.py
-EXIT_MONITORS_FAILED = 3  # alanews/exitcodes.py
+EXIT_MONITORS_FAILED = ExitStatus.MONITORS_FAILED
 
 
 class Runs:
