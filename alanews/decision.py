@@ -29,13 +29,16 @@ Without a state (a snapshot, ``DELTAFETCH_ENABLED`` off) every item is version 1
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from alanews.ledger import ArticleLedger
 from alanews.site import CATEGORY_NAME_BY_PATH
 from alanews.state import content_hash
+
+if TYPE_CHECKING:
+    from alanews.ledger import ArticleLedger
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +109,8 @@ class WriteDecisionPipeline:
         return cls(crawler)
 
     def open_spider(self, spider=None):
+        from alanews.ledger import ArticleLedger  # which imports this module's drops
+
         self.ledger = self.crawler.get_extension(ArticleLedger)
 
     def process_item(self, item, spider=None):

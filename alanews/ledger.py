@@ -52,7 +52,9 @@ from twisted.internet.defer import Deferred
 
 from alanews import signals as alanews_signals
 from alanews.errors import NotStarting, SpiderArgumentError
-from alanews.feeds import FeedExporter, feeds_stored, mask_credentials
+from alanews.feeds import FeedExporter, feeds_stored, fired, mask_credentials
+from alanews.decision import ArticleDrop, ClaimedElsewhere, StateUnavailable
+from alanews.validation import COVERAGE_FIELDS, filled_fields
 from alanews.state import STATE_FILE, ArticleRecord, ArticleStore, StateError, Walked, Written
 
 logger = logging.getLogger(__name__)
@@ -168,6 +170,8 @@ class ArticleLedger:
         self._expected: dict[int, tuple[list[str], bool]] = {}  # id(item) -> its keys, whether new (expect)
         self._exporting = 0  # items claimed, not exported yet
         self._waiting: list[Deferred] = []  # claims waiting for those exports
+        self.closed: Deferred = Deferred()  # fires at the end of spider_closed: all is recorded (see settled_of)
+        self.window = settings.getint("ALANEWS_COVERAGE_WINDOW", 20)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -261,6 +265,13 @@ class ArticleLedger:
         logger.info("deltafetch: %d articles known in %s", len(self.store), self.store.path)
 
     async def spider_closed(self, spider, reason):
+        try:
+            await self._close(reason)
+        finally:  # the monitors and the summary wait for it, whatever happened
+            if not self.closed.called:
+                self.closed.callback(None)
+
+    async def _close(self, reason):
         await feeds_stored(self.crawler)  # uploaded feeds are stored (or failed) by then
         if not self.incremental:
             logger.info("deltafetch: snapshot run (%s): %d articles written; the incremental state was neither "
@@ -275,6 +286,7 @@ class ArticleLedger:
         if reason == "finished":
             self._sweep_unsettled()
         self.crawler.signals.send_catch_log(alanews_signals.articles_settled, ledger=self, reason=reason)
+        self._count_window()
         if not self.state_failed:
             self._write(self.store.release, self.spider_name, stop=False)
         get = self.stats.get_value
@@ -286,6 +298,26 @@ class ArticleLedger:
                     get("deltafetch/stored", 0), get("deltafetch/not_recorded", 0), len(self.store))
         self.store.close()
         self._unlock()
+
+    @staticmethod
+    async def settled_of(crawler) -> None:
+        """Wait until the ledger of ``crawler`` recorded everything (at once without a ledger: the feeds stored)."""
+        ledger = crawler.get_extension(ArticleLedger)
+        if ledger is None:
+            await feeds_stored(crawler)
+        else:
+            await fired(ledger.closed)
+
+    def _count_window(self) -> None:
+        """The field coverage of the last ``ALANEWS_COVERAGE_WINDOW`` articles any run of the data directory
+        wrote, once this run wrote one: stats ``alanews/window/items`` and ``alanews/window/<field>``, which
+        the monitors judge when the run alone is too small (alanews/monitors.py)."""
+        if self.state_failed or not self.stats.get_value("deltafetch/stored"):
+            return
+        last = self.store.last_filled(self.window)
+        self.stats.set_value("alanews/window/items", len(last))
+        for name in COVERAGE_FIELDS:
+            self.stats.set_value(f"alanews/window/{name}", sum(name in filled for filled in last))
 
     # --- the one failure policy -------------------------------------------------------
 
@@ -467,7 +499,8 @@ class ArticleLedger:
             return
         adapter = ItemAdapter(item)
         extra = (request_key, *self._folded.pop(request_key, ()), *self._folded.pop(adapter.get("url"), ()))
-        pending = _Pending(Written.of(item, self.spider_name, *extra), outcome.starts, set(outcome.pending))
+        written = Written.of(item, self.spider_name, *extra, filled=filled_fields(item))
+        pending = _Pending(written, outcome.starts, set(outcome.pending))
         if pending.uploads:
             self._uploading.append(pending)
             return
@@ -533,8 +566,6 @@ class ArticleLedger:
 
     def item_dropped(self, item, response, exception, spider=None):
         """An item not written: what its drop means for the state (see :mod:`alanews.decision`)."""
-        from alanews.decision import ArticleDrop  # the decision pipeline imports this module
-
         self._expected.pop(id(item), None)
         key = response.meta.get("deltafetch_key") if response is not None else None
         if key:
@@ -642,8 +673,6 @@ class Claim:
         self.ledger = self.crawler.get_extension(ArticleLedger)
 
     async def process_item(self, item, spider=None):
-        from alanews.decision import ClaimedElsewhere, StateUnavailable  # they import this module
-
         ledger = self.ledger
         expected = ledger._expected.pop(id(item), None) if ledger is not None else None
         if expected is None:

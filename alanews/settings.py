@@ -190,6 +190,9 @@ ALANEWS_MONITOR_MAX_INVALID_ITEMS = 1
 # (video posts have no text; the schema requires body on the others).
 # published_time: published carries a time of day (not the permalink's date alone).
 ALANEWS_COVERAGE_MIN_ITEMS = 20
+# A run with fewer items is judged over the last this many articles any run of the data
+# directory wrote (the state keeps which fields each filled): hourly runs are judged too.
+ALANEWS_COVERAGE_WINDOW = 20
 ALANEWS_COVERAGE_RULES = {
     "url": 0.98, "title": 0.98, "published": 0.98, "category_path": 0.98, "category": 0.98,
     "published_time": 0.5, "modified": 0.5, "subtitle": 0.5, "author": 0.5, "tags": 0.5,

@@ -8,7 +8,8 @@ cut; readers never wait for a writer, a writer waits at most ``timeout`` seconds
 One schema (:data:`SCHEMA_VERSION`, in ``PRAGMA user_version``):
 
 * ``articles``: one row per article written: URL, post id, dates, content hash, version,
-  when first and last written and by which spider, when recorded removed;
+  when first and last written and by which spider, when recorded removed, which fields its
+  last write filled (the field coverage of the last articles written, whatever the runs' sizes);
 * ``keys``: every key an article is known by: its URL, ``post:<id>``, request keys of
   redirects and variants, old URLs of a moved post;
 * ``walks``: per category path, when its last walk started and whether it was complete;
@@ -69,7 +70,8 @@ CREATE TABLE articles (
     spider TEXT,
     removed_at REAL,
     first_written_at REAL NOT NULL,
-    first_spider TEXT
+    first_spider TEXT,
+    filled TEXT
 );
 CREATE TABLE keys (key TEXT PRIMARY KEY, article INTEGER NOT NULL REFERENCES articles(id),
                    stored_at REAL NOT NULL) WITHOUT ROWID;
@@ -87,6 +89,7 @@ _TABLES = {"articles", "keys", "walks", "migrations"}  # in every schema since 1
 _MIGRATE_1_TO_2 = """
 ALTER TABLE articles ADD COLUMN first_written_at REAL NOT NULL DEFAULT 0;
 ALTER TABLE articles ADD COLUMN first_spider TEXT;
+ALTER TABLE articles ADD COLUMN filled TEXT;
 UPDATE articles SET first_written_at = written_at, first_spider = spider;
 ALTER TABLE walks ADD COLUMN started_at REAL;
 ALTER TABLE walks ADD COLUMN spider TEXT;
@@ -161,13 +164,14 @@ class Written:
     version: int
     spider: str
     aliases: tuple[str, ...] = ()  # more keys: the request key, redirects
+    filled: tuple[str, ...] | None = None  # the coverage fields the item filled (alanews.validation)
 
     @classmethod
-    def of(cls, item: Any, spider: str, *aliases: str | None) -> Written:
+    def of(cls, item: Any, spider: str, *aliases: str | None, filled: tuple[str, ...] | None = None) -> Written:
         adapter = ItemAdapter(item)
         return cls(adapter["url"], adapter.get("post_id"), adapter.get("published"), adapter.get("modified"),
                    adapter.get("category_path"), content_hash(item), adapter.get("version") or 1, spider,
-                   tuple(a for a in aliases if a))
+                   tuple(a for a in aliases if a), filled)
 
 
 def content_hash(item: Any) -> str:
@@ -437,12 +441,13 @@ class ArticleStore:
     def _record_one(self, article: Written, now: float) -> None:
         key = post_key(article.post_id)
         values = (article.url, article.post_id, article.published, article.modified, article.category_path,
-                  article.content_hash, article.version, now, article.spider)
+                  article.content_hash, article.version, now, article.spider,
+                  ",".join(article.filled) if article.filled is not None else None)
         article_id = self._id_of(key) or self._id_of(article.url)
         if article_id is None:
             article_id = self.conn.execute(
                 "INSERT INTO articles (url, post_id, published, modified, category_path, content_hash, version,"
-                " written_at, spider, first_written_at, first_spider) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " written_at, spider, filled, first_written_at, first_spider) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*values, now, article.spider)).lastrowid
         else:
             taken = self._id_of(article.url)
@@ -452,7 +457,7 @@ class ArticleStore:
             self.conn.execute(
                 "UPDATE articles SET url = ?, post_id = COALESCE(?, post_id), published = ?, modified = ?,"
                 " category_path = ?, content_hash = ?, version = ?, written_at = ?, spider = ?,"
-                " removed_at = NULL WHERE id = ?", (*values, article_id))
+                " filled = COALESCE(?, filled), removed_at = NULL WHERE id = ?", (*values, article_id))
         keys = [k for k in (article.url, key, *article.aliases) if k]
         self._add_keys(article_id, keys, now)
         self.conn.executemany("DELETE FROM claims WHERE key = ?", [(k,) for k in keys])
@@ -596,6 +601,11 @@ class ArticleStore:
         """Category path -> its last walk."""
         return {row[0]: Walked(bool(row[1]), *row[2:]) for row in
                 self.conn.execute("SELECT category, complete, started_at, updated_at, spider FROM walks")}
+
+    def last_filled(self, count: int) -> list[set[str]]:
+        """The coverage fields filled by the ``count`` articles written last, by any spider (newest first)."""
+        return [set(row[0].split(",")) - {""} for row in self.conn.execute(
+            "SELECT filled FROM articles WHERE filled IS NOT NULL ORDER BY written_at DESC, id DESC LIMIT ?", (count,))]
 
     def failures_due(self, spider: str, retry_runs: int) -> list[str]:
         """Keys ``spider`` requests again: failed by at most ``retry_runs`` of its runs, oldest first."""

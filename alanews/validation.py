@@ -71,6 +71,13 @@ def present(value) -> bool:
     return value is not None and value != "" and value != [] and value != {}
 
 
+def filled_fields(item) -> tuple[str, ...]:
+    """The coverage fields (:data:`COVERAGE_FIELDS`) an item fills, derived ones included."""
+    values = ItemAdapter(item).asdict()
+    values.update(derived_values(values))
+    return tuple(name for name in COVERAGE_FIELDS if present(values.get(name)))
+
+
 def derived_values(values: dict) -> dict:
     """The derived coverage fields of an item's ``values``."""
     published = values.get("published")

@@ -145,11 +145,12 @@ class Replica:
 
             def do():
                 self.site.rename(post_id, category_path=category)
-        else:  # break: listed, but its page answers this status (200 repairs it), "drifted", or 301s
+        else:  # break: listed, but its page answers this status (200 repairs it), "drifted", "standfirst"
+            # (only the subtitle's class renamed, as a theme update may), or 301s
             # to its category's archive ("to_category") or the home page ("to_home"), as redirect plugins
             # do; with times=K only its next K answers (a transient failure)
             status = (q.get("status") or ["404"])[0]
-            status = status if status in ("drifted", "to_category", "to_home") else int(status)
+            status = status if status in ("drifted", "standfirst", "to_category", "to_home") else int(status)
             times = int((q.get("times") or ["0"])[0])
             if times < 0:
                 raise ValueError(f"times must be a positive integer, got {times}")
@@ -517,6 +518,11 @@ class Handler(BaseHTTPRequestHandler):
                 r.count("article", path, 301)
                 target = f"{base}/category/{a.category_path}/" if status == "to_category" else f"{base}/"
                 self._redirect(target, head_only)
+                return
+            if status == "standfirst":
+                r.count("article", path, 200)
+                self._send(200, r.article_page(canon).replace(b'class="jeg_post_subtitle"',
+                                                              b'class="jeg_post_standfirst"'), head_only=head_only)
                 return
             if status == "drifted":
                 r.count("article", path, 200)
