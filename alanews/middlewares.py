@@ -7,14 +7,18 @@ import codecs
 import logging
 from urllib.parse import urljoin
 
+from scrapy import signals
 from scrapy.downloadermiddlewares import robotstxt as scrapy_robotstxt
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request
+from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
-from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler, load_object
 from scrapy.utils.python import global_object_name
 from scrapy.utils.response import response_status_message
+from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 from w3lib.url import safe_url_string
 
@@ -47,41 +51,76 @@ class SameSiteMiddleware:
 
 
 class RobotsTxtMiddleware(scrapy_robotstxt.RobotsTxtMiddleware):
-    """Scrapy's, with the robots.txt answer read as RFC 9309 (section 2.3.1) says.
+    """Scrapy's, with robots.txt read once per host for every request, as RFC 9309 (section 2.3.1) says.
 
     * 2xx: the file's rules (Scrapy's behaviour);
     * 4xx ("unavailable"): no rules, every page allowed; Scrapy would parse the error page as
       rules. INFO line, stat ``alanews/robotstxt/unavailable``;
     * 5xx after the retries, or no answer at all ("unreachable"): every page of the host
       disallowed for the rest of the run; Scrapy would parse the error page, or allow all.
-      One ERROR line (the run's monitors then fail it), stat ``alanews/robotstxt/unreachable``.
+      One ERROR line (the run's monitors then fail it), stat ``alanews/robotstxt/unreachable``;
+    * a robots.txt request a middleware dropped: every page allowed (Scrapy's behaviour).
+
+    Every request that arrives while robots.txt is read waits for it and is checked against it:
+    Scrapy 2.19 hands the rules to the first waiting request only and lets the others through
+    unchecked (the run's first requests: every category archive of ``alanews``, every retry).
+    Stats ``robotstxt/*`` and the ``robots_parsed`` signal are Scrapy's.
     """
 
     DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 
-    async def _parse_robots(self, response, netloc, request):
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.parser_class = load_object(crawler.settings.get("ROBOTSTXT_PARSER"))
+        self.parsers: dict[str, object] = {}  # host -> its RobotParser, or the Deferred of one being read
+
+    async def robot_parser(self, request):
+        """The rules of ``request``'s host, read on the host's first request (Scrapy's public hook)."""
+        netloc = urlparse_cached(request).netloc
+        known = self.parsers.get(netloc)
+        if known is None:
+            reading = self.parsers[netloc] = Deferred()
+            parser = self.parsers[netloc] = await self.read(request, netloc)
+            reading.callback(parser)
+            return parser
+        if isinstance(known, Deferred):
+            mine = Deferred()  # one Deferred per waiting request: each gets the parser
+            known.addCallback(lambda parser: mine.callback(parser) or parser)
+            return await maybe_deferred_to_future(mine)
+        return known
+
+    async def read(self, request, netloc: str):
+        """Download and parse ``netloc``'s robots.txt; never raises."""
+        url = urlparse_cached(request)
+        robots = Request(f"{url.scheme}://{netloc}/robots.txt", priority=self.DOWNLOAD_PRIORITY,
+                         meta={"dont_obey_robotstxt": True}, callback=NO_CALLBACK)
+        self.crawler.stats.inc_value("robotstxt/request_count")
+        try:
+            response = await self.crawler.engine.download_async(robots)
+        except IgnoreRequest:  # never sent (a middleware dropped it): Scrapy's "allow all"
+            return build_from_crawler(self.parser_class, self.crawler, b"")
+        except Exception as exc:  # noqa: BLE001 - any failure to download is "unreachable"
+            self.crawler.stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+            self._unreachable(netloc, f"could not be downloaded ({type(exc).__name__})")
+            return build_from_crawler(self.parser_class, self.crawler, self.DISALLOW_ALL)
+        self.crawler.stats.inc_value("robotstxt/response_count")
+        self.crawler.stats.inc_value(f"robotstxt/response_status_count/{response.status}")
+        body = response.body
         if 400 <= response.status < 500:
-            self._stats.inc_value("alanews/robotstxt/unavailable")
+            self.crawler.stats.inc_value("alanews/robotstxt/unavailable")
             logger.info("robots.txt of %s answered %d: no rules, every page allowed (RFC 9309)",
                         netloc, response.status)
-            response = response.replace(body=b"")
+            body = b""
         elif response.status >= 500:
             self._unreachable(netloc, f"answered {response.status}")
-            response = response.replace(body=self.DISALLOW_ALL)
-        await super()._parse_robots(response, netloc, request)
-
-    def _robots_error(self, exc, netloc):
-        if isinstance(exc, IgnoreRequest):  # never sent (a middleware dropped it): Scrapy's "allow all"
-            super()._robots_error(exc, netloc)
-            return
-        self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
-        self._unreachable(netloc, f"could not be downloaded ({type(exc).__name__})")
-        parser = build_from_crawler(self._parserimpl, self.crawler, self.DISALLOW_ALL)
-        waiting, self._parsers[netloc] = self._parsers[netloc], parser
-        waiting.callback(parser)
+            body = self.DISALLOW_ALL
+        parser = build_from_crawler(self.parser_class, self.crawler, body)
+        await self.crawler.signals.send_catch_log_async(signal=signals.robots_parsed, robotparser=parser,
+                                                        request=request)
+        return parser
 
     def _unreachable(self, netloc: str, what: str) -> None:
-        self._stats.inc_value("alanews/robotstxt/unreachable")
+        self.crawler.stats.inc_value("alanews/robotstxt/unreachable")
         logger.error("robots.txt of %s %s: every page of %s is disallowed for this run (RFC 9309: "
                      "an unreachable robots.txt means disallow all); the next run asks again", netloc, what, netloc)
 

@@ -120,6 +120,20 @@ def test_robots_txt_answering_4xx_allows_everything(make_replica, tmp_path, stat
     runs.assert_union_is(set(replica.archive("esteri")))
 
 
+def test_robots_txt_rules_apply_to_every_request_that_waited_for_it(make_replica, tmp_path):
+    """The run's first requests (a listing page per category) all wait for robots.txt and are each
+    checked against it: Scrapy 2.19's middleware lets every waiting request but the first through."""
+    replica = make_replica("--articles", "40", "--seed", "2")
+    disallowed = ("/category/politica/", "/category/sport/", "/category/cultura/")
+    replica.post("/__replica__/robots?" + "&".join(f"disallow={path}" for path in disallowed))
+    crawl = run_crawl("alanews", replica.url, tmp_path, "related_depth=0")
+    hits = replica.stats()["by_path"]
+    assert [path for path in hits if path.startswith(disallowed)] == []
+    # the first page of politica, sport, sport/calcio (under /category/sport/) and cultura, never sent
+    assert crawl.stats["robotstxt/forbidden"] == 4 and replica.stats()["by_kind"]["robots"] == 1
+    assert {item["category_path"] for item in crawl.items} >= {"esteri", "cronaca", "economia"}
+
+
 # --- the early stop never hides a post (issue 14, points 4 and 5) --------------------------
 
 def post_id_of(replica, url: str) -> int:
