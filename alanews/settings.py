@@ -173,8 +173,6 @@ COMMANDS_MODULE = "alanews.commands"
 # the incremental state (alanews/addons.py). Not set here: `scrapy crawl` (so Scrapyd) sets them;
 # shell/fetch/view/parse/check leave them off; a CrawlerProcess script sets them itself.
 SPIDERMON_ENABLED = True
-SPIDERMON_VALIDATION_SCHEMAS = ["alanews.validation.ARTICLE_SCHEMA"]
-SPIDERMON_VALIDATION_DROP_ITEMS_WITH_ERRORS = True
 SPIDERMON_SPIDER_CLOSE_MONITORS = ["alanews.monitors.RunMonitors"]
 SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
 SPIDERMON_MAX_ERRORS = 0  # any ERROR line (an exception, a page given up after retries) fails the run

@@ -4,7 +4,7 @@
 so it works from a Scrapyd egg and from any working directory).
 
 :class:`ArticleValidationPipeline` is Spidermon's ``ItemValidationPipeline`` (JSON Schema,
-``spidermon/validation/*`` stats, ``SPIDERMON_VALIDATION_DROP_ITEMS_WITH_ERRORS``) with:
+``spidermon/validation/*`` stats), on its public methods only, with:
 
 * field coverage counted on every item that reaches it, valid or not, *before* validation
   drops the invalid ones (so a field the site stopped serving shows its real coverage, not
@@ -19,8 +19,10 @@ so it works from a Scrapyd egg and from any working directory).
 * speed: the schema is also compiled by fastjsonschema (Python code generated once), which
   checks a valid item in ~15 µs; jsonschema (~200 µs) runs only on an item that check rejects,
   to give Spidermon its messages, and its verdict is the one kept. The item is read once, as a
-  shallow dict (Spidermon's ``asdict()`` deep-copies every list), and Spidermon's stat names
-  are slugified once, not for every item (:class:`_StatsNames`).
+  shallow dict (Spidermon's ``asdict()`` deep-copies every list).
+
+The schema is always the article schema and an invalid article is always dropped
+(``SPIDERMON_VALIDATION_*`` settings are not read).
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from functools import cache
 from importlib import resources
 from typing import ClassVar
 
@@ -36,9 +37,7 @@ import fastjsonschema
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline
-from spidermon.contrib.scrapy.stats import ValidationStatsManager
 from spidermon.contrib.validation import JSONSchemaValidator, messages
-from spidermon.contrib.validation.jsonschema.tools import get_schema_from
 from spidermon.contrib.validation.jsonschema.translator import JSONSchemaMessageTranslator
 
 from alanews.decision import InvalidArticle
@@ -92,66 +91,61 @@ class _Translator(JSONSchemaMessageTranslator):
 
 
 class CompiledJSONSchemaValidator(JSONSchemaValidator):
-    """Spidermon's JSON Schema validator, with a compiled check in front (see the module doc)."""
+    """Spidermon's JSON Schema validator behind a compiled check (see the module doc).
+
+    ``validate(data) -> (ok, {field: [message, ...]})``: a valid item passes fastjsonschema's
+    check alone; an item it rejects is judged by jsonschema, whose verdict and messages are kept.
+    """
 
     def __init__(self, schema, translator=None):
-        super().__init__(schema, translator=translator)
-        self._check = fastjsonschema.compile(schema)
+        super().__init__(schema, translator=translator or _Translator())
+        self.compiled_check = fastjsonschema.compile(schema)
 
-    def _validate(self, data, strict=False):
+    def validate(self, data, strict=False):
         try:
-            self._check(data)
+            self.compiled_check(data)
         except fastjsonschema.JsonSchemaException:
-            super()._validate(data, strict=strict)  # jsonschema: the verdict and the messages
-
-
-class _StatsNames(ValidationStatsManager):
-    """Spidermon's stats, each name built (and slugified: ~40 µs) once, not once per item."""
-
-    @cache  # noqa: B019 -- one manager per pipeline, alive as long as the crawl
-    def _get_stats_name(self, *names):
-        return super()._get_stats_name(*names)
+            return super().validate(data, strict=strict)
+        return True, {}
 
 
 class ArticleValidationPipeline(ItemValidationPipeline):
-    """Spidermon's validation pipeline: coverage first, then the schema; invalid items dropped."""
+    """Spidermon's validation pipeline on :data:`ARTICLE_SCHEMA`: coverage first, then the schema;
+    invalid items dropped (:class:`alanews.decision.InvalidArticle`)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.stats = _StatsNames(self.stats.stats, self.stats.prefix, self.stats.slugify)
         self.present_fields = Counter()  # field -> items where it is present; written at close
 
     @classmethod
-    def _load_jsonschema_validator(cls, schema):
-        if isinstance(schema, str):  # a JSON file, a URL, or an object path (ours)
-            schema = get_schema_from(schema)
-        if not isinstance(schema, dict):
-            raise NotConfigured(f"Invalid JSON Schema: {schema!r}")
-        return CompiledJSONSchemaValidator(schema, translator=_Translator())
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("SPIDERMON_ENABLED"):
+            raise NotConfigured("SPIDERMON_ENABLED is off")
+        return cls({Article.__name__: [CompiledJSONSchemaValidator(ARTICLE_SCHEMA)]}, crawler.stats,
+                   drop_items_with_errors=True)
 
     def process_item(self, item, spider=None):
         """Spidermon's ``process_item``, on one shallow dict of the item, coverage counted first."""
-        validators = self.find_validators(item)
-        if not validators:
-            return item
         values = dict(ItemAdapter(item).items())
-        self._count_coverage(values)
-        self.stats.add_item()
-        self.stats.add_fields(len(values))
-        for validator in validators:
-            ok, errors = validator.validate(values)
-            if not ok:
-                self._add_error_stats(errors)
-                if self.add_errors_to_items:
-                    self._add_errors_to_item(ItemAdapter(item), errors)
-                if self.drop_items_with_errors:
-                    self._drop_item(item, errors)
-        return item
-
-    def _count_coverage(self, values: dict) -> None:
         self.present_fields["items"] += 1
         for values_ in (values, derived_values(values)):
             self.present_fields.update(name for name, value in values_.items() if present(value))
+        self.stats.add_item()
+        self.stats.add_fields(len(values))
+        for validator in self.find_validators(item):
+            ok, errors = validator.validate(values)
+            if not ok:
+                for field, messages_ in errors.items():
+                    for message in messages_:
+                        self.stats.add_field_error(field, message)
+                self.stats.add_item_with_errors()
+                self.stats.add_dropped_item()
+                url = values.get("url")
+                failing = "; ".join(f"{field} ({', '.join(dict.fromkeys(msgs))})"
+                                    for field, msgs in sorted(errors.items()))
+                logger.warning("Invalid article, not written: %s: %s", url, failing)
+                raise InvalidArticle(f"Invalid article {url}: {failing}")
+        return item
 
     def close_spider(self, spider=None):
         stats = self.stats.stats
@@ -162,10 +156,3 @@ class ArticleValidationPipeline(ItemValidationPipeline):
             return
         for name in COVERAGE_FIELDS:
             stats.set_value(f"alanews/coverage/{name}", round(self.present_fields[name] / total, 4))
-
-    def _drop_item(self, item, errors):
-        url = ItemAdapter(item).get("url")
-        failing = "; ".join(f"{field} ({', '.join(dict.fromkeys(msgs))})" for field, msgs in sorted(errors.items()))
-        logger.warning("Invalid article, not written: %s: %s", url, failing)
-        self.stats.add_dropped_item()
-        raise InvalidArticle(f"Invalid article {url}: {failing}")
