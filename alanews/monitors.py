@@ -278,22 +278,21 @@ class Monitors(Spidermon):
         self.closed: Deferred = Deferred()  # fires once the spider_closed suites ran
 
     async def spider_closed(self, spider):
+        """Spidermon's, once the ledger settled, each suite run by a quiet ``MonitorRunner``."""
         await ArticleLedger.settled_of(self.crawler)  # the feeds stored, the articles recorded
         try:
+            for task in self.periodic_tasks.get(spider, []):
+                task.stop()
             reason = self.crawler.stats.get_value("finish_reason")
             if reason in NOT_JUDGED:
                 logger.info("Monitors not run: %s (finish reason %s)", NOT_JUDGED[reason], reason)
-                for task in self.periodic_tasks.get(spider, []):
-                    task.stop()
                 return
-            super().spider_closed(spider)
+            data = {"stats": self.crawler.stats.get_stats(), "stats_history": [], "crawler": self.crawler,
+                    "spider": spider, "job": None}
+            for suite in self.spider_closed_suites:
+                self.results.append(MonitorRunner().run(suite, **data))
         finally:
             self.closed.callback(None)
-
-    def _run_suites(self, spider, suites):
-        data = self._generate_data_for_spider(spider)
-        for suite in suites:
-            self.results.append(MonitorRunner().run(suite, **data))
 
     @staticmethod
     async def ran(crawler) -> None:
