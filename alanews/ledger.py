@@ -55,6 +55,7 @@ from alanews.errors import NotStarting, SpiderArgumentError
 from alanews.feeds import FeedExporter, feeds_stored, fired, mask_credentials
 from alanews.decision import ArticleDrop, ClaimedElsewhere, StateUnavailable
 from alanews.validation import COVERAGE_FIELDS, filled_fields
+from alanews.site import DEFAULT_BASE_URL, normalise_base_url, parse_article_url
 from alanews.state import STATE_FILE, ArticleRecord, ArticleStore, StateError, Walked, Written
 
 logger = logging.getLogger(__name__)
@@ -153,6 +154,7 @@ class ArticleLedger:
         settings = crawler.settings
         self.retry_runs = _positive_int(settings, "DELTAFETCH_RETRY_RUNS", 3)
         self.flush_interval = settings.getfloat("ALANEWS_LEDGER_FLUSH_INTERVAL", 1.0)
+        self.base_url = normalise_base_url(settings.get("ALANEWS_BASE_URL") or DEFAULT_BASE_URL)
         self.store: ArticleStore | None = None
         self.feeds: FeedExporter | None = None
         self.state_failed = False
@@ -291,10 +293,14 @@ class ArticleLedger:
             self._write(self.store.release, self.spider_name, stop=False)
         get = self.stats.get_value
         known_post = get("deltafetch/known_post", 0)
-        logger.info("deltafetch: incremental run (%s): %d fetched, %d skipped as known%s, %d stored, "
+        not_written = "".join(f", {count} {what}" for count, what in (
+            (get("item_dropped_reasons_count/Unchanged", 0), "unchanged"),
+            (get("item_dropped_reasons_count/ClaimedElsewhere", 0), "left to another running crawl"),
+            (get("item_dropped_reasons_count/InvalidArticle", 0), "invalid")) if count)
+        logger.info("deltafetch: incremental run (%s): %d fetched, %d skipped as known%s%s, %d stored, "
                     "%d not recorded, %d known", self.mode_reason, get("deltafetch/fetched", 0),
                     get("deltafetch/skipped", 0) + known_post,
-                    f" ({known_post} met under another URL)" if known_post else "",
+                    f" ({known_post} met under another URL)" if known_post else "", not_written,
                     get("deltafetch/stored", 0), get("deltafetch/not_recorded", 0), len(self.store))
         self.store.close()
         self._unlock()
@@ -611,8 +617,9 @@ class ArticleLedger:
 
     def request_dropped(self, request, spider=None):
         """The dupefilter dropped an article request: another spelling of an article already requested
-        (its key becomes an alias of that article), or a redirect to a page that is no article, already
-        fetched (the article failed: WARNING, stat ``alanews/failed/redirected_off_article``)."""
+        (its key becomes an alias of that article), a redirect to a page that is no article, already
+        fetched (the article failed: WARNING, stat ``alanews/failed/redirected_off_article``), or a
+        request the run a JOBDIR resumes had asked for (stat ``deltafetch/dropped_as_seen``)."""
         key = request.meta.get("deltafetch_key")
         if not key:
             return
@@ -628,6 +635,11 @@ class ArticleLedger:
             return
         if first == key:
             return  # the same article asked twice: its first request settles it
+        if not request.meta.get("redirect_urls") or parse_article_url(self.base_url, request.url):
+            # a fingerprint this run did not schedule: seen by the run a JOBDIR resumes. The article's
+            # queued request settles it, or the close-time sweep records it as failed (retried)
+            self.stats.inc_value("deltafetch/dropped_as_seen")
+            return
         self.stats.inc_value("alanews/failed/redirected_off_article")
         logger.warning("Failed %s (failed/redirected_off_article): it redirects to %s, a page that is no article "
                        "(read already)", key, request.url)

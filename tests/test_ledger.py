@@ -211,6 +211,18 @@ def test_an_invalid_item_is_a_failed_article_a_duplicate_is_not(esteri):
     assert [row[:3] for row in ledger.store.failures()] == [(url, "esteri", "invalid")]
 
 
+def test_a_dropped_request_is_a_failure_only_when_it_redirected_to_a_page_that_is_no_article(esteri):
+    """The dupefilter drops what it saw: here, a fingerprint this run never scheduled (the run a JOBDIR
+    resumes had). Only a redirect to a page that is no article proves the article failed."""
+    ledger = ledger_of(esteri)
+    seen, moved, off = article(7)["url"], article(8)["url"], article(9)["url"]
+    ledger.request_dropped(Request(seen, meta={"deltafetch_key": seen}))
+    ledger.request_dropped(Request(article(10)["url"], meta={"deltafetch_key": moved, "redirect_urls": [moved]}))
+    ledger.request_dropped(Request(f"{BASE}/category/esteri/", meta={"deltafetch_key": off, "redirect_urls": [off]}))
+    assert [row[:3] for row in ledger.store.failures()] == [(off, "esteri", "redirected_off_article")]
+    assert esteri.stats.get_value("deltafetch/dropped_as_seen") == 2
+
+
 # --- walks: an early stop needs a post the last walk of that archive read ------------------------------
 
 def test_a_walk_read_the_posts_recorded_before_it_started_or_by_its_own_spider_while_it_ran():

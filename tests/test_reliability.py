@@ -316,6 +316,8 @@ def test_sigterm_shuts_down_gracefully_and_jobdir_resumes(tmp_path):
         assert second.wait() == 0, second.log()[-3000:]
         assert second.stats()["finish_reason"] == "finished"
         assert "was left by a crawl that did not close" not in second.log()
+        # requests the stopped run had asked for are dropped as seen, not reported or recorded as failed
+        assert "Failed " not in second.log() and "deltafetch/failed/recorded" not in second.stats()
         both = urls(items) + urls(second.items())
         assert len(both) == len(set(both))  # resumed where it stopped: nothing twice
         assert_items_match_truth(items + second.items(), replica.truth(), set(replica.truth()))
