@@ -323,3 +323,13 @@ def test_a_category_poll_reads_that_category_feed_and_walks_only_its_archive(sit
         assert [r.url for r in spider.walk_requests()] == [site.url + "/category/sport/calcio/"]
     finally:
         close(crawler)
+
+
+def test_scrapyd_polls_every_five_minutes_each_poll_ending_before_the_next():
+    lines = [line for line in (ROOT / "deploy" / "crontab").read_text().splitlines()
+             if line.strip() and not line.startswith("#") and "=" not in line.split()[0]]
+    polls = [line for line in lines if line.split()[6:7] == ["latest"]]
+    assert len(polls) == 1 and polls[0].split()[:6] == ["*/5", "*", "*", "*", "*", '"$ALANEWS_HOME/deploy/schedule.py"']
+    timeout = int(re.search(r"CLOSESPIDER_TIMEOUT=(\d+)", polls[0])[1])
+    assert 0 < timeout < 300
+    assert polls[0] in (ROOT / "docs" / "operations.md").read_text("utf-8")  # the recipe the docs give
