@@ -123,7 +123,8 @@ def test_the_cron_poll_does_not_start_nor_mail_while_a_poll_runs_and_mails_a_fai
     env_file = tmp_path / "scrapyd.env"
     env_file.write_text(f"ALANEWS_DATA_DIR={data}\nALANEWS_BASE_URL={replica.url}\n")
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("ALANEWS_", "SCRAPY_"))},
-           "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "ALANEWS_HOME": str(ROOT), "ALANEWS_ENV_FILE": str(env_file),
+           "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+           "ALANEWS_HOME": str(ROOT), "ALANEWS_ENV_FILE": str(env_file),
            "ALANEWS_LATEST_LOG": str(tmp_path / "latest.log")}
 
     def cron():

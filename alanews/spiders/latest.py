@@ -59,14 +59,15 @@ class LatestSpider(CategorySpider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         incremental, why = run_mode(crawler.settings, spider)
-        if not crawler.settings.getbool("DELTAFETCH_ENABLED") or not incremental:
-            cause = f"{why} (a snapshot)" if crawler.settings.getbool("DELTAFETCH_ENABLED") else "DELTAFETCH_ENABLED is off"
+        enabled = crawler.settings.getbool("DELTAFETCH_ENABLED")
+        if not enabled or not incremental:
+            cause = f"{why} (a snapshot)" if enabled else "DELTAFETCH_ENABLED is off"
             raise NotStarting(f"latest writes only what is new, on the incremental state: {cause}; "
                               f"use -o FILE or the default feeds")
         value = crawler.settings.get("ALANEWS_FEED_MAX_LAG")
         try:
             spider.max_lag = timedelta(hours=float(value))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             spider.max_lag = timedelta(0)
         if spider.max_lag <= timedelta(0):
             raise SettingError(f"ALANEWS_FEED_MAX_LAG must be a positive number of hours, got {value!r}")
@@ -140,7 +141,8 @@ class LatestSpider(CategorySpider):
         return new
 
     def _stale(self, entries: list[FeedEntry]) -> str | None:
-        """Why page 1 is a stale copy (its newest post older than the state's newest by more than the bound), or None."""
+        """Why page 1 is a stale copy (its newest post older than the state's newest by more than the
+        bound), or None."""
         newest_feed = max((e.published for e in entries if e.published), default=None)
         newest_known = self.ledger.newest_published(self.paths[0] if self.latest_args.category else None)
         if newest_feed is None or newest_known is None or newest_known - newest_feed <= self.max_lag:
