@@ -40,6 +40,7 @@ import fcntl
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from alanews import signals as alanews_signals
+from alanews.dates import parse_date
 from alanews.errors import NotStarting, SpiderArgumentError
 from alanews.feeds import FeedExporter, feeds_stored, fired, mask_credentials
 from alanews.decision import ArticleDrop, ClaimedElsewhere, StateUnavailable
@@ -398,6 +400,15 @@ class ArticleLedger:
     def walks(self) -> dict[str, Walked]:
         """Category path -> its last walk; empty when the run reads nothing."""
         return self.store.walks() if self.reads else {}
+
+    def newest_published(self, category_path: str | None = None) -> datetime | None:
+        """When the newest article written (of ``category_path`` and its subcategories, if given) was
+        published, aware; None when the run reads nothing or no article gives a time."""
+        if not self.reads:
+            return None
+        instants = [value for text in self.store.newest_published(category_path)
+                    if isinstance(value := parse_date(text), datetime)]
+        return max(instants, default=None)
 
     def retries(self) -> list[str]:
         """Keys of this spider's failed articles to request again this run."""

@@ -40,7 +40,7 @@ _UNREACHABLE = (
 
 # Spiders that read what earlier runs wrote (the state): the demo's data directory is new and
 # temporary, so the offline hint points at crawling the replica yourself instead.
-_NEEDS_EARLIER_RUNS = frozenset(("audit", "updates"))
+_NEEDS_EARLIER_RUNS = frozenset(("audit", "updates", "latest"))
 
 
 class SiteReachability:

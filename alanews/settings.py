@@ -36,6 +36,10 @@ ALANEWS_AUDIT_GRACE = 6
 # `scrapy crawl updates` on sitemaps without lastmod (WordPress core): articles published in the
 # last this many hours are fetched again, and written again when their content changed.
 ALANEWS_UPDATES_MAX_AGE = 48
+# `scrapy crawl latest` (the site's RSS feed): hours the feed's newest post may be older than the
+# newest post the state knows (of that category, with -a category) before the feed is judged stale
+# (a cache serving an old copy) and page 1 of each category archive is walked instead.
+ALANEWS_FEED_MAX_LAG = 6
 
 # The default feed under ALANEWS_DATA_DIR for `scrapy crawl`; Scrapy's tools (shell, fetch, view,
 # parse) write no feed and leave the incremental state alone (alanews/addons.py).

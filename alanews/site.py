@@ -67,6 +67,11 @@ def category_url(base_url: str, path: str, page: int = 1) -> str:
     return url if page <= 1 else f"{url}page/{page}/"
 
 
+def feed_url(base_url: str, path: str | None = None) -> str:
+    """WordPress's RSS 2.0 feed of the whole site, or of a category archive (``/category/<path>/feed/``)."""
+    return f"{category_url(base_url, path) if path else base_url + '/'}feed/"
+
+
 def is_same_site(base_url: str, url: str) -> bool:
     """True when ``url`` is on the crawled host with the crawled scheme."""
     base, other = urlsplit(base_url), urlsplit(url)

@@ -602,6 +602,18 @@ class ArticleStore:
         return {row[0]: Walked(bool(row[1]), *row[2:]) for row in
                 self.conn.execute("SELECT category, complete, started_at, updated_at, spider FROM walks")}
 
+    def newest_published(self, category_path: str | None = None, candidates: int = 8) -> list[str]:
+        """The ``candidates`` greatest ``published`` values (ISO 8601) of the articles not removed, of
+        ``category_path`` and its subcategories if given: compared as text, so a value whose offset
+        differs from its neighbours' (+01:00, +02:00) is among them; the caller compares instants."""
+        where, args = "published IS NOT NULL AND removed_at IS NULL", []
+        if category_path:
+            where += " AND (category_path = ? OR category_path LIKE ?)"
+            args = [category_path, category_path.replace("%", "").replace("_", "") + "/%"]
+        return [row[0] for row in self.conn.execute(
+            f"SELECT published FROM articles WHERE {where} ORDER BY published DESC LIMIT ?",  # noqa: S608
+            (*args, candidates))]
+
     def last_filled(self, count: int) -> list[set[str]]:
         """The coverage fields filled by the ``count`` articles written last, by any spider (newest first)."""
         return [set(row[0].split(",")) - {""} for row in self.conn.execute(

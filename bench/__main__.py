@@ -1,6 +1,6 @@
 """python -m bench: the crawler measured against peers and the physical limit, in one command.
 
-    python -m bench [--articles 10000] [--sections 1,2,3,4,5,7] [--rounds 2] [--keep]
+    python -m bench [--articles 10000] [--sections 1,2,3,4,5,7,8] [--rounds 2] [--keep]
     python -m bench --sections 6 [--parts-rounds 3]
 
 1. extraction: ArticlePage(...).to_item() vs trafilatura bare_extraction, CPU and field accuracy
@@ -10,6 +10,7 @@
 5. scrapyd: the whole replica as one alanews job vs 12 category jobs on a local Scrapyd (max_proc = 2)
 6. parts (on request): the crawl's CPU with and without each part kept in place of Scrapy's own
 7. sitemaps: a full backfill through the sitemaps vs walking every archive; an update run after 10 edits
+8. latest: a poll of the RSS feed vs an incremental alanews run, nothing new and after 5 and 25 new posts
 
 Figures are printed with PASS/MISS against the targets in docs/performance.md; nothing is asserted.
 Needs requirements-bench.txt (trafilatura). Takes about 10 minutes on 2 cores.
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
     ap.add_argument("--k", type=int, default=10, help="articles published before the incremental recrawl")
     ap.add_argument("--incr-articles", type=int, default=1000, help="replica size for the incremental section")
     ap.add_argument("--sitemap-articles", type=int, default=10000, help="replica size for the sitemaps section")
-    ap.add_argument("--sections", default="1,2,3,4,5,7")
+    ap.add_argument("--sections", default="1,2,3,4,5,7,8")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="an extra Scrapy setting for both crawls of section 3 (what-if runs)")
     ap.add_argument("--workdir", help="where feeds and logs go (default: a temp dir, removed unless --keep)")
@@ -182,6 +183,16 @@ def main(argv=None) -> int:
                     details[4].append(f"4. {label}: listing pages per category above 1: {over or 'none'}; "
                                    f"deltafetch/skipped {r['scrapy'].get('deltafetch/skipped', 0)}, "
                                    f"early stops {r['scrapy'].get('deltafetch/early_stop', 0)}")
+        if 8 in sections:
+            from bench import latest
+
+            t = time.perf_counter()
+            polled = ReplicaProcess("--articles", str(args.incr_articles), "--seed", str(args.seed + 3),
+                                    "--prerender").ready()
+            replicas.append(polled)
+            results[8] = latest.run(report, polled, workdir / "latest", args.concurrency)
+            polled.stop()
+            print(f"[8 latest done in {time.perf_counter() - t:.0f} s]", flush=True)
         if 7 in sections:
             from bench import sitemaps
 
@@ -199,7 +210,7 @@ def main(argv=None) -> int:
         for r in replicas:
             r.stop()
 
-    order = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
+    order = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6, "8": 7}
     report.rows.sort(key=lambda r: order[r.section[0]])
     print()
     print(report.render())

@@ -8,7 +8,7 @@ deploy/crontab runs it for each category; it works by hand too::
     deploy/schedule.py --all -d setting=DOWNLOAD_DELAY=0
 
 ``--all`` schedules every category spider (all the project's spiders on Scrapyd but
-``alanews``, which walks every category itself, and the sitemap spiders), each its own job
+``alanews``, which walks every category itself, ``latest`` and the sitemap spiders), each its own job
 sharing the node's incremental state:
 Scrapyd runs up to ``max_proc`` of them at once, so a crawl bound by CPU (politeness off:
 a backfill, Scrapy's HTTP cache replayed) uses as many cores.
@@ -61,9 +61,9 @@ from pathlib import Path
 
 DEFAULT_URL = "http://127.0.0.1:6800"
 DEFAULT_ENV_FILE = "/etc/alanews/scrapyd.env"
-#: spiders --all leaves out: ``alanews`` walks every category in one job; the sitemap spiders
-#: (backfill, updates, audit) are scheduled on their own (deploy/crontab)
-NOT_CATEGORY_SPIDERS = ("alanews", "archive", "updates", "audit")
+#: spiders --all leaves out: ``alanews`` walks every category in one job; ``latest`` (the RSS poll)
+#: and the sitemap spiders (backfill, updates, audit) are scheduled on their own (deploy/crontab)
+NOT_CATEGORY_SPIDERS = ("alanews", "latest", "archive", "updates", "audit")
 #: seconds a scheduled job may run (CLOSESPIDER_TIMEOUT), less than the hour between two runs
 DEFAULT_JOB_TIMEOUT = 3300
 SAFE_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")

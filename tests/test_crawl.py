@@ -135,11 +135,11 @@ def test_without_o_the_feed_lands_in_the_data_dir(replica, truth, tmp_path):
     assert "“" in feeds[0].read_text("utf-8") or "à" in feeds[0].read_text("utf-8")  # UTF-8, not \u escapes
 
 
-def test_scrapy_list_shows_the_sixteen_spiders():
+def test_scrapy_list_shows_the_seventeen_spiders():
     out = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=ROOT, capture_output=True, text=True)
     assert out.stdout.split() == sorted([
         "alanews", "ambiente", "calcio", "cronaca", "cultura", "economia", "esteri", "politica",
-        "salute", "spettacoli", "sport", "tecnologia", "video", "archive", "updates", "audit"])
+        "salute", "spettacoli", "sport", "tecnologia", "video", "latest", "archive", "updates", "audit"])
 
 
 def test_polite_by_default():

@@ -89,11 +89,15 @@ def test_readme_commands_run_as_written_from_a_fresh_clone(clone):
     assert changed.returncode == 0, changed.stderr[-3000:]
     assert [line.split()[:4] for line in changes[1:]] == [
         ["scrapy", "crawl", "archive", "-o"], ["python", "-m", "replica.control", "--port"],
-        ["python", "-m", "replica.control", "--port"], ["scrapy", "crawl", "updates", "-o"], ["scrapy", "audit", "$R"]]
+        ["python", "-m", "replica.control", "--port"], ["python", "-m", "replica.control", "--port"],
+        ["scrapy", "crawl", "latest", "-o"], ["scrapy", "crawl", "updates", "-o"], ["scrapy", "audit", "$R"]]
     feed = [json.loads(line) for line in (clone / "all.jsonl").read_text("utf-8").splitlines()]
     assert [(item["version"], item["title"]) for item in feed if item["post_id"] == 10003][-1] == (2, "Nuovo titolo")
     report = json.loads(max((clone / "data" / "audit").glob("*.json")).read_text("utf-8"))
-    assert len(feed) == 301 and (report["totals"]["missing"], report["totals"]["gone"]) == (0, 1)
+    # the archive's 300, the 3 posts published since (latest, from the RSS feed), version 2 of 10003
+    first = {item["post_id"] for item in feed[:300]}
+    assert len({item["post_id"] for item in feed[300:303]} - first) == 3 and feed[303]["post_id"] == 10003
+    assert len(feed) == 304 and (report["totals"]["missing"], report["totals"]["gone"]) == (0, 1)
 
     # The whole archive: offline, each command stops at once as the site is unreachable
     assert [line.split()[:3] for line in archive] == [

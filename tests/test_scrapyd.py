@@ -262,7 +262,8 @@ def test_production_scrapyd_conf_is_loopback_with_auth_from_the_environment(scra
 def test_crontab_schedules_every_category_hourly_at_its_own_minute():
     entries = [line.split() for line in (ROOT / "deploy" / "crontab").read_text().splitlines()
                if line.strip() and not line.startswith("#") and "=" not in line.split()[0]]
-    entries = [entry for entry in entries if entry[1] == "*"]  # hourly (updates and audit: tests/test_sitemaps.py)
+    # hourly (updates and audit: tests/test_sitemaps.py; latest: tests/test_latest.py)
+    entries = [entry for entry in entries if entry[0].isdigit() and entry[1] == "*"]
     assert sorted(entry[6] for entry in entries) == sorted(CATEGORY_SPIDERS)
     minutes = [int(entry[0]) for entry in entries]
     assert len(set(minutes)) == 12 and all(0 <= m < 60 for m in minutes)
@@ -296,12 +297,12 @@ def test_egg_carries_every_file_of_the_package(project, scrapyd, tmp_path):
     assert probe.returncode != 0 and "No module named 'alanews'" in probe.stderr
 
 
-def test_scrapyd_deploy_uploads_the_project_with_its_sixteen_spiders(scrapyd, deployed, project):
-    assert '"spiders": 16' in deployed.stdout
+def test_scrapyd_deploy_uploads_the_project_with_its_seventeen_spiders(scrapyd, deployed, project):
+    assert '"spiders": 17' in deployed.stdout
     assert f'in {scrapyd.url}/addversion.json' in deployed.stderr
     assert scrapyd.api("listprojects.json")["projects"] == [PROJECT]
     spiders = scrapyd.api("listspiders.json", [("project", PROJECT)])["spiders"]
-    assert sorted(spiders) == sorted([*CATEGORY_SPIDERS, "alanews", *SITEMAP_SPIDERS])
+    assert sorted(spiders) == sorted([*CATEGORY_SPIDERS, "alanews", "latest", *SITEMAP_SPIDERS])
     # wrong credentials: the deploy fails and says why
     proc = subprocess.run([command("scrapyd-deploy")], cwd=project, env=client_env(scrapyd, "wrong"),
                           capture_output=True, text=True, timeout=120)

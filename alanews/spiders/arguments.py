@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from alanews.errors import SpiderArgumentError
+from alanews.site import CATEGORY_BY_SPIDER
 
 
 def _bad(name: str, what: str, value) -> SpiderArgumentError:
@@ -139,3 +140,32 @@ class SitemapArguments:
         if arguments.missing and (arguments.since or arguments.until):
             raise SpiderArgumentError("spider argument missing=1 takes the whole inventory: no since or until")
         return arguments
+
+
+# --- latest (alanews/spiders/latest.py): the site's RSS feed ---------------------------------
+
+def _category_spider(name: str, value: str) -> str:
+    text = str(value).strip()
+    if text not in CATEGORY_BY_SPIDER:
+        raise _bad(name, f"a category spider's name ({', '.join(CATEGORY_BY_SPIDER)})", value)
+    return text
+
+
+# name: (description shown to users, parser, default)
+LATEST_ARGUMENTS = {
+    "category": ("a category spider's name: that category's feed and archive instead of the whole site's",
+                 _category_spider, None),
+    "since": ("ISO date; older posts are skipped, and no feed page after one that lists any is read",
+              _iso_date, None),
+}
+
+
+@dataclass(frozen=True)
+class LatestArguments:
+    category: str | None = None
+    since: date | None = None
+
+    @classmethod
+    def from_kwargs(cls, kwargs: dict) -> LatestArguments:
+        """Take ``latest``'s arguments out of ``kwargs``; SpiderArgumentError names the first unknown or bad one."""
+        return cls(**take(kwargs, LATEST_ARGUMENTS))

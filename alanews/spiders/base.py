@@ -292,7 +292,7 @@ class CategorySpider(ArticleSpider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         overrides = crawler.settings.getdict("ALANEWS_CATEGORY_PATHS")
         spider.paths = tuple(
-            overrides.get(name, CATEGORY_BY_SPIDER[name].path) for name in cls.categories or (cls.name,)
+            overrides.get(name, CATEGORY_BY_SPIDER[name].path) for name in spider.categories or (cls.name,)
         )
         spider.max_listing_pages = crawler.settings.getint("ALANEWS_MAX_LISTING_PAGES", 10000)
         spider.early_stop = crawler.settings.get("DELTAFETCH_EARLY_STOP") or "oldest_known"
@@ -305,6 +305,13 @@ class CategorySpider(ArticleSpider):
         return self.follow_all_related or any(in_category(article.category_path, p) for p in self.paths)
 
     async def start(self):
+        for request in self.walk_requests():
+            yield request
+        for request in self.retry_requests():
+            yield request
+
+    def walk_requests(self):
+        """Page 1 of each archive of :attr:`paths`, the walks recorded started (the walk's way in)."""
         ledger = self.ledger
         if ledger is not None:
             self._previous = ledger.walks()
@@ -317,8 +324,6 @@ class CategorySpider(ArticleSpider):
                 errback=self._failed,
                 meta={"alanews_category": path, "alanews_page": 1},
             )
-        for request in self.retry_requests():
-            yield request
 
     def _walk(self, response) -> Walk:
         return self.walks.setdefault(response.meta.get("alanews_category"), Walk())

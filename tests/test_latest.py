@@ -1,0 +1,336 @@
+"""`scrapy crawl latest`: new posts from the site's RSS feed at robots.txt + one feed page a poll,
+and the category walk when the feed cannot be trusted.
+
+The requests a poll makes are counted by the replica (``/__replica__/stats``), the items compared
+field by field with its truth. A few real crawls show the whole guarantee; each fault of the feed
+is judged in process, on the bytes the replica's feed really answers with that fault on.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from scrapy.exceptions import ResponseDataLossError
+from scrapy.http import Request
+from scrapy.http.response import Response
+from scrapy.responsetypes import responsetypes
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from conftest import ROOT
+from inprocess import close, crawler_for, ledger_of
+from replica.harness import ReplicaThread
+from test_crawl import assert_items_match_truth
+from test_walks import Runs
+
+from alanews.errors import NotStarting, SpiderArgumentError
+from alanews.site import CATEGORIES, category_url, parse_article_url
+from alanews.spiders.latest import LatestSpider
+from alanews.state import STATE_FILE, ArticleStore, Written
+
+N = 23  # new posts: more than two feed pages of 10
+
+
+def feed_requests(served: dict) -> int:
+    return sum(count for path, count in served["by_path"].items() if path.endswith("/feed/"))
+
+
+# --- real polls ----------------------------------------------------------------------------------
+
+def test_a_poll_costs_robots_and_one_feed_page_plus_one_request_per_new_post(make_replica, tmp_path):
+    replica = make_replica("--articles", "40", "--seed", "3")
+    runs = Runs(replica, tmp_path, spider="latest")
+    first = runs.run()  # an empty state: every post of the feed is new, every page read
+    assert_items_match_truth(first.items, replica.truth(), set(replica.truth()))
+
+    # nothing new: robots.txt and the feed's first page
+    replica.reset_stats()
+    idle = runs.run()
+    served = replica.stats()
+    assert idle.items == [] and served["total"] == 2
+    assert served["by_path"] == {"/robots.txt": 1, "/feed/": 1}
+
+    # N new posts: pages 1 and 2 hold only new posts, page 3 also known ones; then one request each
+    before = set(replica.truth())
+    replica.post(f"/__replica__/publish?count={N}")
+    new = set(replica.truth()) - before
+    replica.reset_stats()
+    poll = runs.run()
+    served = replica.stats()
+    assert feed_requests(served) == 3 and served["by_kind"]["article"] == N
+    assert served["total"] == 2 + 2 + N
+    assert len(poll.items) == N
+    assert_items_match_truth(poll.items, replica.truth(), new)
+
+    # the newest post renamed: the feed lists it under its new permalink, with its guid; not fetched
+    newest = max(poll.items, key=lambda item: item["published"])
+    renamed = replica.post(f"/__replica__/rename?post_id={newest['post_id']}&slug=titolo-nuovo")
+    assert b"titolo-nuovo" in renamed and b"titolo-nuovo" in replica.get("/feed/")
+    replica.reset_stats()
+    after = runs.run()
+    assert after.items == [] and replica.stats()["total"] == 2
+    assert after.stats["alanews/feed/renamed"] == 1
+
+
+def test_a_stale_feed_is_walked_around_and_what_it_hides_is_written(make_replica, tmp_path):
+    replica = make_replica("--articles", "30", "--seed", "4")
+    runs = Runs(replica, tmp_path, spider="alanews")
+    runs.run()  # the archives walked once, completely: the fallback's early stop has a walk to stop at
+    before = set(replica.truth())
+    replica.post("/__replica__/publish?count=3")
+    new = set(replica.truth()) - before
+    replica.post("/__replica__/feed?fault=stale")  # a cache serves the feed of 48 hours before
+    polls = Runs(replica, tmp_path, spider="latest")
+
+    # the bound above the lag: the stale copy is believed, and it hides the new posts
+    blind = polls.run(settings={"ALANEWS_FEED_MAX_LAG": "1000"})
+    assert blind.items == [] and "not usable" not in blind.log
+
+    replica.reset_stats()
+    poll = polls.run()
+    warnings = [line for line in poll.log.splitlines() if "not usable" in line]
+    assert len(warnings) == 1 and "(stale)" in warnings[0] and "ALANEWS_FEED_MAX_LAG is 6 h" in warnings[0]
+    assert poll.stats["alanews/feed/fallback/stale"] == 1
+    assert_items_match_truth(poll.items, replica.truth(), new)
+    # page 1 of each archive, the usual early stop: no listing page 2 where page 1 ends with a known post
+    served = replica.stats()
+    assert served["by_kind"]["listing"] == len(CATEGORIES) and served["by_kind"]["article"] == 3
+
+
+def operations_cron_line() -> str:
+    """The plain-cron poll of docs/operations.md, as written."""
+    text = (ROOT / "docs" / "operations.md").read_text("utf-8")
+    return next(line for line in re.findall(r"^```\n(.*?)^```", text, re.S | re.M)[-1].splitlines()
+                if "crawl latest" in line)
+
+
+def test_the_cron_poll_does_not_start_nor_mail_while_a_poll_runs_and_mails_a_failure(make_replica, tmp_path):
+    line = operations_cron_line()
+    assert line.split()[:5] == ["*/5", "*", "*", "*", "*"]
+    command = " ".join(line.split()[5:])
+    replica = make_replica("--articles", "20")
+    data = tmp_path / "data"
+    env_file = tmp_path / "scrapyd.env"
+    env_file.write_text(f"ALANEWS_DATA_DIR={data}\nALANEWS_BASE_URL={replica.url}\n")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("ALANEWS_", "SCRAPY_"))},
+           "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+           "ALANEWS_HOME": str(ROOT), "ALANEWS_ENV_FILE": str(env_file),
+           "ALANEWS_LATEST_LOG": str(tmp_path / "latest.log")}
+
+    def cron():
+        return subprocess.run(["/bin/sh", "-c", command], env=env, capture_output=True, text=True, timeout=120)
+
+    # every post already written: a poll reads robots.txt and the feed (politeness on, as in production)
+    (data / "deltafetch").mkdir(parents=True)
+    store = ArticleStore(data / "deltafetch" / STATE_FILE)
+    store.record([Written.of(item, "alanews") for item in replica.truth().values()])
+    store.close()
+    # the previous poll still running holds the cron lock: this one does not start, prints nothing
+    with open(data / "latest.cron.lock", "a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        skipped = cron()
+    assert (skipped.returncode, skipped.stdout, skipped.stderr) == (0, "", "")
+    assert replica.stats()["total"] == 0
+
+    # free: it polls (output to its log only: no mail) and writes the feed of the data directory
+    polled = cron()
+    assert (polled.returncode, polled.stdout, polled.stderr) == (0, "", ""), polled.stdout
+    log = (tmp_path / "latest.log").read_text()
+    assert "Exit status 0: finished" in log and "'downloader/request_count': 2," in log
+    assert replica.stats()["by_path"] == {"/robots.txt": 1, "/feed/": 1}
+
+    # a failing poll (the site gone) mails the end of its log
+    replica.stop()
+    failed = cron()
+    assert failed.returncode == 0 and "Exit status 4: the site could not be reached" in failed.stdout
+
+
+# --- each fault, in process ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def site():
+    server = ReplicaThread(n_articles=30)
+    yield server
+    server.stop()
+
+
+def answer(site, path: str = "/feed/") -> Response:
+    """The replica's answer to ``path`` as Scrapy makes it (an HTTP error as the Response it is)."""
+    try:
+        with urllib.request.urlopen(site.url + path, timeout=60) as got:
+            status, headers, body = got.status, dict(got.headers), got.read()
+    except urllib.error.HTTPError as error:
+        status, headers, body = error.code, dict(error.headers), error.read()
+    url = site.url + path
+    cls = responsetypes.from_args(headers=headers, url=url, body=body)
+    return cls(url, status=status, headers=headers, body=body, request=Request(url, meta={"alanews_feed_page": 1}))
+
+
+@pytest.fixture
+def latest(site, tmp_path):
+    crawler = crawler_for(LatestSpider, tmp_path / "state", {"ALANEWS_BASE_URL": site.url})
+    yield crawler
+    close(crawler)
+    site.post("/__replica__/feed?fault=none")
+
+
+def walked(output) -> list[str]:
+    return sorted(r.url for r in output if isinstance(r, Request) and r.callback.__name__ == "parse_listing")
+
+
+def archives(site) -> list[str]:
+    return sorted(category_url(site.url, c.path) for c in CATEGORIES)
+
+
+@pytest.mark.parametrize(("fault", "reason"), [("html", "not_rss"), ("maintenance-plugin", "not_rss"),
+                                                ("empty", "empty"), ("cut", "unparseable"),
+                                                ("fatal", "unparseable")])
+def test_a_feed_that_is_no_usable_rss_makes_one_warning_and_the_category_walk(site, latest, fault, reason, caplog):
+    site.post(f"/__replica__/feed?fault={fault}")
+    spider = latest.spider
+    with caplog.at_level(logging.WARNING):
+        output = list(spider.parse_feed(answer(site)))
+    assert walked(output) == archives(site)
+    assert [r.url for r in output if r.callback.__name__ == "parse_article"] == []
+    lines = [r.getMessage() for r in caplog.records if "not usable" in r.getMessage()]
+    assert len(lines) == 1 and f"({reason})" in lines[0]
+    assert latest.stats.get_value(f"alanews/feed/fallback/{reason}") == 1
+
+
+def test_a_missing_feed_falls_back_but_a_404_past_the_last_page_ends_the_feed(
+        site, latest, caplog):
+    site.post("/__replica__/feed?fault=missing")
+    spider = latest.spider
+    missing = answer(site)
+    assert missing.status == 404
+    failure = Failure(HttpError(missing))
+    failure.request = missing.request
+    with caplog.at_level(logging.WARNING):
+        assert walked(spider._feed_failed(failure)) == archives(site)
+        # the next feed page past the last: the feed is read, no fallback (and the fallback is once a run)
+        past = answer(site, "/feed/?paged=99")
+        past.request.meta["alanews_feed_page"] = 2
+        failure = Failure(HttpError(past))
+        failure.request = past.request
+        assert list(spider._feed_failed(failure)) == []
+    lines = [r.getMessage() for r in caplog.records if "not usable" in r.getMessage()]
+    assert len(lines) == 1 and "(http_404)" in lines[0]
+    assert latest.stats.get_value("alanews/feed/fallback/http_404") == 1
+
+
+def test_a_feed_cut_by_a_broken_connection_falls_back(site, latest, caplog):
+    request = Request(site.url + "/feed/", meta={"alanews_feed_page": 1})
+    failure = Failure(ResponseDataLossError("Getting http://x/feed/ failed: ResponseNeverReceived"))
+    failure.request = request
+    with caplog.at_level(logging.WARNING):
+        assert walked(latest.spider._feed_failed(failure)) == archives(site)
+    assert [r.getMessage() for r in caplog.records if "not usable (connection)" in r.getMessage()] != []
+
+
+def test_a_later_page_cut_falls_back_too(site, latest):
+    site.post("/__replica__/feed?fault=cut&paged=2")
+    spider = latest.spider
+    first = list(spider.parse_feed(answer(site)))  # an empty state: all 10 new, page 2 asked
+    assert [r.url for r in first if r.callback.__name__ == "parse_feed"] == [site.url + "/feed/?paged=2"]
+    second = answer(site, "/feed/?paged=2")
+    second.request.meta["alanews_feed_page"] = 2
+    assert walked(spider.parse_feed(second)) == archives(site)
+
+
+def test_a_stale_feed_falls_back_only_beyond_the_bound(site, latest, caplog):
+    truth = sorted(site.truth().values(), key=lambda item: item["published"])
+    newest = datetime.fromisoformat(truth[-1]["published"])
+    store, spider = ledger_of(latest).store, latest.spider
+
+    def known_post_published(hours: float, n: int) -> None:
+        """A post the state knows, published ``hours`` after the feed's newest."""
+        store.record([Written.of({**truth[-1], "url": f"{site.url}/2026/12/01/esteri/known-{n}/", "post_id": 90000 + n,
+                                  "published": (newest + timedelta(hours=hours)).isoformat()}, "alanews")])
+
+    known_post_published(5, 1)
+    assert walked(spider.parse_feed(answer(site))) == []  # 5 hours behind: within the 6 hours' bound
+    known_post_published(7, 2)
+    with caplog.at_level(logging.WARNING):
+        assert walked(spider.parse_feed(answer(site))) == archives(site)
+    lines = [r.getMessage() for r in caplog.records if "not usable" in r.getMessage()]
+    assert len(lines) == 1 and "(stale): its newest post" in lines[0] and "7.0 h older than the newest" in lines[0]
+
+
+def test_the_replicas_stale_feed_is_judged_stale(site, latest):
+    truth = sorted(site.truth().values(), key=lambda item: item["published"])
+    ledger_of(latest).store.record([Written.of(truth[-1], "alanews")])  # the newest post is known
+    site.post("/__replica__/feed?fault=stale")  # the feed as it was 48 hours before it
+    assert walked(latest.spider.parse_feed(answer(site))) == archives(site)
+    assert latest.stats.get_value("alanews/feed/fallback/stale") == 1
+
+
+def test_known_posts_are_skipped_by_post_id_then_by_url_and_paging_stops_at_a_known_one(site, latest):
+    truth = sorted(site.truth().values(), key=lambda item: item["published"], reverse=True)
+    store = ledger_of(latest).store
+    # the 4th newest known by its post id only (recorded under another URL), the 6th by URL only
+    store.record([Written.of({**truth[3], "url": site.url + "/2020/01/01/esteri/old-name/"}, "alanews"),
+                  Written.of({**truth[5], "post_id": None}, "alanews")])
+    output = list(latest.spider.parse_feed(answer(site)))
+    fetched = [r.url for r in output if r.callback.__name__ == "parse_article"]
+    assert fetched == [item["url"] for i, item in enumerate(truth[:10]) if i not in (3, 5)]
+    assert [r for r in output if r.callback.__name__ == "parse_feed"] == []  # not every post new: no page 2
+    assert latest.stats.get_value("alanews/feed/renamed") == 1
+
+
+def test_since_skips_older_posts_and_ends_the_feed_walk(site, tmp_path):
+    truth = sorted(site.truth().values(), key=lambda item: item["published"], reverse=True)
+    days = [parse_article_url(site.url, item["url"]).published for item in truth[:10]]
+    since = days[4]
+    crawler = crawler_for(LatestSpider, tmp_path / "state", {"ALANEWS_BASE_URL": site.url}, since=since.isoformat())
+    try:
+        output = list(crawler.spider.parse_feed(answer(site)))
+    finally:
+        close(crawler)
+    fetched = [r.url for r in output if r.callback.__name__ == "parse_article"]
+    expected = [item["url"] for item, day in zip(truth, days) if day >= since]
+    assert 5 <= len(expected) < 10 and fetched == expected
+    assert [r for r in output if r.callback.__name__ == "parse_feed"] == []
+    assert crawler.stats.get_value("alanews/since/skipped") == 10 - len(expected)
+
+
+def test_a_snapshot_and_bad_arguments_are_refused_before_any_request(tmp_path):
+    with pytest.raises(NotStarting, match=r"^latest writes only what is new.*-O overwrites .*a snapshot"):
+        crawler_for(LatestSpider, tmp_path / "state", {"FEEDS": {str(tmp_path / "x.jsonl"): {"overwrite": True}}})
+    with pytest.raises(NotStarting, match="incremental=0"):
+        crawler_for(LatestSpider, tmp_path / "state", incremental="0")
+    with pytest.raises(SpiderArgumentError, match="spider argument category must be a category spider's name"):
+        crawler_for(LatestSpider, tmp_path / "state", category="meteo")
+    with pytest.raises(SpiderArgumentError, match="unknown spider argument 'max_pages'"):
+        crawler_for(LatestSpider, tmp_path / "state", max_pages="3")
+    with pytest.raises(NotStarting, match="ALANEWS_FEED_MAX_LAG must be a positive number"):
+        crawler_for(LatestSpider, tmp_path / "state", {"ALANEWS_FEED_MAX_LAG": "0"})
+
+
+def test_a_category_poll_reads_that_category_feed_and_walks_only_its_archive(site, tmp_path):
+    crawler = crawler_for(LatestSpider, tmp_path / "state", {"ALANEWS_BASE_URL": site.url}, category="calcio")
+    try:
+        spider = crawler.spider
+        assert spider.feed_url == site.url + "/category/sport/calcio/feed/"
+        assert [r.url for r in spider.walk_requests()] == [site.url + "/category/sport/calcio/"]
+    finally:
+        close(crawler)
+
+
+def test_scrapyd_polls_every_five_minutes_each_poll_ending_before_the_next():
+    lines = [line for line in (ROOT / "deploy" / "crontab").read_text().splitlines()
+             if line.strip() and not line.startswith("#") and "=" not in line.split()[0]]
+    polls = [line for line in lines if line.split()[6:7] == ["latest"]]
+    assert len(polls) == 1 and polls[0].split()[:6] == ["*/5", "*", "*", "*", "*", '"$ALANEWS_HOME/deploy/schedule.py"']
+    timeout = int(re.search(r"CLOSESPIDER_TIMEOUT=(\d+)", polls[0])[1])
+    assert 0 < timeout < 300
+    assert polls[0] in (ROOT / "docs" / "operations.md").read_text("utf-8")  # the recipe the docs give
