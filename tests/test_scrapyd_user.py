@@ -78,7 +78,7 @@ def test_user_level_scrapyd_commands_as_documented(tmp_path):
         assert (base / "scrapyd.env").stat().st_mode & 0o077 == 0
         assert "Basic authentication enabled" in (base / "scrapyd.log").read_text()
         # what the commands printed: the deploy, the schedule, the job list (curl asked for no password)
-        assert '"spiders": 16' in stdout
+        assert '"spiders": 17' in stdout
         job_id = re.search(r"^scheduled alanews/esteri: job (\w+)$", stdout, re.M).group(1)
         listed = json.loads(stdout.strip().splitlines()[-1])
         assert listed["status"] == "ok" and job_id in [job["id"] for state in ("pending", "running", "finished")
