@@ -90,6 +90,13 @@ def main(argv=None) -> int:
     report = Report()
     details: dict[int, list[str]] = {1: [], 2: [], 3: [], 4: [], 5: [], 6: [], 7: []}
     replicas = []
+
+    def section_replica(articles: int, seed: int) -> ReplicaProcess:
+        """A section's own replica, ready; stopped below if the section fails."""
+        replica = ReplicaProcess("--articles", str(articles), "--seed", str(seed), "--prerender").ready()
+        replicas.append(replica)
+        return replica
+
     try:
         # The big replica pre-renders (~30 s, another process) while section 2 runs; section 1
         # runs after section 3, on a machine the pre-rendering no longer shares.
@@ -172,8 +179,7 @@ def main(argv=None) -> int:
             from bench import incremental
 
             t = time.perf_counter()
-            small = ReplicaProcess("--articles", str(args.incr_articles), "--seed", str(args.seed + 1), "--prerender").ready()
-            replicas.append(small)
+            small = section_replica(args.incr_articles, args.seed + 1)
             results[4] = incremental.run(report, small, workdir / "incremental", args.k, args.concurrency)
             small.stop()
             print(f"[4 incremental done in {time.perf_counter() - t:.0f} s]", flush=True)
@@ -187,9 +193,7 @@ def main(argv=None) -> int:
             from bench import latest
 
             t = time.perf_counter()
-            polled = ReplicaProcess("--articles", str(args.incr_articles), "--seed", str(args.seed + 3),
-                                    "--prerender").ready()
-            replicas.append(polled)
+            polled = section_replica(args.incr_articles, args.seed + 3)
             results[8] = latest.run(report, polled, workdir / "latest", args.concurrency)
             polled.stop()
             print(f"[8 latest done in {time.perf_counter() - t:.0f} s]", flush=True)
@@ -197,9 +201,7 @@ def main(argv=None) -> int:
             from bench import sitemaps
 
             t = time.perf_counter()
-            site = ReplicaProcess("--articles", str(args.sitemap_articles), "--seed", str(args.seed + 2),
-                                  "--prerender").ready()
-            replicas.append(site)
+            site = section_replica(args.sitemap_articles, args.seed + 2)
             results[7] = sitemaps.run(report, site, workdir / "sitemaps", args.concurrency)
             site.stop()
             print(f"[7 sitemaps done in {time.perf_counter() - t:.0f} s]", flush=True)
