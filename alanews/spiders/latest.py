@@ -118,6 +118,7 @@ class LatestSpider(CategorySpider):
         """The permalinks of the entries to fetch: not known to the state (post id first, then the URL),
         wanted by date. One state query for the page."""
         ledger = self.ledger
+        # one query for the page; resolve() then answers each entry from it
         known = ledger.known([k for e in entries for k in (f"post:{e.post_id}" if e.post_id else None, e.url)])
         new = []
         for entry in entries:
@@ -127,14 +128,13 @@ class LatestSpider(CategorySpider):
                 self.logger.warning("Feed %s: item %s links no article of %s (%r)", response.url,
                                     entry.guid, self.base_url, entry.url)
                 continue
-            by_id = known.get(f"post:{entry.post_id}") if entry.post_id else None
-            by_url = known.get(entry.url)
-            if by_id is not None or (by_url is not None and (entry.post_id is None or by_url.post_id is None)):
+            record = ledger.resolve(entry.post_id, entry.url)
+            if record is not None:
                 self.crawler.stats.inc_value("alanews/feed/known")
-                if by_id is not None and by_id.url != entry.url and by_url is None:
+                if record.url != entry.url and entry.url not in known:
                     self.crawler.stats.inc_value("alanews/feed/renamed")
                     self.logger.info("Feed: post %d is known as %s; not fetched under %s", entry.post_id,
-                                     by_id.url, entry.url)
+                                     record.url, entry.url)
                 continue
             if self._wanted_by_date(article):
                 new.append(entry.url)
