@@ -72,7 +72,7 @@ def present(value) -> bool:
 
 def filled_fields(item) -> tuple[str, ...]:
     """The coverage fields (:data:`COVERAGE_FIELDS`) an item fills, derived ones included."""
-    values = ItemAdapter(item).asdict()
+    values = dict(ItemAdapter(item).items())
     values.update(derived_values(values))
     return tuple(name for name in COVERAGE_FIELDS if present(values.get(name)))
 
@@ -121,18 +121,19 @@ class ArticleValidationPipeline(ItemValidationPipeline):
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("SPIDERMON_ENABLED"):
             raise NotConfigured("SPIDERMON_ENABLED is off")
-        return cls({Article.__name__: [CompiledJSONSchemaValidator(ARTICLE_SCHEMA)]}, crawler.stats,
-                   drop_items_with_errors=True)
+        return cls({Article.__name__: [CompiledJSONSchemaValidator(ARTICLE_SCHEMA)]}, crawler.stats)
 
     def process_item(self, item, spider=None):
         """Spidermon's ``process_item``, on one shallow dict of the item, coverage counted first."""
+        validators = self.find_validators(item)
+        if not validators:
+            return item
         values = dict(ItemAdapter(item).items())
         self.present_fields["items"] += 1
-        for values_ in (values, derived_values(values)):
-            self.present_fields.update(name for name, value in values_.items() if present(value))
+        self.present_fields.update(filled_fields(values))
         self.stats.add_item()
         self.stats.add_fields(len(values))
-        for validator in self.find_validators(item):
+        for validator in validators:
             ok, errors = validator.validate(values)
             if not ok:
                 for field, messages_ in errors.items():
