@@ -140,6 +140,19 @@ def test_one_signal_stops_gracefully_with_its_own_status_and_no_error_line(repli
     assert 5 <= len(crawl.items()) == stats["item_scraped_count"] < len(replica.truth())  # the feed holds what was counted
 
 
+@pytest.mark.parametrize("marker", ["Enabled item pipelines", "Spider opened"])
+def test_one_signal_while_the_spider_opens_still_closes_it_gracefully(replica, tmp_path, marker):
+    # Scrapy stops only a running engine: a signal while the state opens stopped the reactor unclosed
+    crawl = BackgroundCrawl("esteri", replica.url, tmp_path, tmp_path / "data")
+    crawl.wait_for(lambda: marker in crawl.log(), timeout=60)
+    crawl.signal(signal.SIGTERM)
+    assert crawl.wait() == ExitStatus.STOPPED
+    log = crawl.log()
+    assert crawl.stats()["finish_reason"] == "shutdown" and "Spider closed (shutdown)" in log
+    assert error_lines(log) == [] and "Traceback" not in log
+    assert log.rstrip().endswith("Exit status 5: stopped by the user, closed gracefully")
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_second_signal_forces_the_stop_and_the_status_says_so(slow_site, tmp_path, signum):
     server, handler = slow_site

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
 from alanews import reachability
@@ -39,6 +41,26 @@ def exit_status(crawler, bootstrap_failed: bool) -> ExitStatus:
     return ExitStatus.OK
 
 
+class StoppableCrawler(Crawler):
+    """A crawler that a stop asked while its spider opens still closes, once the spider is open.
+
+    Scrapy's ``Crawler.stop_async`` stops only a running engine: a Ctrl-C or SIGTERM that arrives
+    while the spider opens (the state opening, the lock taken) stops the reactor with the spider
+    never closed. This one waits for the engine to run, then stops it: finish reason ``shutdown``.
+    """
+
+    async def stop_async(self) -> None:
+        opening = self.crawling and self.engine is not None and not self.engine.running
+        await super().stop_async()
+        if not opening:
+            return
+        while not self.engine.running:
+            if self.stats.get_value("finish_reason") is not None:  # the opening failed and closed the spider
+                return
+            await asyncio.sleep(0.05)
+        await self.engine.stop_async()
+
+
 def report_not_starting(task: asyncio.Task) -> None:
     """One ERROR line for a run refused before it started, instead of asyncio's traceback."""
     if task.cancelled():
@@ -60,7 +82,7 @@ class Command(ScrapyCrawlCommand):
             return super().run(args, opts)  # Scrapy's own usage errors
         if args[0] not in self.crawler_process.spider_loader.list():  # Scrapy: a KeyError traceback, exit 1
             raise UsageError(f"no spider {args[0]!r}; `scrapy list` names them", print_help=False)
-        crawler = self._create_crawler(args[0])
+        crawler = StoppableCrawler(self.crawler_process.spider_loader.load(args[0]), self.crawler_process.settings)
         started = self.crawler_process.crawl(crawler, **opts.spargs)
         if isinstance(started, asyncio.Future):
             started.add_done_callback(report_not_starting)
