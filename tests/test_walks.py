@@ -202,7 +202,7 @@ def test_a_post_moved_off_page_1_during_a_walk_that_stops_early_hides_no_post(ma
 def test_listed_posts_that_always_fail_are_retried_reported_and_given_up_without_forcing_full_walks(
         make_replica, tmp_path):
     """Three posts on page 2 fail on every request: one answers 410, robots.txt disallows one,
-    one reads as an invalid item (its page after a theme update)."""
+    one reads as an invalid item (its page after a theme update, without any title)."""
     replica = make_replica("--articles", "80", "--seed", "34")
     archive = replica.archive("esteri")
     assert len(archive) > PER_PAGE + 3
@@ -210,7 +210,7 @@ def test_listed_posts_that_always_fail_are_retried_reported_and_given_up_without
     ids = {url: post_id_of(replica, url) for url in failing}
     replica.post(f"/__replica__/break?post_id={ids[gone]}&status=410")
     replica.post(f"/__replica__/robots?disallow={path_of(disallowed)}")
-    replica.post(f"/__replica__/break?post_id={ids[invalid]}&status=drifted")
+    replica.post(f"/__replica__/break?post_id={ids[invalid]}&status=untitled")
     runs = Runs(replica, tmp_path, settings={"DELTAFETCH_RETRY_RUNS": "1"})
 
     first = runs.run()

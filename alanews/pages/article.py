@@ -388,6 +388,12 @@ class ArticlePage:
     def category(self) -> list[str]:
         return self._category_sources() + self._category_last_resort()
 
+    def _source_moved(self, name: str) -> bool:
+        """Whether a field read from its last resort lacks its usual sources: not so for a published
+        date when the byline shows the modified date (an edited post without structured data, a
+        shape of the site's own: the byline date is there, it is not the publication's)."""
+        return name != "published" or self.visible_date[0] is None
+
     def _category_sources(self) -> list[str]:
         # the breadcrumb's last category, the byline's first category, article:section, JSON-LD
         # articleSection (Yoast's, then the others'; AIOSEO's lists categories and tags in one string,
@@ -530,7 +536,7 @@ class ArticlePage:
             if last_resort is None or loader.get_collected_values(name):
                 continue
             loader.add_value(name, getattr(self, last_resort)())
-            if loader.get_collected_values(name):
+            if loader.get_collected_values(name) and self._source_moved(name):
                 logger.debug("%s of %s read from its last resort (%s)", name, self.response.url, last_resort)
                 if stats is not None:
                     stats.inc_value(f"alanews/fallback/{name}")
