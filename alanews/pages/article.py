@@ -48,7 +48,7 @@ _NOT_BODY_IDS = ("toc_container", "ez-toc-container", "rank-math-toc", "jp-relat
 # the links is only this label (or the link's own text starts with it)
 _SEE_ALSO = re.compile(r"(?:leggi|guarda|vedi|leggi pure) anche|(?:ti )?potrebbe(?:ro)? interessarti"
                        r"|read also|see also|related", re.I)
-_LABEL_PUNCTUATION = " :.-–—»›>→|*"
+_LABEL_PUNCTUATION = re.compile(r"[\s:.,;\-–—»›>→|*]+")  # around the label and between the links
 _CONTENT_INNER = etree.XPath(
     "descendant::*[@class and contains(concat(' ', normalize-space(@class), ' '), ' content-inner ')]")
 _BODY_TAGS = frozenset(("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote"))
@@ -109,12 +109,11 @@ def _links_to_other_posts(block) -> bool:
         return False
     outside = [block.text or ""]
     for element in block.iterdescendants():
-        if element.tag == "a" or any(a is element for a in element.iterancestors("a")):
-            if element.tag == "a":
-                outside.append(element.tail or "")
+        in_link = next(element.iterancestors("a"), None) is not None
+        if in_link:
             continue
-        outside += [element.text or "", element.tail or ""]
-    label = " ".join("".join(outside).split()).strip(_LABEL_PUNCTUATION)
+        outside += [element.tail or ""] if element.tag == "a" else [element.text or "", element.tail or ""]
+    label = " ".join(_LABEL_PUNCTUATION.sub(" ", "".join(outside)).split())
     if not label:
         label = " ".join(_text_of(links[0]).split())[:40]
         return _SEE_ALSO.match(label) is not None
