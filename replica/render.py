@@ -1037,5 +1037,6 @@ def cut_article(page: bytes) -> bytes:
     cannot tell from the end (the Content-Length is the cut copy's): no end of the content, no
     Related Posts, no ``</body>`` or ``</html>``."""
     start = page.find(b'class="content-inner')
-    end = page.find(b"</p>", start + (len(page) - start) // 8) if start >= 0 else -1
-    return page[:end if end >= 0 else len(page) // 2]
+    stop = page.find(b"jeg_post_tags", start)
+    cut = page.find(b"</p>", (start + stop) // 2, stop) if 0 <= start < stop else -1
+    return page[:cut if cut >= 0 else len(page) // 2]

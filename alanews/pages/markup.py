@@ -39,6 +39,16 @@ def utf8_body(response: TextResponse) -> bytes:
     return body.replace(b"\x00", b"") if b"\x00" in body else body
 
 
+def cut_short(body: bytes) -> bool:
+    """Whether a page is visibly incomplete: neither ``</body>`` nor ``</html>`` in its last 4 KB.
+
+    WordPress ends every page so; a page without either was cut mid-body (a connection closed
+    early, a cache that stored a partial copy) in a way the client cannot tell from the end.
+    """
+    tail = body[-4096:].lower()
+    return b"</html" not in tail and b"</body" not in tail
+
+
 def parse_bytes(body: bytes, base_url: str | None = None) -> etree._Element:
     """UTF-8 HTML to its root element; a blank or unparsable document is ``<html/>``.
 

@@ -26,6 +26,7 @@ from alanews.errors import NotStarting, TypedIgnore
 from alanews.ledger import ArticleLedger
 from alanews.pages.article import ArticlePage
 from alanews.pages.listing import ListingPage
+from alanews.pages.markup import cut_short
 from alanews.processors import canonical_url
 from alanews.signals import article_failed, articles_settled
 from alanews.site import (
@@ -151,10 +152,18 @@ class ArticleSpider(scrapy.Spider):
                                 "article", first, response.url)
             self._article_failed(response.request, "redirected_off_article")
             return
-        if b"</html" not in response.body[-4096:].lower():
+        if cut_short(response.body):
+            # retried already (alanews.middlewares.BackoffRetryMiddleware): an incremental run records it
+            # failed, so the next run fetches it again; a snapshot writes what is there
             self.crawler.stats.inc_value("alanews/article/truncated")
-            self.logger.warning("Truncated page %s: no </html> at its end; fields after the cut are missing",
-                                response.url)
+            tries = response.meta.get("retry_times", 0) + 1
+            if self.ledger is not None and self.ledger.incremental:
+                self.logger.warning("Truncated page %s: no </html> at its end (%d tries); not written, recorded as "
+                                    "failed: a later run fetches it again", response.url, tries)
+                self._article_failed(response.request, "cut_short")
+                return
+            self.logger.warning("Truncated page %s: no </html> at its end (%d tries); written as it is (a snapshot), "
+                                "fields after the cut are missing", response.url, tries)
         page = ArticlePage(response, self.base_url)
         yield page.to_item(self.crawler.stats)
         url = response.meta.get("deltafetch_key", response.url)
