@@ -313,8 +313,8 @@ def test_a_page_cut_short_is_retried_and_never_recorded_until_it_is_whole(make_r
     assert cut not in written
     assert replica.stats()["by_path"][path_of(cut)] == RETRY_TIMES + 1
     assert first.stats["retry/reason_count/cut_short"] == RETRY_TIMES + 1  # the cut one retried 3 times, the flaky one once
-    assert f"Truncated page {cut}: no </html> at its end ({RETRY_TIMES + 1} tries); not written, recorded as " \
-           "failed" in first.log
+    assert f"Truncated page {cut}: no </html> at its end, its content cut ({RETRY_TIMES + 1} tries); not written, " \
+           "recorded as failed" in first.log
     assert first.stats["deltafetch/failed/recorded"] == 1
 
     # a snapshot writes what there is; it records nothing

@@ -40,13 +40,26 @@ def utf8_body(response: TextResponse) -> bytes:
 
 
 def cut_short(body: bytes) -> bool:
-    """Whether a page is visibly incomplete: neither ``</body>`` nor ``</html>`` in its last 4 KB.
+    """Whether a page is visibly incomplete: it ends before ``</body>``, ``</html>`` and the end
+    of its content (the element of class ``entry-content``; a page without one counts as open).
 
-    WordPress ends every page so; a page without either was cut mid-body (a connection closed
-    early, a cache that stored a partial copy) in a way the client cannot tell from the end.
+    WordPress ends every page so; such a page was cut mid-body (a connection closed early, a
+    cache that stored a partial copy) in a way the client cannot tell from the end. Only a page
+    without ``</body>`` and ``</html>`` at its end is scanned, tag by tag, from its content on.
     """
     tail = body[-4096:].lower()
-    return b"</html" not in tail and b"</body" not in tail
+    if b"</html" in tail or b"</body" in tail:
+        return False
+    start = _class_tag(body, b"entry-content", 0)
+    name = _TAG_NAME.match(body, start) if start >= 0 else None
+    if name is None:
+        return True
+    depth = 0
+    for tag in re.finditer(rb"<(/?)" + re.escape(name.group(1)) + rb"\b", body[start:], re.I):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return False
+    return True
 
 
 def parse_bytes(body: bytes, base_url: str | None = None) -> etree._Element:
@@ -78,6 +91,7 @@ def parse_part(body: bytes, part: bytes | None, url: str, find, holds) -> tuple[
 _ATTRIBUTES = rb"""(?:\s+[^\s<>"'=/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s<>"']+))?)*+\s*/?>"""
 _HEAD_SCAN = re.compile(rb"<(?:meta|link|html|title)\b|<script\b[^>]{0,300}?application/ld\+json|</head>")
 _TAG_REST = re.compile(_ATTRIBUTES)
+_TAG_NAME = re.compile(rb"<([A-Za-z][A-Za-z0-9]*)")
 _BODY_TAG = re.compile(rb"<body\b")
 _LD_JSON = b"application/ld+json"
 _CLASS_DELIMITERS = b"\"' \t\n\r\f"
