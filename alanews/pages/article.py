@@ -48,7 +48,7 @@ _NOT_BODY_CLASS = re.compile("|".join(map(re.escape, _NOT_BODY)))
 _NOT_BODY_IDS = ("toc_container", "ez-toc-container", "rank-math-toc", "jp-relatedposts", "wpdcom", "comments")
 # A paragraph of links to other posts an editor inserts ("Leggi anche: <a>…</a>"): its text outside
 # the links is only this label (or the link's own text starts with it)
-_SEE_ALSO = re.compile(r"(?:leggi|guarda|vedi|leggi pure) anche|(?:ti )?potrebbe(?:ro)? interessarti"
+_SEE_ALSO = re.compile(r"(?:leggi|guarda|vedi) (?:anche|pure)|(?:ti )?potrebbe(?:ro)? interessarti"
                        r"|read also|see also|related", re.I)
 _LABEL_PUNCTUATION = re.compile(r"[\s:.,;\-–—»›>→|*]+")  # around the label and between the links
 _CONTENT_INNER = etree.XPath(
@@ -74,8 +74,8 @@ _SEPARATORS = "-–—|·•»:"
 
 _BODY_CLASS = etree.XPath("string(/html/body/@class)", smart_strings=False)
 _LANG = etree.XPath("/html/@lang", smart_strings=False)
-_LANGUAGE_CODE = re.compile("[a-z]{2,3}")
-_URL_LIKE = re.compile(r"(?:https?:)?//|www\.", re.I)  # the schema's: ISO 639-1 or -2/3
+_LANGUAGE_CODE = re.compile("[a-z]{2,3}")  # the schema's: ISO 639-1 or -2/3
+_URL_LIKE = re.compile(r"(?:https?:)?//|www\.", re.I)  # an article:author that is a profile URL, not a name
 _PLAYERS = etree.XPath(
     ".//*[self::iframe or self::video or self::source][not(ancestor::*[contains(@class, 'jeg_ad')])]"
     "/@*[name()='src' or name()='data-src']", smart_strings=False)
@@ -111,8 +111,7 @@ def _links_to_other_posts(block) -> bool:
         return False
     outside = [block.text or ""]
     for element in block.iterdescendants():
-        in_link = next(element.iterancestors("a"), None) is not None
-        if in_link:
+        if next(element.iterancestors("a"), None) is not None:  # inside a link
             continue
         outside += [element.tail or ""] if element.tag == "a" else [element.text or "", element.tail or ""]
     label = " ".join(_LABEL_PUNCTUATION.sub(" ", "".join(outside)).split())
@@ -389,12 +388,6 @@ class ArticlePage:
     def category(self) -> list[str]:
         return self._category_sources() + self._category_last_resort()
 
-    def _source_moved(self, name: str) -> bool:
-        """Whether a field read from its last resort lacks its usual sources: not so for a published
-        date when the byline shows the modified date (an edited post without structured data, a
-        shape of the site's own: the byline date is there, it is not the publication's)."""
-        return name != "published" or self.visible_date[0] is None
-
     def _category_sources(self) -> list[str]:
         # the breadcrumb's last category, the byline's first category, article:section, JSON-LD
         # articleSection (Yoast's, then the others'; AIOSEO's lists categories and tags in one string,
@@ -510,6 +503,12 @@ class ArticlePage:
         "category_path", "tags", "body", "image_url", "image_caption", "video_url",
         "related_urls", "post_id", "language",
     )
+
+    def _source_moved(self, name: str) -> bool:
+        """Whether a field read from its last resort lacks its usual sources: not so for a published
+        date when the byline shows the modified date (an edited post without structured data, a
+        shape of the site's own: the byline date is there, it is not the publication's)."""
+        return name != "published" or self.visible_date[0] is None
 
     def to_item(self, stats=None):
         if self.region and not self.from_region:
