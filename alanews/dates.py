@@ -20,12 +20,15 @@ Rules:
 * the forms the site really uses are read by precompiled regexes (fast path);
   only text they do not recognise at all goes to dateparser (slow fallback).
 
-DST: local wall times are attached with zoneinfo, so the offset follows the
-calendar. A wall time that does not exist (``29 Marzo 2026 - 02:30``, in the
-spring-forward gap) keeps zoneinfo's default ``fold=0``, i.e. the offset in
-force before the change (``+01:00``); an ambiguous one (autumn) gets the first
-occurrence (``+02:00``). Instants given with an offset are converted with
-``astimezone`` and so keep the right fold.
+DST: one instant, one spelling. A local wall time is read as zoneinfo reads it
+(``fold=0``) and then spelled as the instant it names (converted through UTC), so
+the offset follows the calendar. A wall time that does not exist, in the
+spring-forward gap (``29 Marzo 2026 - 02:30``), names the instant an hour on,
+``2026-03-29T03:30:00+02:00``, as Yoast's JSON-LD spells it. A wall time that
+happens twice, in the autumn hour (``25 Ottobre 2026 - 02:30``), is the first
+occurrence (``+02:00``) unless another source of the field gives that wall time
+at ``+01:00`` (:func:`second_occurrence`, used by the loader). Instants given with
+an offset are converted with ``astimezone`` and so keep the right fold.
 """
 
 from __future__ import annotations
@@ -167,15 +170,53 @@ _UNRECOGNISED = object()
 
 
 def _build(y: int, m: int, d: int, hh, mm, ss) -> datetime | date | None:
-    """Validated date, or Rome datetime when a time was matched; None if impossible."""
+    """Validated date, or naive datetime (the wall time) when a time was matched; None if impossible."""
     if not MIN_YEAR <= y <= MAX_YEAR:
         return None
     try:
         if hh is None:
             return date(y, m, d)
-        return datetime(y, m, d, int(hh), int(mm), int(ss or 0), tzinfo=ROME)
+        return datetime(y, m, d, int(hh), int(mm), int(ss or 0))
     except ValueError:
         return None
+
+
+def _zone_given(text: str) -> bool:
+    """Whether the time in ``text`` comes with a zone or an offset (as the fast path reads it;
+    text only dateparser reads counts as given)."""
+    clean = text.translate(_CLEAN).lower()
+    for regex in (_ISO_RE, _ITALIAN_RE, _NUMERIC_RE, _DAY_RE):
+        match = regex.search(clean)
+        if match is not None and match["hh"] is not None:
+            return bool(match["zone"] or match["zoff"] or match["off"])
+    return True
+
+
+def _instant(wall: datetime) -> datetime:
+    """A naive Rome wall time as the instant it names: a time in the spring-forward gap an hour
+    on (02:30 is 03:30+02:00), one of the repeated autumn hour its first occurrence (+02:00)."""
+    return wall.replace(tzinfo=ROME).astimezone(timezone.utc).astimezone(ROME)
+
+
+def repeated(value) -> bool:
+    """Whether ``value`` (a Rome datetime) is the first of two instants its wall time names: an
+    autumn time read without an offset, or given at +02:00."""
+    return (isinstance(value, datetime) and value.fold == 0
+            and value.replace(fold=1).utcoffset() != value.utcoffset())
+
+
+def second_occurrence(value: datetime, text: str, others, now=None) -> datetime:
+    """``value`` (read from ``text``, see :func:`repeated`), or, when ``text`` gives no zone or
+    offset, the same wall time at +01:00 when one of the texts ``others`` (the field's other
+    sources) gives it so: structured data resolves the autumn hour."""
+    if _zone_given(text):
+        return value
+    wall = value.replace(tzinfo=None)
+    for text in others:
+        other = parse_date(text, now)
+        if isinstance(other, datetime) and other.fold == 1 and other.replace(tzinfo=None) == wall:
+            return other
+    return value
 
 
 def _offset(match: re.Match) -> timedelta | None | object:
@@ -219,8 +260,8 @@ def _at(match: re.Match, y: int, m: int, d: int, clean: str) -> datetime | date 
     if offset is _IMPOSSIBLE:
         return None
     if offset is None:
-        return value
-    # Re-label the wall time with its own offset, then convert: keeps DST fold right.
+        return _instant(value)
+    # Label the wall time with its own offset, then convert: keeps DST fold right.
     return value.replace(tzinfo=timezone(offset)).astimezone(ROME)
 
 
@@ -326,7 +367,7 @@ def _fallback(clean: str, now: datetime | None) -> datetime | date | None:
     parsed = found.date_obj
     if parsed is None or found.period not in ("day", "time") or not MIN_YEAR <= parsed.year <= MAX_YEAR:
         return None
-    parsed = parsed.astimezone(ROME) if parsed.tzinfo is not None else parsed.replace(tzinfo=ROME)
+    parsed = parsed.astimezone(ROME) if parsed.tzinfo is not None else _instant(parsed)
     if _HAS_TIME_RE.search(clean) is None:
         return parsed.date()
     return parsed.replace(second=0 if relative else parsed.second, microsecond=0)

@@ -15,7 +15,7 @@ from typing import ClassVar
 from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 
-from alanews.dates import ROME, normalise_date
+from alanews.dates import ROME, parse_date, repeated, second_occurrence, to_iso
 from alanews.items import Article
 from alanews.processors import MAX_POST_ID, absolute_url, canonical_url, clean_text, join_blocks, post_id
 
@@ -74,8 +74,11 @@ def _first_date(values, loader_context):
     warning and a stat (``alanews/date/unreadable``, ``alanews/date/future``).
     """
     now = loader_context["now"]
-    for value in values:
-        iso = normalise_date(value, now)
+    for i, value in enumerate(values):
+        parsed = parse_date(value, now)
+        if repeated(parsed):  # the autumn hour: the later sources may say which of its two instants
+            parsed = second_occurrence(parsed, value, values[i + 1:], now)
+        iso = None if parsed is None else to_iso(parsed)
         if iso is None and clean_text(value):
             problem = "unreadable"
         elif iso is not None and iso[:10] > (now + FUTURE_TOLERANCE).astimezone(ROME).date().isoformat():

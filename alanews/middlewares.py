@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 
 from scrapy import signals
 from scrapy.downloadermiddlewares import robotstxt as scrapy_robotstxt
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request
 from scrapy.http.request import NO_CALLBACK
@@ -23,6 +23,7 @@ from twisted.internet.task import deferLater
 from w3lib.url import safe_url_string
 
 from alanews.errors import OffsiteRequest, RedirectLoop
+from alanews.pages.markup import cut_short
 from alanews.site import DEFAULT_BASE_URL, is_same_site, normalise_base_url
 
 logger = logging.getLogger(__name__)
@@ -243,6 +244,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
     most ``ALANEWS_RETRY_BACKOFF_MAX``), and each retry is logged at WARNING with its
     reason. ``RETRY_TIMES``, ``RETRY_HTTP_CODES``, ``RETRY_EXCEPTIONS``, the
     ``retry/*`` stats and the give-up line (``RETRY_GIVE_UP_LOG_LEVEL``) are Scrapy's.
+    An article page answered 200 but visibly incomplete (:func:`alanews.pages.markup.cut_short`)
+    is retried the same way, reason ``cut_short``; what the spider does with one that stays so is
+    :meth:`alanews.spiders.base.ArticleSpider.parse_article`'s.
     """
 
     def __init__(self, settings):
@@ -259,7 +263,21 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def process_response(self, request, response, spider=None):
         result = super().process_response(request, response)
+        if result is response and self._cut_short(request, response):
+            # as a failed download: the same waits, RETRY_TIMES, retry/reason_count/cut_short and give-up line
+            retry = get_retry_request(
+                request, spider=self.crawler.spider, reason="cut_short",
+                max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
+                priority_adjust=request.meta.get("priority_adjust", self.priority_adjust),
+                give_up_log_level=request.meta.get("give_up_log_level", self.give_up_log_level))
+            return self._delayed(request, retry, "cut short: no </body> or </html> at its end") or response
         return self._delayed(request, result, response_status_message(response.status))
+
+    @staticmethod
+    def _cut_short(request, response) -> bool:
+        """An article page (a request with ``deltafetch_key``) answered 200 and visibly incomplete."""
+        return (response.status == 200 and isinstance(response, HtmlResponse) and not request.meta.get("dont_retry")
+                and bool(request.meta.get("deltafetch_key")) and cut_short(response.body))
 
     def process_exception(self, request, exception, spider=None):
         result = super().process_exception(request, exception)

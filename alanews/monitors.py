@@ -13,6 +13,11 @@ Spidermon runs :class:`RunMonitors` when the spider closes (``SPIDERMON_SPIDER_C
 * **Item validation** — items that failed the JSON Schema (not written, see alanews.validation)
   are at most ``ALANEWS_MONITOR_MAX_INVALID`` of the items checked, and never fewer than
   ``ALANEWS_MONITOR_MAX_INVALID_ITEMS`` are tolerated;
+* **Field sources** — items whose title, published date or category came from its last resort
+  (``<title>`` or the page's one h1, the permalink: ``alanews/fallback/<field>``, see
+  alanews/pages/article.py) are at most ``ALANEWS_MONITOR_MAX_FALLBACK`` of the items extracted,
+  and never fewer than ``ALANEWS_MONITOR_MAX_FALLBACK_ITEMS`` are tolerated: the item is written,
+  but the field's usual source moved (a theme update), which the failure names;
 * **Field coverage/<field>** — one monitor per ``ALANEWS_COVERAGE_RULES`` entry: the share of
   items holding the field (``alanews/coverage/<field>``, counted before validation) reaches
   the rule, judged once at least ``ALANEWS_COVERAGE_MIN_ITEMS`` items were extracted; a run
@@ -160,6 +165,29 @@ class ValidationMonitor(BaseScrapyMonitor):
         return ", ".join(parts) or "no field errors recorded"
 
 
+@monitors.name("Field sources")
+class FieldSourcesMonitor(BaseScrapyMonitor):
+    """Fields read from their last resort stay within ALANEWS_MONITOR_MAX_FALLBACK of the items extracted."""
+
+    def test_fallbacks(self):
+        settings = self.crawler.settings
+        items = self.stats.get("alanews/fields/items", 0)
+        ratio = settings.getfloat("ALANEWS_MONITOR_MAX_FALLBACK", 0.02)
+        allowed = max(settings.getint("ALANEWS_MONITOR_MAX_FALLBACK_ITEMS", 1), int(ratio * items))
+        used = {key.rsplit("/", 1)[1]: n for key, n in self.stats.items() if key.startswith("alanews/fallback/")}
+        moved = sorted(((field, n) for field, n in used.items() if n > allowed), key=lambda kv: (-kv[1], kv[0]))
+        self.checked = f"{sum(used.values())} fields from their last resort, at most {allowed} each"
+        if moved:
+            self.fail("source moved: " + ", ".join(
+                f"{field} read from its last resort ({_LAST_RESORTS.get(field, 'last resort')}) on {n} of {items} "
+                f"items ({_pct(n / items) if items else 'all'}; at most {allowed})" for field, n in moved))
+
+
+#: what each field's last resort is, as the Field sources monitor names it
+_LAST_RESORTS = {"title": "<title> or the page's h1", "published": "the permalink's date, no time",
+                 "category": "the permalink's category path"}
+
+
 class _FieldCoverage(BaseScrapyMonitor):
     field: str = ""
     minimum: float = 0.0
@@ -249,7 +277,8 @@ class Verdict(Action):
 class RunMonitors(MonitorSuite):
     """The end-of-run monitors; the coverage monitors come from ALANEWS_COVERAGE_RULES."""
 
-    monitors = [ItemCountMonitor, FinishReason, ErrorCount, FeedStorageMonitor, StateMonitor, ValidationMonitor]
+    monitors = [ItemCountMonitor, FinishReason, ErrorCount, FeedStorageMonitor, StateMonitor, ValidationMonitor,
+                FieldSourcesMonitor]
     monitors_finished_actions = [Verdict]
 
     def __init__(self, *args, crawler=None, **kwargs):

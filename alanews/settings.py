@@ -185,6 +185,11 @@ ALANEWS_MONITOR_MIN_ITEMS = 1
 # Invalid items tolerated: this share of the items checked, and never fewer than this many.
 ALANEWS_MONITOR_MAX_INVALID = 0.02
 ALANEWS_MONITOR_MAX_INVALID_ITEMS = 1
+# Items whose title, published date or category came from its last resort (<title> or the one h1,
+# the permalink), per field: this share of the items extracted, and never fewer than this many.
+# More means the field's usual source moved (a theme update): the "Field sources" monitor fails.
+ALANEWS_MONITOR_MAX_FALLBACK = 0.02
+ALANEWS_MONITOR_MAX_FALLBACK_ITEMS = 1
 # Minimum share of extracted items holding each field (null, "" and [] do not count),
 # judged once ALANEWS_COVERAGE_MIN_ITEMS items were extracted. Normal variation on the
 # site: subtitle, image, caption, tags, author each missing on ~10-25% of articles; a

@@ -1,5 +1,5 @@
 """python -m replica --port 0 --articles 300 --seed 1 [--host 127.0.0.1] [--prerender] [--verbose]
-                     [--theme jnews|drifted] [--drifted-every K] [--sitemaps yoast|core|none]
+                     [--theme jnews|drifted|untitled] [--drifted-every K] [--sitemaps yoast|core|none]
                      [--sitemap-entries N] [--unlisted N] [--feed-summary] [--feed-fault NAME]
                      [--sitemap-fault NAME[,KEY=VALUE...]]..."""
 from __future__ import annotations
@@ -29,11 +29,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1, help="the same seed gives the same site (default 1)")
     ap.add_argument("--prerender", action="store_true", help="render every page at start")
     ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
-    ap.add_argument("--theme", choices=("jnews", "drifted"), default="jnews",
+    ap.add_argument("--theme", choices=("jnews", "drifted", "untitled"), default="jnews",
                     help="drifted: article pages after a theme update (title and date classes renamed, "
-                         "structured data and social meta gone)")
+                         "structured data and social meta gone); untitled: those pages without <title> or h1")
     ap.add_argument("--drifted-every", type=int, default=1, metavar="K",
-                    help="with --theme drifted, only posts whose id is a multiple of K (default 1: all)")
+                    help="with --theme drifted or untitled, only posts whose id is a multiple of K (default 1: all)")
     ap.add_argument("--hostile", action="store_true",
                     help="the site plus bad pages and links (replica/hostile.py); --port N may reuse a port")
     ap.add_argument("--sitemaps", choices=MODES, default="yoast",

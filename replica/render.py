@@ -1021,3 +1021,22 @@ def drift_article(page: str) -> str:
     for old, new in _DRIFT_RENAMED.items():
         page = page.replace(old, new)
     return page
+
+
+# The drifted page without any title source: no <title>, no h1 (a template that lost its header).
+# What no fallback can read: such an article is an invalid item, not written.
+_UNTITLED_DROPPED = re.compile(r"<title>.*?</title>\n?|<h1\b[^>]*>.*?</h1>", re.S)
+
+
+def untitle_article(page: str) -> str:
+    return _UNTITLED_DROPPED.sub("", drift_article(page))
+
+
+def cut_article(page: bytes) -> bytes:
+    """The page cut in the middle of its content, as a connection closed early that the client
+    cannot tell from the end (the Content-Length is the cut copy's): no end of the content, no
+    Related Posts, no ``</body>`` or ``</html>``."""
+    start = page.find(b'class="content-inner')
+    stop = page.find(b"jeg_post_tags", start)
+    cut = page.find(b"</p>", (start + stop) // 2, stop) if 0 <= start < stop else -1
+    return page[:cut if cut >= 0 else len(page) // 2]

@@ -18,21 +18,23 @@ from .sitemaps import Sitemaps
 _CAT_RE = re.compile(r"^/category/(?P<path>[a-z0-9\-]+(?:/[a-z0-9\-]+)*?)(?:/page/(?P<page>\d+))?/?$")
 _ART_RE = re.compile(r"^/\d{4}/\d{2}/\d{2}/[a-z0-9\-/]+$")
 _SITEMAP_RE = re.compile(r"^/[A-Za-z0-9_\-]+\.xml/?$")  # a sitemap file, or its slashed URL
+# break statuses that are not an HTTP status (see Replica.change)
+_PAGE_BREAKS = ("drifted", "untitled", "cut", "standfirst", "to_category", "to_home")
 
 
 class Replica:
     """Site + renderer + cache + stats, shared by all handler threads."""
 
-    theme = "jnews"  # "drifted": article pages after a theme update (render.drift_article)
-    drifted_every = 1  # with "drifted", only posts whose id is a multiple of it (a partial roll-out)
+    theme = "jnews"  # "drifted": article pages after a theme update (render.drift_article); "untitled":
+    # those pages without any title source (render.untitle_article)
+    drifted_every = 1  # with "drifted" or "untitled", only posts whose id is a multiple of it (a partial roll-out)
     hostile = None  # --hostile: a replica.hostile.Hostile, serving bad pages beside the site
     robots_status = 200  # POST /__replica__/robots?status=503: robots.txt answers an error page
 
     def __init__(self, site: Site, base_url: str = "", sitemaps: str = "yoast", sitemap_entries: int | None = None):
         self.site = site
         self.robots_disallow: list[str] = []
-        # post id -> status its page answers, though listed; "drifted": 200, the page after a theme
-        # update (render.drift_article), which reads as an invalid item
+        # post id -> status its page answers, though listed, or one of _PAGE_BREAKS (see change())
         self.broken: dict[int, int | str] = {}
         self.broken_left: dict[int, int] = {}  # post id -> answers left before its break repairs itself
         self.gone: dict[str, int] = {}  # permalink path of a deleted post -> its status when not 404 (410)
@@ -90,8 +92,9 @@ class Replica:
             a, self._themed(a, render.render_article(self.site, a, self.base_url))))
 
     def _themed(self, a, html: str) -> str:
-        drifted = self.theme == "drifted" and a.post_id % self.drifted_every == 0
-        return render.drift_article(html) if drifted else html
+        if self.theme == "jnews" or a.post_id % self.drifted_every:
+            return html
+        return render.drift_article(html) if self.theme == "drifted" else render.untitle_article(html)
 
     def listing_page(self, cat: str, page: int) -> bytes | None:
         if cat in self.endless:
@@ -145,12 +148,13 @@ class Replica:
 
             def do():
                 self.site.rename(post_id, category_path=category)
-        else:  # break: listed, but its page answers this status (200 repairs it), "drifted", "standfirst"
-            # (only the subtitle's class renamed, as a theme update may), or 301s
+        else:  # break: listed, but its page answers this status (200 repairs it), "drifted", "untitled"
+            # (the drifted page without <title> or h1), "cut" (cut inside its content, Content-Length
+            # that of the cut copy), "standfirst" (only the subtitle's class renamed, as a theme update may), or 301s
             # to its category's archive ("to_category") or the home page ("to_home"), as redirect plugins
             # do; with times=K only its next K answers (a transient failure)
             status = (q.get("status") or ["404"])[0]
-            status = status if status in ("drifted", "standfirst", "to_category", "to_home") else int(status)
+            status = status if status in _PAGE_BREAKS else int(status)
             times = int((q.get("times") or ["0"])[0])
             if times < 0:
                 raise ValueError(f"times must be a positive integer, got {times}")
@@ -524,9 +528,14 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(200, r.article_page(canon).replace(b'class="jeg_post_subtitle"',
                                                               b'class="jeg_post_standfirst"'), head_only=head_only)
                 return
-            if status == "drifted":
+            if status in ("drifted", "untitled"):
                 r.count("article", path, 200)
-                self._send(200, render.drift_article(r.article_page(canon).decode()).encode(), head_only=head_only)
+                themed = render.drift_article if status == "drifted" else render.untitle_article
+                self._send(200, themed(r.article_page(canon).decode()).encode(), head_only=head_only)
+                return
+            if status == "cut":
+                r.count("article", path, 200)
+                self._send(200, render.cut_article(r.article_page(canon)), head_only=head_only)
                 return
             if status:
                 r.count("article", path, status)

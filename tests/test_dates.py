@@ -94,8 +94,11 @@ DST_CASES = [
     # spring forward, 29 March 2026 02:00 -> 03:00
     ("29 Marzo 2026 - 01:30", "2026-03-29T01:30:00+01:00"),
     ("29 Marzo 2026 - 03:30", "2026-03-29T03:30:00+02:00"),
-    # nonexistent wall time: zoneinfo default fold=0, the offset before the change
-    ("29 Marzo 2026 - 02:30", "2026-03-29T02:30:00+01:00"),
+    # nonexistent wall time (the spring-forward gap): the instant it names, an hour on, as Yoast spells it
+    ("29 Marzo 2026 - 02:30", "2026-03-29T03:30:00+02:00"),
+    ("2026-03-29 02:05:00", "2026-03-29T03:05:00+02:00"),  # the theme's JSON-LD, Rome time without offset
+    ("29/03/2026 02:59", "2026-03-29T03:59:00+02:00"),
+    ("2026-03-29T02:30:00+00:00", "2026-03-29T04:30:00+02:00"),  # an offset given: never shifted as a wall time
     ("2026-03-29T00:30:00+00:00", "2026-03-29T01:30:00+01:00"),
     ("2026-03-29T01:30:00+00:00", "2026-03-29T03:30:00+02:00"),
     # fall back, 25 October 2026 03:00 -> 02:00
@@ -284,3 +287,30 @@ def test_relative_against_other_now(now, text, expected):
 )
 def test_to_iso(value, expected):
     assert to_iso(value) == expected
+
+
+def test_an_instant_in_the_spring_gap_has_one_spelling_whatever_its_source():
+    """The byline's local wall time and Yoast's UTC instant of the same moment."""
+    spellings = {normalise_date(t, now=FIXED_NOW) for t in (
+        "29 Marzo 2026 - 02:30", "2026-03-29T01:30:00+00:00", "2026-03-29T03:30:00+02:00", "2026-03-29 02:30:00")}
+    assert spellings == {"2026-03-29T03:30:00+02:00"}
+
+
+@pytest.mark.parametrize("sources, expected", [
+    # no source says which: the first occurrence (the documented rule)
+    (["25 Ottobre 2026 - 02:30"], "2026-10-25T02:30:00+02:00"),
+    # a later source of the field gives that wall time at +01:00 (01:30 UTC): the second occurrence
+    (["2026-10-25 02:30:00", "2026-10-25T01:30:00+00:00"], "2026-10-25T02:30:00+01:00"),
+    (["25 Ottobre 2026 - 02:30", "2026-10-25T02:30:00+01:00"], "2026-10-25T02:30:00+01:00"),
+    # another wall time, or the first occurrence, changes nothing
+    (["25 Ottobre 2026 - 02:30", "2026-10-25T01:45:00+00:00"], "2026-10-25T02:30:00+02:00"),
+    (["25 Ottobre 2026 - 02:30", "2026-10-25T00:30:00+00:00"], "2026-10-25T02:30:00+02:00"),
+    # an instant given with its offset is never moved
+    (["2026-10-25T02:30:00+02:00", "2026-10-25T01:30:00+00:00"], "2026-10-25T02:30:00+02:00"),
+])
+def test_the_repeated_autumn_hour_is_resolved_by_the_fields_other_sources(sources, expected):
+    from alanews.loaders import ArticleLoader
+
+    loader = ArticleLoader(base_url="https://www.alanews.it/", now=datetime(2026, 11, 1, tzinfo=ROME))
+    loader.add_value("published", sources)
+    assert loader.get_output_value("published") == expected

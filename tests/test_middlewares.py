@@ -119,8 +119,9 @@ def test_future_and_impossible_dates_fall_back_with_a_stat():
                        now=datetime(2026, 2, 21, 10, 0, tzinfo=timezone.utc))
     item = page.to_item(stats)
     assert item["published"] == "2026-02-20"
+    # a bare page, no JNews layout, its category only in the permalink
     assert stats.values == {"alanews/date/future": 1, "alanews/date/unreadable": 1,
-                            "alanews/article/whole_page": 1}  # a bare page, no JNews layout
+                            "alanews/article/whole_page": 1, "alanews/fallback/category": 1}
 
 
 def test_broken_json_ld_is_counted_and_the_rest_still_read():
@@ -131,4 +132,5 @@ def test_broken_json_ld_is_counted_and_the_rest_still_read():
     item = ArticlePage(HtmlResponse("https://www.alanews.it/2026/02/20/esteri/t/", body=html.encode()),
                        "https://www.alanews.it").to_item(stats)
     assert (item["title"], item["published"]) == ("Titolo", "2026-02-20T10:00:00+01:00")
-    assert stats.values == {"alanews/jsonld/invalid": 1, "alanews/article/whole_page": 1}
+    assert stats.values == {"alanews/jsonld/invalid": 1, "alanews/article/whole_page": 1,
+                            "alanews/fallback/category": 1}

@@ -101,7 +101,7 @@ def test_an_overwrite_replaces_the_file_only_once_it_has_its_first_line(site, tm
     assert out.read_text("utf-8") == old
     assert not list(tmp_path.glob(".esteri.jsonl.*"))  # the new file that could not be written is gone
 
-    drifted = Replica("--articles", "20", "--seed", "37", "--theme", "drifted")  # every item invalid
+    drifted = Replica("--articles", "20", "--seed", "37", "--theme", "untitled")  # every item invalid
     try:
         invalid = scrapy_crawl(drifted, tmp_path / "data", "-O", str(out))
     finally:

@@ -144,6 +144,63 @@ def test_post_region_gives_the_item_of_the_whole_saved_page(name):
     assert from_region == from_whole
 
 
+def test_a_page_after_a_theme_update_gets_its_required_fields_from_the_last_resorts_and_says_so():
+    """Title class renamed, structured data and meta gone: the title from <title>, the day from
+    the permalink; the stats say which field took its last resort, the undrifted pages none."""
+    from replica.model import Site, expected_item
+
+    truth = {a.url("https://www.alanews.it"): expected_item(a, "https://www.alanews.it") for a in Site(60, 5).articles}
+    for drifted in (False, True):
+        for url, html in _replica_pages(60, drifted):
+            stats = Stats()
+            page = ArticlePage(_served(url, html.encode(), stats), "https://www.alanews.it",
+                               datetime(2026, 11, 21, 12, 0).astimezone())
+            item = page.to_item(stats)
+            assert item["title"] == truth[url]["title"] and item["published"][:10] == truth[url]["published"][:10]
+            fallbacks = {key for key in stats if key.startswith("alanews/fallback/")}
+            if drifted:
+                assert fallbacks == {"alanews/fallback/title", "alanews/fallback/published"}, url
+            else:
+                assert not fallbacks, (url, stats)
+
+
+def test_the_category_falls_back_to_the_site_table_by_permalink_and_says_so():
+    html = (FIXTURES / "seed-esteri-lavrov-markup-only.html").read_text("utf-8")
+    html = html.replace('rel="category tag">Esteri</a>', 'rel="category tag"></a>').replace(
+        "breadcrumb_last_link", "breadcrumb_item")  # a theme update: no category in the byline or breadcrumbs
+    stats = Stats()
+    url = "https://www.alanews.it/2025/12/11/esteri/russia-lavrov-tra-usa-e-russia-superate-le-incomprensioni/"
+    item = ArticlePage(_served(url, html.encode()), "https://www.alanews.it").to_item(stats)
+    assert item["category"] == "Esteri" and stats["alanews/fallback/category"] == 1
+
+
+@pytest.mark.parametrize("meta, author", [
+    ('<meta property="article:author" content="Maria Rossi" />', "Maria Rossi"),  # a name: taken
+    ('<meta property="article:author" content="https://www.facebook.com/maria.rossi" />', None),  # a profile URL
+    ('<meta property="article:author" content="www.facebook.com/maria.rossi" />', None),
+])
+def test_article_author_counts_only_as_a_name(meta, author):
+    html = (FIXTURES / "wp-author-meta-only.html").read_text("utf-8")
+    html = html.replace('<meta name="author" content="Federico Liberi" />', meta)
+    url = "https://www.alanews.it/2025/12/11/esteri/russia-lavrov-tra-usa-e-russia-superate-le-incomprensioni/"
+    assert ArticlePage(_served(url, html.encode()), "https://www.alanews.it").to_item()["author"] == author
+
+
+def test_a_see_also_label_is_dropped_only_when_the_paragraph_is_links():
+    from alanews.pages.article import _links_to_other_posts
+    from alanews.pages.markup import parse_bytes
+
+    def box(p: str) -> bool:
+        return _links_to_other_posts(next(parse_bytes(p.encode()).iter("p")))
+
+    assert box('<p>Leggi anche: <a href="/a/">Uno</a>, <a href="/b/">Due</a></p>')
+    assert box('<p><em>Potrebbe interessarti</em> &#8594; <a href="/a/">Uno</a></p>')
+    assert box('<p><a href="/a/"><strong>Leggi anche:</strong> Uno</a></p>')
+    assert not box('<p>Leggi anche il <a href="/a/">rapporto Istat</a> pubblicato ieri.</p>')  # a sentence
+    assert not box('<p><a href="/a/">Il rapporto Istat</a></p>')  # a link, no label: the editor's text
+    assert not box('<p>Leggi anche:</p>')  # no link
+
+
 def _template_2(html: str) -> str:
     """JNews single-post template 2 made from a template-1 page: the breadcrumbs and the
     ``.entry-header`` moved into ``.container``, before the ``.row`` holding ``.jeg_main_content``."""
@@ -620,3 +677,18 @@ def test_a_post_id_no_post_has_gives_way_to_the_next_candidate(body_class):
     assert item["post_id"] == expected["post_id"] == 10276  # the ?p= shortlink's
     assert stats == {"alanews/article/bad_post_id": 1}
     assert CompiledJSONSchemaValidator(ARTICLE_SCHEMA).validate({**item, "version": 1}) == (True, {})
+
+
+def test_a_page_is_cut_short_only_when_it_ends_inside_its_content():
+    """No </body> nor </html> at the end, and the content's element never closes: visibly incomplete."""
+    from alanews.pages.markup import cut_short
+    from replica import render
+
+    for _, html in _replica_pages(20):
+        page = html.encode()
+        content = page.index(b'class="content-inner')
+        assert not cut_short(page)
+        assert cut_short(page[:content + 300]) and cut_short(render.cut_article(page))
+        assert not cut_short(page[:page.index(b"jeg_footer", content)])  # cut after the content: whole
+        assert not cut_short(page[:page.rindex(b"</html>")])  # </body> is there
+    assert cut_short(b"<html><body><p>no theme, no end")

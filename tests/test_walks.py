@@ -202,7 +202,7 @@ def test_a_post_moved_off_page_1_during_a_walk_that_stops_early_hides_no_post(ma
 def test_listed_posts_that_always_fail_are_retried_reported_and_given_up_without_forcing_full_walks(
         make_replica, tmp_path):
     """Three posts on page 2 fail on every request: one answers 410, robots.txt disallows one,
-    one reads as an invalid item (its page after a theme update)."""
+    one reads as an invalid item (its page after a theme update, without any title)."""
     replica = make_replica("--articles", "80", "--seed", "34")
     archive = replica.archive("esteri")
     assert len(archive) > PER_PAGE + 3
@@ -210,7 +210,7 @@ def test_listed_posts_that_always_fail_are_retried_reported_and_given_up_without
     ids = {url: post_id_of(replica, url) for url in failing}
     replica.post(f"/__replica__/break?post_id={ids[gone]}&status=410")
     replica.post(f"/__replica__/robots?disallow={path_of(disallowed)}")
-    replica.post(f"/__replica__/break?post_id={ids[invalid]}&status=drifted")
+    replica.post(f"/__replica__/break?post_id={ids[invalid]}&status=untitled")
     runs = Runs(replica, tmp_path, settings={"DELTAFETCH_RETRY_RUNS": "1"})
 
     first = runs.run()
@@ -292,3 +292,39 @@ def test_endless_pagination_ends_at_the_job_time_limit(make_replica, tmp_path):
     assert "deltafetch: walk of" not in crawl.log  # a cut run marks no walk complete
     assert set(replica.archive("esteri")) <= {item["url"] for item in crawl.items}
     assert len(crawl.items) == len({item["url"] for item in crawl.items})
+
+
+# --- a page cut short -------------------------------------------------------------------------
+
+def test_a_page_cut_short_is_retried_and_never_recorded_until_it_is_whole(make_replica, tmp_path):
+    """The replica serves one post cut inside its content, with the Content-Length of the cut copy
+    (the client sees a whole answer), and another cut on its first answer only."""
+    replica = make_replica("--articles", "30", "--seed", "3")
+    truth = replica.truth()
+    cut, flaky = [url for url in replica.archive("esteri")[:PER_PAGE] if truth[url]["body"]][:2]
+    cut_id = truth[cut]["post_id"]  # the truth leaves out a post broken for good
+    replica.post(f"/__replica__/break?post_id={cut_id}&status=cut")
+    replica.post(f"/__replica__/break?post_id={truth[flaky]['post_id']}&status=cut&times=1")
+    runs = Runs(replica, tmp_path, settings={"ALANEWS_RETRY_BACKOFF": "0.01"})
+
+    first = runs.run(returncode=ExitStatus.MONITORS_FAILED)  # a page given up after its retries: an ERROR line
+    written = {item["url"]: item for item in first.items}
+    assert written[flaky]["body"] == truth[flaky]["body"]  # whole on its retry
+    assert cut not in written
+    assert replica.stats()["by_path"][path_of(cut)] == RETRY_TIMES + 1
+    assert first.stats["retry/reason_count/cut_short"] == RETRY_TIMES + 1  # the cut one retried 3 times, the flaky one once
+    assert f"Truncated page {cut}: no </html> at its end, its content cut ({RETRY_TIMES + 1} tries); not written, " \
+           "recorded as failed" in first.log
+    assert first.stats["deltafetch/failed/recorded"] == 1
+
+    # a snapshot writes what there is; it records nothing
+    snapshot = runs.run("incremental=0", returncode=ExitStatus.MONITORS_FAILED)
+    partial = next(item for item in snapshot.items if item["url"] == cut)
+    assert partial["body"] and len(partial["body"]) < len(truth[cut]["body"]) and partial["related_urls"] == []
+    assert "written as it is (a snapshot)" in snapshot.log
+
+    # whole again: the next incremental run asks for it (a failed article) and writes it
+    replica.post(f"/__replica__/break?post_id={cut_id}&status=200")
+    third = runs.run()
+    assert [item["url"] for item in third.items] == [cut] and third.items[0]["body"] == truth[cut]["body"]
+    assert third.stats["deltafetch/failed/retried"] == 1

@@ -39,6 +39,29 @@ def utf8_body(response: TextResponse) -> bytes:
     return body.replace(b"\x00", b"") if b"\x00" in body else body
 
 
+def cut_short(body: bytes) -> bool:
+    """Whether a page is visibly incomplete: it ends before ``</body>``, ``</html>`` and the end
+    of its content (the element of class ``entry-content``; a page without one counts as open).
+
+    WordPress ends every page so; such a page was cut mid-body (a connection closed early, a
+    cache that stored a partial copy) in a way the client cannot tell from the end. Only a page
+    without ``</body>`` and ``</html>`` at its end is scanned, tag by tag, from its content on.
+    """
+    tail = body[-4096:].lower()
+    if b"</html" in tail or b"</body" in tail:
+        return False
+    start = _class_tag(body, b"entry-content", 0)
+    name = _TAG_NAME.match(body, start) if start >= 0 else None
+    if name is None:
+        return True
+    depth = 0
+    for tag in re.finditer(rb"<(/?)" + re.escape(name.group(1)) + rb"\b", body[start:], re.I):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return False
+    return True
+
+
 def parse_bytes(body: bytes, base_url: str | None = None) -> etree._Element:
     """UTF-8 HTML to its root element; a blank or unparsable document is ``<html/>``.
 
@@ -66,8 +89,9 @@ def parse_part(body: bytes, part: bytes | None, url: str, find, holds) -> tuple[
 # The rest of a start tag: its attributes, then ">". Possessive, and no "<" outside quotes: on
 # broken markup a try fails at the next tag instead of backtracking through the page.
 _ATTRIBUTES = rb"""(?:\s+[^\s<>"'=/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s<>"']+))?)*+\s*/?>"""
-_HEAD_SCAN = re.compile(rb"<(?:meta|link|html)\b|<script\b[^>]{0,300}?application/ld\+json|</head>")
+_HEAD_SCAN = re.compile(rb"<(?:meta|link|html|title)\b|<script\b[^>]{0,300}?application/ld\+json|</head>")
 _TAG_REST = re.compile(_ATTRIBUTES)
+_TAG_NAME = re.compile(rb"<([A-Za-z][A-Za-z0-9]*)")
 _BODY_TAG = re.compile(rb"<body\b")
 _LD_JSON = b"application/ld+json"
 _CLASS_DELIMITERS = b"\"' \t\n\r\f"
@@ -78,7 +102,7 @@ _MAX_HEAD_TAGS = 1000
 class _Head(NamedTuple):
     end: int  # where the first "</head>" starts
     html: bytes  # the last <html> start tag before it
-    tags: list[bytes]  # its meta and link start tags and JSON-LD scripts, in page order
+    tags: list[bytes]  # its meta and link start tags, <title> and JSON-LD scripts, in page order
 
 
 def _head(body: bytes) -> _Head | None:
@@ -92,10 +116,11 @@ def _head(body: bytes) -> _Head | None:
             return _Head(start, html, [tag for tag, close in found if close < start])
         if count == _MAX_HEAD_TAGS:
             return None
-        if opening.startswith(b"<script"):
-            close = body.find(b"</script>", match.end())
+        if opening.startswith((b"<script", b"<title")):
+            end_tag = b"</script>" if opening.startswith(b"<script") else b"</title>"
+            close = body.find(end_tag, match.end())
             if close >= 0:  # kept if it closes in the head
-                found.append((body[start:close + 9], close))
+                found.append((body[start:close + len(end_tag)], close))
             continue
         tag = _start_tag(body, match)
         if tag is None:
@@ -156,7 +181,7 @@ def _class_tag(body: bytes, token: bytes, start: int, end: int = -1) -> int:
 
 def _document(body: bytes, head: _Head, start: int, parts: list[bytes]) -> bytes:
     """A small document: the page's ``<html>`` and ``<body>`` start tags (the latter before
-    ``start``), the head's meta, link and JSON-LD, then ``parts`` of the body."""
+    ``start``), the head's meta, link, title and JSON-LD, then ``parts`` of the body."""
     body_tag = _body_tag(body, head.end, start)
     return b"".join((head.html, b"<head>", *head.tags, b"</head>", body_tag, *parts, b"</body></html>"))
 
@@ -172,7 +197,7 @@ _POST_STARTS = (b"jeg_main_content", b"jeg_breadcrumbs", b"entry-header", b"jeg_
 def post_region(body: bytes) -> bytes | None:
     """A small document with what a JNews post's fields are read from, or None if the page has no such parts.
 
-    The head's meta, link and JSON-LD, the post's column (from the first of ``_POST_STARTS`` to
+    The head's meta, link, title and JSON-LD, the post's column (from the first of ``_POST_STARTS`` to
     the sidebar, or else to the footer) and every JSON-LD script elsewhere. A 140 KB page gives
     ~25 KB: the parse and the walk over the elements cost a third of the whole page's. The rest
     of the page is menus, ads, widgets and scripts.

@@ -26,6 +26,7 @@ from alanews.errors import NotStarting, TypedIgnore
 from alanews.ledger import ArticleLedger
 from alanews.pages.article import ArticlePage
 from alanews.pages.listing import ListingPage
+from alanews.pages.markup import cut_short
 from alanews.processors import canonical_url
 from alanews.signals import article_failed, articles_settled
 from alanews.site import (
@@ -153,8 +154,12 @@ class ArticleSpider(scrapy.Spider):
             return
         if b"</html" not in response.body[-4096:].lower():
             self.crawler.stats.inc_value("alanews/article/truncated")
-            self.logger.warning("Truncated page %s: no </html> at its end; fields after the cut are missing",
-                                response.url)
+            if cut_short(response.body):
+                if not self._written_cut_short(response):
+                    return
+            else:
+                self.logger.warning("Truncated page %s: no </html> at its end; its content is whole, fields after "
+                                    "it may be missing", response.url)
         page = ArticlePage(response, self.base_url)
         yield page.to_item(self.crawler.stats)
         url = response.meta.get("deltafetch_key", response.url)
@@ -165,6 +170,21 @@ class ArticleSpider(scrapy.Spider):
                 yield request
         elif depth > 0:
             self._unfollowed[url] = [related_url for related_url, _ in related]  # URLs only: memory
+
+    def _written_cut_short(self, response) -> bool:
+        """Whether a page cut inside its content, still so after its retries (alanews.middlewares.BackoffRetryMiddleware),
+        is written: an incremental run records it failed instead (a later run fetches it again); a snapshot
+        (or a run without state) writes what is there."""
+        tries = response.meta.get("retry_times", 0) + 1
+        self.crawler.stats.inc_value("alanews/article/cut_short")
+        if self.ledger is not None and self.ledger.incremental:
+            self.logger.warning("Truncated page %s: no </html> at its end, its content cut (%d tries); not written, "
+                                "recorded as failed: a later run fetches it again", response.url, tries)
+            self._article_failed(response.request, "cut_short")
+            return False
+        self.logger.warning("Truncated page %s: no </html> at its end, its content cut (%d tries); written as it "
+                            "is (a snapshot), fields after the cut are missing", response.url, tries)
+        return True
 
     def _articles(self, hrefs, response, count: bool = True) -> list[tuple[str, ArticleUrl]]:
         """Canonical permalinks among ``hrefs``; other links are dropped, and counted if ``count``."""
