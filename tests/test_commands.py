@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAST, ROOT, run_crawl
+from conftest import FAST, ROOT, copy_tracked, run_crawl, tracked_files
 
 from alanews.exitcodes import ExitStatus
 
@@ -187,9 +187,7 @@ def test_scrapyd_job_id_and_boolean_arguments_are_accepted(replica, tmp_path):
 @pytest.fixture
 def checkout(tmp_path) -> Path:
     """A copy of the project (scrapy.cfg and the package), so its data/ is the test's own."""
-    copy = tmp_path / "checkout"
-    shutil.copytree(ROOT / "alanews", copy / "alanews", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy2(ROOT / "scrapy.cfg", copy / "scrapy.cfg")
+    copy = copy_tracked(tmp_path / "checkout", "alanews", "scrapy.cfg")
     (copy / "tests").mkdir()
     return copy
 
@@ -257,22 +255,24 @@ def test_without_scrapy_cfg_the_data_dir_is_the_working_directorys(replica, chec
     assert len(feeds(elsewhere / "data")) == 1 and not (checkout / "data").exists()
 
 
-def test_gitignore_covers_what_a_run_leaves(replica, checkout):
+@pytest.mark.parametrize("where", [".", "alanews/spiders"])
+def test_gitignore_covers_what_a_run_leaves(replica, checkout, where):
+    """From the project's root or any directory of it (the data dir stays beside scrapy.cfg)."""
     shutil.copy2(ROOT / ".gitignore", checkout / ".gitignore")
     subprocess.run(["git", "init", "-q"], cwd=checkout, check=True)
     # -O's feed and summary, a JOBDIR named as the README does, the state under data/
-    proc = crawl_without_data_dir(replica, checkout, clean_env(), "-O", "esteri.jsonl", "-s", "JOBDIR=crawls/esteri-1")
+    proc = crawl_without_data_dir(replica, checkout / where, clean_env(), "-O", "esteri.jsonl",
+                                  "-s", "JOBDIR=crawls/esteri-1")
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert {"esteri.jsonl", "esteri.summary.json", "crawls"} <= {p.name for p in (checkout / where).iterdir()}
     (checkout / "data" / "feeds" / "esteri").mkdir(parents=True)  # and a default feed with its summary
     for name in ("2026-11-30T01-00-00+00-00.jsonl", "2026-11-30T01-00-00+00-00.summary.json"):
-        shutil.copy2(checkout / "esteri.jsonl", checkout / "data" / "feeds" / "esteri" / name)
-    assert {"esteri.jsonl", "esteri.summary.json", "data", "crawls"} <= {p.name for p in checkout.iterdir()}
+        shutil.copy2(checkout / where / "esteri.jsonl", checkout / "data" / "feeds" / "esteri" / name)
+    assert "data" in {p.name for p in checkout.iterdir()}
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=checkout,
                             capture_output=True, text=True, check=True).stdout.splitlines()
     untracked = {line[3:] for line in status}
-    assert untracked == {".gitignore", "scrapy.cfg"} | {
-        p.relative_to(checkout).as_posix() for p in (checkout / "alanews").rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts}
+    assert untracked == {".gitignore", "scrapy.cfg", *tracked_files("alanews")}
 
 
 @pytest.mark.parametrize("extra", [["-a", "fetch=1"], ["esteri"]])
@@ -339,7 +339,7 @@ def test_replica_block_starts_the_replica_and_crawls_it(checkout):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = str(s.getsockname()[1])
-    shutil.copytree(ROOT / "replica", checkout / "replica", ignore=shutil.ignore_patterns("__pycache__"))
+    copy_tracked(checkout, "replica")
     env = clean_env(PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     server = subprocess.Popen(["bash", "-c", "exec " + REPLICA_TERMINAL_1.replace("8123", port)], cwd=checkout,
                               env=env, stdout=subprocess.PIPE, text=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import urllib.request
 from base64 import b64encode
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, copy_tracked
 
 from replica.harness import scrapy_stats
 from test_scrapyd import BIN, _free_port, clean_env
@@ -51,10 +50,7 @@ def test_user_level_scrapyd_commands_as_documented(tmp_path):
     checkout, home = tmp_path / "checkout", tmp_path / "home"
     home.mkdir()
     checkout.mkdir()
-    for name in ("alanews", "replica", "deploy"):
-        shutil.copytree(ROOT / name, checkout / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("setup.py", "scrapy.cfg"):
-        shutil.copy2(ROOT / name, checkout / name)
+    copy_tracked(checkout, "alanews", "replica", "deploy", "setup.py", "scrapy.cfg")
     scrapyd_port, replica_port = _free_port(), _free_port()
     commands = documented_commands()
     assert "6801" in commands and "8123" in commands and "sudo" not in commands
