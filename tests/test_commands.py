@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import ast
 import fcntl
+import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -310,7 +312,7 @@ def test_demo_runs_from_another_directory_and_writes_the_feed_there(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "replica.demo", "esteri", "--articles", "40", "-O", "out.jsonl",
                            "-a", "max_pages=1", "-a", "related_depth=0"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          env=clean_env(PYTHONPATH=str(ROOT)))
+                          env=clean_env(PYTHONPATH=str(ROOT), XDG_CACHE_HOME=str(tmp_path / "cache")))
     assert proc.returncode == 0, proc.stderr[-3000:]
     written = int(re.search(r"Stored \w+ feed \((\d+) items\) in: \S*out\.jsonl", proc.stderr).group(1))
     assert len((tmp_path / "out.jsonl").read_text("utf-8").splitlines()) == written > 0
@@ -319,9 +321,45 @@ def test_demo_runs_from_another_directory_and_writes_the_feed_there(tmp_path):
 
 def test_demo_passes_the_crawls_exit_status_on(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "replica.demo", "esteri", "--articles", "40", "-a", "max_pages=0"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env=clean_env(PYTHONPATH=str(ROOT), XDG_CACHE_HOME=str(tmp_path / "cache")))
     assert proc.returncode == ExitStatus.NOT_STARTED
     assert "Not started: spider argument max_pages must be a positive integer, got '0'" in proc.stderr
+
+
+def test_demo_append_twice_adds_nothing_the_second_time(tmp_path):
+    """The demo's site and state stay the same per output, as `-o` promises; another output has its own."""
+    work, cache = tmp_path / "work", tmp_path / "cache"
+    work.mkdir()
+
+    def demo(output: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "replica.demo", "esteri", "--articles", "40", "-o", output,
+                               "-a", "max_pages=1", "-a", "related_depth=0"], cwd=work, capture_output=True,
+                              text=True, timeout=300, env=clean_env(PYTHONPATH=str(ROOT), XDG_CACHE_HOME=str(cache)))
+
+    def lines(output: str) -> list[str]:
+        return (work / output).read_text("utf-8").splitlines()
+
+    first = demo("demo.jsonl")
+    assert first.returncode == 0, first.stderr[-3000:]
+    written = lines("demo.jsonl")
+    assert written and len({json.loads(line)["url"] for line in written}) == len(written)
+    again = demo("demo.jsonl")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert lines("demo.jsonl") == written
+    other = demo("other.jsonl")
+    assert other.returncode == 0 and len(lines("other.jsonl")) == len(written), other.stderr[-3000:]
+    states = sorted((cache / "alanews" / "demo").iterdir())
+    assert len(states) == 2 and all((state / "deltafetch").is_dir() for state in states)
+    # the site's port taken: one line and exit 1, rather than a site of other URLs written again
+    port = int(re.search(r"serving 40 articles at http://127\.0\.0\.1:(\d+)", again.stderr).group(1))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        blocked = demo("demo.jsonl")
+    assert blocked.returncode == ExitStatus.NOT_STARTED, blocked.stderr[-3000:]
+    assert f"Not started: port {port} of this output's demo site is taken" in blocked.stderr
+    assert lines("demo.jsonl") == written
 
 
 # The Docs block (for the README): terminal 1 serves the replica, terminal 2 crawls it.
