@@ -327,6 +327,17 @@ def test_demo_passes_the_crawls_exit_status_on(tmp_path):
     assert "Not started: spider argument max_pages must be a positive integer, got '0'" in proc.stderr
 
 
+def test_replica_on_a_taken_port_says_so_in_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "replica", "--port", str(port)], cwd=ROOT, capture_output=True,
+                              text=True, timeout=60)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stdout == ""
+    assert proc.stderr.splitlines()[-1] == f"python -m replica: error: cannot serve on 127.0.0.1:{port}: Address already in use"
+
+
 def test_demo_append_twice_adds_nothing_the_second_time(tmp_path):
     """The demo's site and state stay the same per output, as `-o` promises; another output has its own."""
     work, cache = tmp_path / "work", tmp_path / "cache"
