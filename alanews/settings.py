@@ -128,6 +128,10 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# A stop (Ctrl-C, SIGTERM) cancels the downloads in flight rather than wait for them, one a
+# delay apart; their requests go back to the scheduler (alanews/downloader.py). False: Scrapy's wait.
+DOWNLOADER = "alanews.downloader.Downloader"
+ALANEWS_STOP_CANCELS_DOWNLOADS = True
 
 # --- limits ----------------------------------------------------------------------
 DOWNLOAD_TIMEOUT = 30
