@@ -173,7 +173,12 @@ EXTENSIONS = {
     "alanews.jobdir.JobDirGuard": 0,
     "alanews.monitors.Monitors": 500,
     "alanews.summary.RunSummary": 600,
+    # archive, audit --fetch, updates: done/total, rate, time left (a bar on a terminal)
+    "alanews.progress.Progress": 0,
 }
+# Seconds between the sitemap spiders' progress lines (alanews/progress.py), as LogStats's
+# LOGSTATS_INTERVAL; 0: only the line at close.
+ALANEWS_PROGRESS_INTERVAL = 60.0
 # `scrapy crawl` exits 3 when a monitor failed, 4 when the site is unreachable, 5/6 when stopped
 # by the user (alanews/commands/crawl.py); `scrapy parse` guesses the callback (alanews/commands/parse.py).
 COMMANDS_MODULE = "alanews.commands"
