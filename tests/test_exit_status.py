@@ -144,9 +144,11 @@ def test_one_signal_stops_gracefully_with_its_own_status_and_no_error_line(repli
 POLITE = {"DOWNLOAD_DELAY": "1.0", "AUTOTHROTTLE_ENABLED": "True", "CONCURRENT_REQUESTS_PER_DOMAIN": "2"}
 
 
-def test_ctrl_c_cancels_the_downloads_in_flight_and_the_jobdir_resume_fetches_them(make_replica, tmp_path):
-    """With politeness on, the close does not wait for article pages held by the site: they are
-    cancelled, nothing is recorded for them, and resuming the JOBDIR writes every one."""
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_stop_cancels_the_downloads_in_flight_and_the_jobdir_resume_fetches_them(make_replica, tmp_path, signum):
+    """With politeness on, the close (Ctrl-C, or Scrapyd's SIGTERM) does not wait for article pages
+    held by the site: they are cancelled, nothing is recorded for them, and resuming the JOBDIR
+    writes every one."""
     replica = make_replica("--articles", "40", "--seed", "3")
     replica.post("/__replica__/slow?seconds=600&path=/20")  # every article page held (permalinks /<year>/...)
     args = ("max_pages=1", "related_depth=0")
@@ -154,7 +156,7 @@ def test_ctrl_c_cancels_the_downloads_in_flight_and_the_jobdir_resume_fetches_th
     crawl = BackgroundCrawl("esteri", replica.url, tmp_path / "first", tmp_path / "data", *args,
                             settings={**POLITE, **job}, wait_timeout=120)
     crawl.wait_for(lambda: replica.stats()["slow_waiting"] >= 1, timeout=120)
-    crawl.signal(signal.SIGINT)
+    crawl.signal(signum)
     assert crawl.wait() == ExitStatus.STOPPED
     log, stats = crawl.log(), crawl.stats()
     # closed while the site still held every article page: none was waited for
