@@ -8,9 +8,10 @@ the second time, as any `-o` run promises. The crawl's state (ALANEWS_DATA_DIR) 
 (``~/.cache`` by default), apart from the real crawls' ``data/``. The site's URLs name its port:
 the first run serves on :data:`PORT` (a free one when that is taken) and the state remembers it
 (``port``); a later run whose port is taken stops with one line and exit 1 rather than crawl a
-site of other URLs, whose articles the state would not know. `scrapy crawl` runs in the caller's working directory (relative -o/-O paths are the
-caller's) and finds the project through SCRAPY_SETTINGS_MODULE and PYTHONPATH, so the demo works
-from any directory. Its exit status is the crawl's.
+site of other URLs, whose articles the state would not know. `scrapy crawl` runs in the caller's
+working directory (relative -o/-O paths are the caller's) and finds the project through
+SCRAPY_SETTINGS_MODULE and PYTHONPATH, so the demo works from any directory. Its exit status is
+the crawl's.
 """
 
 from __future__ import annotations
