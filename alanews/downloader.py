@@ -35,13 +35,14 @@ class Downloader(ScrapyDownloader):
         self.in_flight: dict[defer.Deferred, Request] = {}
         self.cancelled: set[defer.Deferred] = set()
         self.watch = task.LoopingCall(self.cancel_if_stopped)
+        self.stopping = False  # the engine ran, and stopped (an engine never started is left alone)
 
     def fetch(self, request: Request, spider=None) -> defer.Deferred:
         if not self.cancels:
             return super().fetch(request)
-        if not self.crawler.engine.running:
+        if self.stopping:
             return defer.fail(IgnoreRequest(f"not downloaded, the crawl is stopping: {request.url}"))
-        if not self.watch.running:
+        if not self.watch.running and self.crawler.engine.running:
             self.watch.start(WATCH_INTERVAL, now=False)
         d = super().fetch(request)
         if d.called:
@@ -53,13 +54,17 @@ class Downloader(ScrapyDownloader):
     def left(self, result, d: defer.Deferred, request: Request):
         """A fetch's end: a cancelled one gives its request back to the engine, to be scheduled again."""
         del self.in_flight[d]
-        if d in self.cancelled and isinstance(result, Failure) and result.check(CancelledError, defer.CancelledError):
-            self.cancelled.discard(d)
+        cancelled = d in self.cancelled
+        self.cancelled.discard(d)
+        if cancelled and isinstance(result, Failure) and result.check(CancelledError, defer.CancelledError):
             return request.replace(dont_filter=True)  # it was seen already: let the scheduler keep it
         return result
 
     def cancel_if_stopped(self) -> None:
-        if self.crawler.engine.running or not self.in_flight:
+        if self.crawler.engine.running:
+            return
+        self.stopping = True
+        if not self.in_flight:
             return
         stats = self.crawler.stats
         logger.info("Stopping: %d downloads in flight cancelled, their requests left to the next run "
