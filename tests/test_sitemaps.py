@@ -255,7 +255,7 @@ def test_updates_write_edited_articles_as_new_versions_and_record_deleted_ones(s
     files = index(site)
     first = crawl(site, data, "updates")  # no earlier run: every file read, nothing changed
     assert first.returncode == 0 and first.items == [] and first.served["article"] == 0
-    assert sitemap_requests(first) == 1 + len(files)
+    assert sitemap_requests(first) == 1 + len(files) and progress_lines(first) == []  # none to fetch
 
     # edits of posts in the last two files (the third and fourth): the files before stay as they are
     truth = site.truth()
@@ -277,6 +277,7 @@ def test_updates_write_edited_articles_as_new_versions_and_record_deleted_ones(s
     assert sitemap_requests(run) == 1 + len(moved)  # a post went: the shifted files are read too
     assert "Posts gone from the sitemaps since the last run: 1;" in run.log
     assert run.served["article"] == 3 and run.served["listing"] == 0
+    assert progress_lines(run)[-1].startswith("Progress: 3/3 articles (100.0 %)")
     now = site.truth()
     assert sorted(item["post_id"] for item in run.items) == sorted([retitled, extended])
     assert_as_truth(run.items, now, version=2)
