@@ -37,10 +37,11 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(
         prog="python -m replica.demo", allow_abbrev=False,
         usage="%(prog)s SPIDER [--articles N] [scrapy crawl options, e.g. -O esteri.jsonl -a max_pages=2]",
-        description="Start the replica of www.alanews.it on a free loopback port, crawl it with "
-                    f"`scrapy crawl SPIDER` (politeness off; port {PORT}, another if taken; the state for each output "
-                    "under $XDG_CACHE_HOME/alanews/demo/), "
-                    "stop the replica. Without -o/-O it writes SPIDER.jsonl (-O). Exits with the crawl's status.",
+        description=f"Start the replica of www.alanews.it on loopback port {PORT} (another if taken; later runs "
+                    "for the same output use the port their state remembers), crawl it with `scrapy crawl SPIDER` "
+                    "(politeness off; the state for each output under $XDG_CACHE_HOME/alanews/demo/, so -o twice "
+                    "adds nothing), stop the replica. Without -o/-O it writes SPIDER.jsonl (-O). Exits with the "
+                    "crawl's status.",
         epilog="Every argument but --articles and -h goes to `scrapy crawl` (see `scrapy crawl -h`); "
                "spiders: `scrapy list`.")
     parser.add_argument("--articles", type=int, default=300, help="articles the replica serves (default 300)")
