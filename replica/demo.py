@@ -88,6 +88,19 @@ def free(port: int) -> bool:
     return True
 
 
+def start(articles: int, port: int, fallback: bool) -> ReplicaProcess | None:
+    """The replica serving on ``port``, or with ``fallback`` on a free one if another process took
+    ``port`` meanwhile (two demos starting at once); None, the reason printed, if it did not start."""
+    server = ReplicaProcess("--articles", str(articles), port=port)
+    try:
+        return server.ready()
+    except RuntimeError as error:
+        if fallback and port:
+            return start(articles, 0, fallback=False)
+        print(error, file=sys.stderr)
+        return None
+
+
 def main(argv: list[str]) -> int:
     args, crawl_args = parse_args(argv)
     data = state_dir(crawl_args, args.articles)
@@ -100,13 +113,10 @@ def main(argv: list[str]) -> int:
             return 1
     else:
         port = PORT if free(PORT) else 0
-    server = ReplicaProcess("--articles", str(args.articles), port=port)
+    server = start(args.articles, port, fallback=not remembered.exists())
+    if server is None:
+        return 1
     try:
-        try:
-            server.ready()
-        except RuntimeError as error:
-            print(error, file=sys.stderr)
-            return 1
         data.mkdir(parents=True, exist_ok=True)
         remembered.write_text(server.url.rsplit(":", 1)[1])
         print(f"Replica of www.alanews.it serving {args.articles} articles at {server.url}; "
