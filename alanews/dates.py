@@ -1,6 +1,6 @@
 """Read the dates www.alanews.it shows or embeds, and write them as ISO 8601.
 
-The site mixes three conventions (see ALANEWS.md, "Dates"): Italian display
+The site mixes three conventions (docs/site.md, "Dates and time zones"): Italian display
 dates (``11 Dicembre 2025``, relative ``2 ore fa`` / JNews's ``2 ore ago``),
 Yoast ISO timestamps in UTC (``+00:00``) and JNews JSON-LD in Rome local time
 without an offset (``2025-12-11 10:15:00``). Everything is normalised to

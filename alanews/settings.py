@@ -128,6 +128,10 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# A stop (Ctrl-C, SIGTERM) cancels the downloads in flight rather than wait for them, one a
+# delay apart; their requests go back to the scheduler (alanews/downloader.py). False: Scrapy's wait.
+DOWNLOADER = "alanews.downloader.Downloader"
+ALANEWS_STOP_CANCELS_DOWNLOADS = True
 
 # --- limits ----------------------------------------------------------------------
 DOWNLOAD_TIMEOUT = 30
@@ -169,7 +173,12 @@ EXTENSIONS = {
     "alanews.jobdir.JobDirGuard": 0,
     "alanews.monitors.Monitors": 500,
     "alanews.summary.RunSummary": 600,
+    # archive, audit --fetch, updates: done/total, rate, time left (a bar on a terminal)
+    "alanews.progress.Progress": 0,
 }
+# Seconds between the sitemap spiders' progress lines (alanews/progress.py), as LogStats's
+# LOGSTATS_INTERVAL; 0: only the line at close.
+ALANEWS_PROGRESS_INTERVAL = 60.0
 # `scrapy crawl` exits 3 when a monitor failed, 4 when the site is unreachable, 5/6 when stopped
 # by the user (alanews/commands/crawl.py); `scrapy parse` guesses the callback (alanews/commands/parse.py).
 COMMANDS_MODULE = "alanews.commands"

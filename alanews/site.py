@@ -20,7 +20,7 @@ DEFAULT_BASE_URL = "https://www.alanews.it"
 @dataclass(frozen=True)
 class Category:
     spider: str  # the spider's name
-    path: str  # WordPress category path, parents first (inferred, see ALANEWS.md)
+    path: str  # WordPress category path, parents first (inferred, docs/site.md)
     name: str  # display name in menus and breadcrumbs
 
 
@@ -139,7 +139,7 @@ def in_category(category_path: str, wanted: str) -> bool:
     return category_path == wanted or category_path.startswith(wanted + "/")
 
 
-# Sitemaps (inferred, see ALANEWS.md): the index robots.txt names, else Yoast's, else WordPress
+# Sitemaps (inferred, docs/site.md): the index robots.txt names, else Yoast's, else WordPress
 # core's; of the files an index lists, only those of posts hold articles.
 SITEMAP_INDEX_PATHS = ("/sitemap_index.xml", "/wp-sitemap.xml")
 # Yoast: post-sitemap.xml, post-sitemap2.xml, ... (by modification time, oldest first);

@@ -71,6 +71,8 @@ def main(argv=None) -> int:
                                       feed_fault=args.feed_fault, sitemap_faults=tuple(args.sitemap_fault))
     except ValueError as error:
         ap.error(f"--sitemap-fault: {error}")
+    except OSError as error:  # the port taken, or the host not this machine's
+        ap.error(f"cannot serve on {args.host}:{args.port}: {error.strerror}")
     if args.hostile:
         from .hostile import Hostile
         replica.hostile = Hostile(replica)

@@ -53,14 +53,14 @@ class Control:
         self.post("/__replica__/stats/reset")
 
 class ReplicaProcess(Control):
-    """``python -m replica --port 0 ARGS`` in a subprocess.
+    """``python -m replica --port PORT ARGS`` in a subprocess (port 0: a free one).
 
     :meth:`ready` waits for the server's URL line (after pre-rendering, if asked).
     """
 
-    def __init__(self, *args: str):
+    def __init__(self, *args: str, port: int = 0):
         self.started = time.perf_counter()
-        self.process = subprocess.Popen([sys.executable, "-m", "replica", "--port", "0", *args],
+        self.process = subprocess.Popen([sys.executable, "-m", "replica", "--port", str(port), *args],
                                         cwd=ROOT, stdout=subprocess.PIPE, text=True)
         self.url: str | None = None
         self.startup_seconds: float | None = None

@@ -6,7 +6,7 @@ the article's page, whatever shape ``replica.render`` gives it.
 
 Each article carries variant flags (index-driven, so every variant occurs at
 small sizes too) that ``replica.render`` turns into the page shapes of
-ALANEWS.md, including those seen on other real JNews sites:
+docs/site.md, including those seen on other real JNews sites:
 
 * structured data: ``no_yoast`` (no SEO plugin graph), ``no_meta`` (no
   ``article:*`` meta), ``no_jnews_ld`` (no theme JSON-LD); ``seo_plugin`` says

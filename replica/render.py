@@ -1,4 +1,4 @@
-"""HTML of the replica: JNews/WordPress markup as described in ALANEWS.md.
+"""HTML of the replica: JNews/WordPress markup as docs/site.md describes it.
 
 An article's variant flags (``replica.model``'s docstring lists them) choose its page's
 shape: the SEO plugin's head (Yoast's graph; All in One SEO's, whose JSON-LD dates carry

@@ -5,6 +5,7 @@ import json
 import re
 import sys
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -30,6 +31,8 @@ class Replica:
     drifted_every = 1  # with "drifted" or "untitled", only posts whose id is a multiple of it (a partial roll-out)
     hostile = None  # --hostile: a replica.hostile.Hostile, serving bad pages beside the site
     robots_status = 200  # POST /__replica__/robots?status=503: robots.txt answers an error page
+    # POST /__replica__/slow?seconds=S&path=P: answers to paths starting with P wait S seconds first
+    slow: tuple[str, float] | None = None
 
     def __init__(self, site: Site, base_url: str = "", sitemaps: str = "yoast", sitemap_entries: int | None = None):
         self.site = site
@@ -58,6 +61,7 @@ class Replica:
             self.paths: dict[str, int] = {}
             self.statuses: dict[str, int] = {}
             self.total = 0
+            self.slow_waiting = 0  # answers held by the slow switch now
 
     def count(self, kind: str, path: str, status: int) -> None:
         with self.stats_lock:
@@ -69,7 +73,20 @@ class Replica:
     def stats(self) -> dict:
         with self.stats_lock:
             return {"total": self.total, "by_kind": dict(self.kinds), "by_path": dict(self.paths),
-                    "by_status": dict(self.statuses)}
+                    "by_status": dict(self.statuses), "slow_waiting": self.slow_waiting}
+
+    def hold(self, path: str) -> None:
+        """Wait as the slow switch says before answering ``path`` (control URLs never wait)."""
+        slow = self.slow
+        if slow is None or path.startswith("/__replica__/") or not path.startswith(slow[0]):
+            return
+        with self.stats_lock:
+            self.slow_waiting += 1
+        try:
+            time.sleep(slow[1])
+        finally:
+            with self.stats_lock:
+                self.slow_waiting -= 1
 
     # ---- rendering (cached)
     def _cached(self, key: tuple, fn):
@@ -444,6 +461,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, b'{"ok": true}', "application/json")
         elif u.path == "/__replica__/feed":
             r.feeds.control(self, q)
+        elif u.path == "/__replica__/slow":
+            seconds = float((q.get("seconds") or ["0"])[0])
+            r.slow = ((q.get("path") or ["/"])[0], seconds) if seconds > 0 else None
+            self._send(200, b'{"ok": true}', "application/json")
         elif u.path == "/__replica__/robots":
             r.robots_status = int((q.get("status") or ["200"])[0])
             r.robots_disallow = q.get("disallow") or []
@@ -474,6 +495,7 @@ class Handler(BaseHTTPRequestHandler):
         u = urlsplit(self.path)
         path = u.path
         r = self.replica
+        r.hold(path)
         if r.hostile is not None and r.hostile.serve(self, u, head_only):
             return
         if r.feeds.serve(self, u, head_only):

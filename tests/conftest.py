@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,6 +24,21 @@ FAST = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
     "LOG_LEVEL": "INFO",
 }
+
+
+def tracked_files(*paths: str) -> list[str]:
+    """The checkout's tracked files under ``paths`` (all when none), relative to it: what a
+    fresh clone holds, never what the user's runs left in the checkout."""
+    out = subprocess.run(["git", "ls-files", "-z", "--", *paths], cwd=ROOT, capture_output=True, check=True).stdout
+    return [name for name in out.decode().split("\0") if name and (ROOT / name).is_file()]
+
+
+def copy_tracked(target: Path, *paths: str) -> Path:
+    """Copy the tracked files under ``paths`` (files or directories of the checkout) into ``target``."""
+    for name in tracked_files(*paths):
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target / name)
+    return target
 
 
 def Replica(*args: str) -> ReplicaProcess:

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import ast
 import fcntl
+import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import FAST, ROOT, run_crawl
+from conftest import FAST, ROOT, copy_tracked, run_crawl, tracked_files
 
 from alanews.exitcodes import ExitStatus
 
@@ -187,9 +189,7 @@ def test_scrapyd_job_id_and_boolean_arguments_are_accepted(replica, tmp_path):
 @pytest.fixture
 def checkout(tmp_path) -> Path:
     """A copy of the project (scrapy.cfg and the package), so its data/ is the test's own."""
-    copy = tmp_path / "checkout"
-    shutil.copytree(ROOT / "alanews", copy / "alanews", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy2(ROOT / "scrapy.cfg", copy / "scrapy.cfg")
+    copy = copy_tracked(tmp_path / "checkout", "alanews", "scrapy.cfg")
     (copy / "tests").mkdir()
     return copy
 
@@ -257,22 +257,24 @@ def test_without_scrapy_cfg_the_data_dir_is_the_working_directorys(replica, chec
     assert len(feeds(elsewhere / "data")) == 1 and not (checkout / "data").exists()
 
 
-def test_gitignore_covers_what_a_run_leaves(replica, checkout):
+@pytest.mark.parametrize("where", [".", "alanews/spiders"])
+def test_gitignore_covers_what_a_run_leaves(replica, checkout, where):
+    """From the project's root or any directory of it (the data dir stays beside scrapy.cfg)."""
     shutil.copy2(ROOT / ".gitignore", checkout / ".gitignore")
     subprocess.run(["git", "init", "-q"], cwd=checkout, check=True)
     # -O's feed and summary, a JOBDIR named as the README does, the state under data/
-    proc = crawl_without_data_dir(replica, checkout, clean_env(), "-O", "esteri.jsonl", "-s", "JOBDIR=crawls/esteri-1")
+    proc = crawl_without_data_dir(replica, checkout / where, clean_env(), "-O", "esteri.jsonl",
+                                  "-s", "JOBDIR=crawls/esteri-1")
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert {"esteri.jsonl", "esteri.summary.json", "crawls"} <= {p.name for p in (checkout / where).iterdir()}
     (checkout / "data" / "feeds" / "esteri").mkdir(parents=True)  # and a default feed with its summary
     for name in ("2026-11-30T01-00-00+00-00.jsonl", "2026-11-30T01-00-00+00-00.summary.json"):
-        shutil.copy2(checkout / "esteri.jsonl", checkout / "data" / "feeds" / "esteri" / name)
-    assert {"esteri.jsonl", "esteri.summary.json", "data", "crawls"} <= {p.name for p in checkout.iterdir()}
+        shutil.copy2(checkout / where / "esteri.jsonl", checkout / "data" / "feeds" / "esteri" / name)
+    assert "data" in {p.name for p in checkout.iterdir()}
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=checkout,
                             capture_output=True, text=True, check=True).stdout.splitlines()
     untracked = {line[3:] for line in status}
-    assert untracked == {".gitignore", "scrapy.cfg"} | {
-        p.relative_to(checkout).as_posix() for p in (checkout / "alanews").rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts}
+    assert untracked == {".gitignore", "scrapy.cfg", *tracked_files("alanews")}
 
 
 @pytest.mark.parametrize("extra", [["-a", "fetch=1"], ["esteri"]])
@@ -310,7 +312,7 @@ def test_demo_runs_from_another_directory_and_writes_the_feed_there(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "replica.demo", "esteri", "--articles", "40", "-O", "out.jsonl",
                            "-a", "max_pages=1", "-a", "related_depth=0"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          env=clean_env(PYTHONPATH=str(ROOT)))
+                          env=clean_env(PYTHONPATH=str(ROOT), XDG_CACHE_HOME=str(tmp_path / "cache")))
     assert proc.returncode == 0, proc.stderr[-3000:]
     written = int(re.search(r"Stored \w+ feed \((\d+) items\) in: \S*out\.jsonl", proc.stderr).group(1))
     assert len((tmp_path / "out.jsonl").read_text("utf-8").splitlines()) == written > 0
@@ -319,9 +321,56 @@ def test_demo_runs_from_another_directory_and_writes_the_feed_there(tmp_path):
 
 def test_demo_passes_the_crawls_exit_status_on(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "replica.demo", "esteri", "--articles", "40", "-a", "max_pages=0"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env=clean_env(PYTHONPATH=str(ROOT), XDG_CACHE_HOME=str(tmp_path / "cache")))
     assert proc.returncode == ExitStatus.NOT_STARTED
     assert "Not started: spider argument max_pages must be a positive integer, got '0'" in proc.stderr
+
+
+def test_replica_on_a_taken_port_says_so_in_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "replica", "--port", str(port)], cwd=ROOT, capture_output=True,
+                              text=True, timeout=60)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stdout == ""
+    assert proc.stderr.splitlines()[-1] == f"python -m replica: error: cannot serve on 127.0.0.1:{port}: Address already in use"
+
+
+def test_demo_append_twice_adds_nothing_the_second_time(tmp_path):
+    """The demo's site and state stay the same per output, as `-o` promises; another output has its own."""
+    work, cache = tmp_path / "work", tmp_path / "cache"
+    work.mkdir()
+
+    def demo(output: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "replica.demo", "esteri", "--articles", "40", "-o", output,
+                               "-a", "max_pages=1", "-a", "related_depth=0"], cwd=work, capture_output=True,
+                              text=True, timeout=300, env=clean_env(PYTHONPATH=str(ROOT), XDG_CACHE_HOME=str(cache)))
+
+    def lines(output: str) -> list[str]:
+        return (work / output).read_text("utf-8").splitlines()
+
+    first = demo("demo.jsonl")
+    assert first.returncode == 0, first.stderr[-3000:]
+    written = lines("demo.jsonl")
+    assert written and len({json.loads(line)["url"] for line in written}) == len(written)
+    again = demo("demo.jsonl")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert lines("demo.jsonl") == written
+    other = demo("other.jsonl")
+    assert other.returncode == 0 and len(lines("other.jsonl")) == len(written), other.stderr[-3000:]
+    states = sorted((cache / "alanews" / "demo").iterdir())
+    assert len(states) == 2 and all((state / "deltafetch").is_dir() for state in states)
+    # the site's port taken: one line and exit 1, rather than a site of other URLs written again
+    port = int(re.search(r"serving 40 articles at http://127\.0\.0\.1:(\d+)", again.stderr).group(1))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        blocked = demo("demo.jsonl")
+    assert blocked.returncode == ExitStatus.NOT_STARTED, blocked.stderr[-3000:]
+    assert f"Not started: port {port} of this output's demo site is taken" in blocked.stderr
+    assert lines("demo.jsonl") == written
 
 
 # The Docs block (for the README): terminal 1 serves the replica, terminal 2 crawls it.
@@ -339,7 +388,7 @@ def test_replica_block_starts_the_replica_and_crawls_it(checkout):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = str(s.getsockname()[1])
-    shutil.copytree(ROOT / "replica", checkout / "replica", ignore=shutil.ignore_patterns("__pycache__"))
+    copy_tracked(checkout, "replica")
     env = clean_env(PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     server = subprocess.Popen(["bash", "-c", "exec " + REPLICA_TERMINAL_1.replace("8123", port)], cwd=checkout,
                               env=env, stdout=subprocess.PIPE, text=True)

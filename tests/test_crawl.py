@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -167,7 +168,8 @@ def test_offline_demo_command_from_the_readme(tmp_path):
     command = next(line.strip() for line in readme.splitlines() if line.strip().startswith("python -m replica.demo"))
     out = tmp_path / "esteri.jsonl"
     proc = subprocess.run(command.replace("esteri.jsonl", str(out)), shell=True, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = out.read_text("utf-8").splitlines()
     assert len(lines) > 20

@@ -1,4 +1,4 @@
-"""Table-driven tests for alanews.dates (see ALANEWS.md, "Dates")."""
+"""Table-driven tests for alanews.dates (docs/site.md, "Dates and time zones")."""
 
 from datetime import date, datetime, timezone
 

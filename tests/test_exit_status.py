@@ -153,11 +153,43 @@ def test_one_signal_while_the_spider_opens_still_closes_it_gracefully(replica, t
     assert log.rstrip().endswith("Exit status 5: stopped by the user, closed gracefully")
 
 
+# the polite defaults: a delay between requests, AutoThrottle, two at a time
+POLITE = {"DOWNLOAD_DELAY": "1.0", "AUTOTHROTTLE_ENABLED": "True", "CONCURRENT_REQUESTS_PER_DOMAIN": "2"}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_stop_cancels_the_downloads_in_flight_and_the_jobdir_resume_fetches_them(make_replica, tmp_path, signum):
+    """With politeness on, the close (Ctrl-C, or Scrapyd's SIGTERM) does not wait for article pages
+    held by the site: they are cancelled, nothing is recorded for them, and resuming the JOBDIR
+    writes every one."""
+    replica = make_replica("--articles", "40", "--seed", "3")
+    replica.post("/__replica__/slow?seconds=600&path=/20")  # every article page held (permalinks /<year>/...)
+    args = ("max_pages=1", "related_depth=0")
+    job = {"JOBDIR": str(tmp_path / "job")}
+    crawl = BackgroundCrawl("esteri", replica.url, tmp_path / "first", tmp_path / "data", *args,
+                            settings={**POLITE, **job}, wait_timeout=120)
+    crawl.wait_for(lambda: replica.stats()["slow_waiting"] >= 1, timeout=120)
+    crawl.signal(signum)
+    assert crawl.wait() == ExitStatus.STOPPED
+    log, stats = crawl.log(), crawl.stats()
+    # closed while the site still held every article page: none was waited for
+    assert replica.stats()["by_kind"]["article"] == 0 and stats["alanews/downloader/cancelled"] >= 1
+    assert "downloads in flight cancelled" in log and error_lines(log) == [] and "Traceback" not in log
+    assert crawl.items() == [] and "alanews/ledger/recorded" not in stats
+    replica.post("/__replica__/slow?seconds=0")
+    resumed = BackgroundCrawl("esteri", replica.url, tmp_path / "second", tmp_path / "data", *args, settings=job)
+    assert resumed.wait() == ExitStatus.OK, resumed.log()[-3000:]
+    listed = set(replica.archive("esteri")[:10])
+    assert {item["url"] for item in resumed.items()} == listed
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_second_signal_forces_the_stop_and_the_status_says_so(slow_site, tmp_path, signum):
     server, handler = slow_site
     base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    crawl = BackgroundCrawl("esteri", base_url, tmp_path, tmp_path / "data")
+    # Scrapy's graceful close, which waits for the downloads in flight
+    crawl = BackgroundCrawl("esteri", base_url, tmp_path, tmp_path / "data",
+                            settings={"ALANEWS_STOP_CANCELS_DOWNLOADS": "False"})
     assert handler.requested.wait(60)  # a page in flight: the graceful close waits for it
     crawl.signal(signum)
     crawl.wait_for(lambda: "shutting down gracefully" in crawl.log(), timeout=60)

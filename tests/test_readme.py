@@ -9,6 +9,7 @@ replica ones must write their feed.
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import subprocess
@@ -44,7 +45,9 @@ def clone(tmp_path_factory) -> Path:
 
 
 def run(command: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    """``command`` in bash, the demo's cache inside the clone's temporary directory."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(cwd.parent / "cache")}
+    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def test_install_and_test_commands_are_the_ones_ci_runs():

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, copy_tracked, tracked_files
 
 from replica.harness import scrapy_stats, stop_process
 from test_crawl import assert_items_match_truth
@@ -226,11 +226,7 @@ def scrapyd(tmp_path_factory):
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """What a deploy needs from the checkout: the package, setup.py, scrapy.cfg."""
-    copy = tmp_path_factory.mktemp("project")
-    shutil.copytree(ROOT / "alanews", copy / "alanews", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for name in ("setup.py", "scrapy.cfg"):
-        shutil.copy2(ROOT / name, copy / name)
-    return copy
+    return copy_tracked(tmp_path_factory.mktemp("project"), "alanews", "setup.py", "scrapy.cfg")
 
 
 def client_env(scrapyd: Scrapyd, password: str = PASSWORD) -> dict:
@@ -274,20 +270,32 @@ def test_crontab_schedules_every_category_hourly_at_its_own_minute():
 
 # --- deploy ----------------------------------------------------------------------------------
 
-def test_egg_carries_every_file_of_the_package(project, scrapyd, tmp_path):
-    source = tmp_path / "project"
-    shutil.copytree(project, source)
-    (source / "alanews" / "pages" / "probe.json").write_text("{}")  # data files ship wherever they are
-    egg = tmp_path / "alanews.egg"
+# What a crawl run from a package directory (alanews/spiders/) leaves there: -O feeds and their
+# run summaries, a JOBDIR (Scrapy's request queue, seen fingerprints, spider state).
+RUN_LEFTOVERS = ("esteri.jsonl", "esteri.summary.json", "esteri.json", "esteri.csv", "crawls/esteri-1/spider.state",
+                 "crawls/esteri-1/requests.seen", "crawls/esteri-1/requests.queue/active.json")
+
+
+def build_egg(source: Path, egg: Path) -> set[str]:
     proc = subprocess.run([command("scrapyd-deploy"), "--build-egg", str(egg)], cwd=source,
                           env=clean_env(), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    names = set(zipfile.ZipFile(egg).namelist())
-    package = {p.relative_to(source).as_posix() for p in (source / "alanews").rglob("*")
-               if p.is_file() and "__pycache__" not in p.parts}
-    assert package - names == set()
-    assert "alanews/pages/probe.json" in names
-    assert {n.split("/")[0] for n in names} == {"alanews", "EGG-INFO"}
+    return set(zipfile.ZipFile(egg).namelist())
+
+
+def test_egg_holds_the_package_code_and_data_only(project, scrapyd, tmp_path):
+    source = tmp_path / "project"
+    shutil.copytree(project, source)
+    for leftover in ("alanews/spiders", "alanews"):
+        for name in RUN_LEFTOVERS:
+            (source / leftover / name).parent.mkdir(parents=True, exist_ok=True)
+            (source / leftover / name).write_text("{}\n")
+    egg = tmp_path / "alanews.egg"
+    names = build_egg(source, egg)
+    package = set(tracked_files("alanews"))
+    assert package - names == set()  # every module and data file the project holds
+    assert {n for n in names if not n.startswith("EGG-INFO/")} - package == set()  # and nothing else
+    assert "alanews/schema/article.schema.json" in names
     entry_points = zipfile.ZipFile(egg).read("EGG-INFO/entry_points.txt").decode()
     assert "settings = alanews.settings" in entry_points
     # Scrapyd's jobs start in its working directory, where the checkout is not importable:

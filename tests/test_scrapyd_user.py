@@ -6,7 +6,9 @@ line as written, from a copy of the checkout, with HOME in a temporary directory
 ``~/alanews-scrapyd`` is the test's own) and two free ports in place of 6801 and 8123: it
 writes the configuration, starts a real Scrapyd with basic auth, deploys the project with
 scrapyd-deploy, starts the replica, schedules a crawl of it with deploy/schedule.py and lists
-the jobs with curl. The test then waits for the job to finish and reads its feed.
+the jobs with curl. docs/operations.md shows the same block (offline) and, after it, scheduling
+by hand against the replica: both run here as the guide writes them. The test then waits for
+every job to finish and reads its feed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,12 +24,17 @@ import urllib.request
 from base64 import b64encode
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, copy_tracked
 
 from replica.harness import scrapy_stats
 from test_scrapyd import BIN, _free_port, clean_env
 
 BLOCK = re.compile(r"^# --- user-level Scrapyd ---\n(.*?)^# --- end ---$", re.S | re.M)
+
+
+def operations_blocks() -> list[str]:
+    """The fenced blocks of docs/operations.md, as written."""
+    return re.findall(r"^```\n(.*?)^```", (ROOT / "docs" / "operations.md").read_text("utf-8"), re.S | re.M)
 
 
 def documented_commands() -> str:
@@ -51,12 +57,17 @@ def test_user_level_scrapyd_commands_as_documented(tmp_path):
     checkout, home = tmp_path / "checkout", tmp_path / "home"
     home.mkdir()
     checkout.mkdir()
-    for name in ("alanews", "replica", "deploy"):
-        shutil.copytree(ROOT / name, checkout / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("setup.py", "scrapy.cfg"):
-        shutil.copy2(ROOT / name, checkout / name)
+    copy_tracked(checkout, "alanews", "replica", "deploy", "setup.py", "scrapy.cfg")
     scrapyd_port, replica_port = _free_port(), _free_port()
-    commands = documented_commands()
+    blocks = operations_blocks()
+    # the guide's offline blocks: the user-level path (the script's header too), then scheduling by hand
+    user_level = next(block for block in blocks if "scrapyd-user.sh" in block and "python -m replica" in block)
+    by_hand = next(block for block in blocks if block.startswith('R="-d setting=ALANEWS_BASE_URL='))
+    assert user_level.rstrip("\n") == documented_commands()
+    # the real-site block is the same path without the replica and its -d settings
+    online = next(block for block in blocks if "scrapyd-user.sh" in block and "python -m replica" not in block)
+    assert online == re.sub(r" -d max_pages=1.*", "", user_level.replace("python -m replica --port 8123 >/dev/null &\n", ""))
+    commands = user_level + by_hand
     assert "6801" in commands and "8123" in commands and "sudo" not in commands
     script = commands.replace("6801", str(scrapyd_port)).replace("8123", str(replica_port))
     env = clean_env(HOME=str(home), PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
@@ -79,26 +90,29 @@ def test_user_level_scrapyd_commands_as_documented(tmp_path):
         assert "Basic authentication enabled" in (base / "scrapyd.log").read_text()
         # what the commands printed: the deploy, the schedule, the job list (curl asked for no password)
         assert '"spiders": 17' in stdout
-        job_id = re.search(r"^scheduled alanews/esteri: job (\w+)$", stdout, re.M).group(1)
-        listed = json.loads(stdout.strip().splitlines()[-1])
-        assert listed["status"] == "ok" and job_id in [job["id"] for state in ("pending", "running", "finished")
-                                                         for job in listed[state]]
-        # the job finishes, with its feed in the data directory the environment file names
-        deadline = time.monotonic() + 180
+        jobs = dict(re.findall(r"^scheduled alanews/(\w+): job (\w+)$", stdout, re.M))
+        answers = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+        listed = next(answer for answer in answers if isinstance(answer.get("pending"), list))
+        assert listed["status"] == "ok" and jobs["esteri"] in [job["id"] for state in ("pending", "running", "finished")
+                                                                 for job in listed[state]]
+        jobs["cultura"] = next(answer["jobid"] for answer in answers if "jobid" in answer)
+        assert sorted(jobs) == ["cultura", "economia", "esteri", "politica"]
+        # every job finishes, with its feed in the data directory the environment file names
+        deadline = time.monotonic() + 300
         while True:
-            jobs = get(f"{settings['SCRAPYD_URL']}/listjobs.json?project=alanews", settings)
-            done = [job for job in jobs["finished"] if job["id"] == job_id]
-            if done:
+            listing = get(f"{settings['SCRAPYD_URL']}/listjobs.json?project=alanews", settings)
+            if set(jobs.values()) <= {job["id"] for job in listing["finished"]}:
                 break
-            assert time.monotonic() < deadline, jobs
+            assert time.monotonic() < deadline, listing
             time.sleep(1)
-        log = (base / "logs" / "alanews" / "esteri" / f"{job_id}.log").read_text("utf-8")
-        assert "Spider closed (finished)" in log and "Exit status 0: finished" in log, log[-3000:]
-        assert scrapy_stats(log)["finish_reason"] == "finished"
-        feeds = list((base / "data" / "feeds" / "esteri").glob("*.jsonl"))
-        assert len(feeds) == 1
-        items = [json.loads(line) for line in feeds[0].read_text("utf-8").splitlines()]
-        assert len(items) >= 10 and all(item["url"].startswith(f"http://127.0.0.1:{replica_port}/") for item in items)
+        for spider, job_id in jobs.items():
+            log = (base / "logs" / "alanews" / spider / f"{job_id}.log").read_text("utf-8")
+            assert "Spider closed (finished)" in log and "Exit status 0: finished" in log, log[-3000:]
+            assert scrapy_stats(log)["finish_reason"] == "finished"
+            feeds = list((base / "data" / "feeds" / spider).glob("*.jsonl"))
+            assert len(feeds) == 1, spider
+            items = [json.loads(line) for line in feeds[0].read_text("utf-8").splitlines()]
+            assert items and all(item["url"].startswith(f"http://127.0.0.1:{replica_port}/") for item in items)
         assert (base / "data" / "deltafetch" / "state.sqlite").exists()
     finally:
         for pid in pids:

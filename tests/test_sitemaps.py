@@ -58,6 +58,11 @@ class Run:
         return [line for line in self.log.splitlines() if " ERROR: " in line]
 
 
+def progress_lines(run: Run) -> list[str]:
+    """The progress lines (alanews/progress.py) of a run, without their log prefix."""
+    return [line.split("INFO: ", 1)[1] for line in run.log.splitlines() if "[alanews.progress] INFO: " in line]
+
+
 def crawl(server, data, spider, *args, settings=None) -> Run:
     return Run(server, data, "crawl", spider, *[a for arg in args for a in ("-a", arg)], settings=settings)
 
@@ -122,6 +127,9 @@ def test_backfill_of_a_range_is_its_truth_in_the_fewest_requests_and_nothing_is_
     assert first.served == {"robots": first.served["robots"], "sitemap": 1 + len(needed), "article": len(expected),
                             "listing": 0, "other": 0}
     assert {p for p in first.paths if p.endswith(".xml")} == {"/sitemap_index.xml", *needed}
+    # its progress, from the sitemaps' posts: every one done at close
+    assert progress_lines(first)[-1].startswith(f"Progress: {len(expected)}/{len(expected)} articles (100.0 %), ")
+    assert first.stats["alanews/progress/total"] == len(expected) and " articles/s]" not in first.log  # no terminal: no bar
 
     esteri = crawl(site, data, "esteri")  # a category crawl after the backfill
     rest = crawl(site, data, "archive", "missing=1")  # after both: only what they had not written
@@ -131,6 +139,8 @@ def test_backfill_of_a_range_is_its_truth_in_the_fewest_requests_and_nothing_is_
     assert len(urls) == len(set(urls)) and set(urls) == set(truth)
     assert esteri.items and esteri.stats["deltafetch/skipped"] > 0  # the backfill's esteri posts
     assert rest.served["article"] == len(rest.items) == len(truth) - len(first.items) - len(esteri.items)
+    assert progress_lines(rest)[-1].startswith(f"Progress: {len(rest.items)}/{len(rest.items)} articles (100.0 %)")
+    assert progress_lines(esteri) == []  # a category walk: no total known in advance
     assert "deltafetch/skipped" not in rest.stats  # the written ones not even requested
     assert_as_truth(rest.items, truth)
 
@@ -201,6 +211,7 @@ def test_audit_finds_missing_and_gone_posts_per_day_and_category_and_fetch_makes
     assert run.errors() == [] and "scrapy audit --fetch" in run.log
     assert run.log.rstrip().splitlines()[-1].endswith("INFO: Exit status 3: posts are missing from the feeds")
     assert run.served["article"] == 0 and run.served["sitemap"] == 1 + len(index(site))
+    assert progress_lines(run) == []  # nothing to fetch
     assert report["complete"] and report["totals"] == {
         "inventory": len(listed), "written": len(listed) - len(missing), "missing": len(missing),
         "missing_overdue": len(missing), "gone": 1, "fetched": 0}
@@ -223,6 +234,7 @@ def test_audit_finds_missing_and_gone_posts_per_day_and_category_and_fetch_makes
     fetch, report = audit(site, data, "--fetch")
     assert fetch.returncode == 0 and fetch.served["article"] == len(missing), fetch.log[-3000:]
     fetched = _feed_items(data, "audit")
+    assert progress_lines(fetch)[-1].startswith(f"Progress: {len(missing)}/{len(missing)} articles (100.0 %)")
     assert sorted(item["url"] for item in fetched) == sorted(missing)
     assert_as_truth(fetched, site.truth())  # the related posts of some changed with the deletion
     clean, report = audit(site, data)
@@ -243,7 +255,7 @@ def test_updates_write_edited_articles_as_new_versions_and_record_deleted_ones(s
     files = index(site)
     first = crawl(site, data, "updates")  # no earlier run: every file read, nothing changed
     assert first.returncode == 0 and first.items == [] and first.served["article"] == 0
-    assert sitemap_requests(first) == 1 + len(files)
+    assert sitemap_requests(first) == 1 + len(files) and progress_lines(first) == []  # none to fetch
 
     # edits of posts in the last two files (the third and fourth): the files before stay as they are
     truth = site.truth()
@@ -265,6 +277,7 @@ def test_updates_write_edited_articles_as_new_versions_and_record_deleted_ones(s
     assert sitemap_requests(run) == 1 + len(moved)  # a post went: the shifted files are read too
     assert "Posts gone from the sitemaps since the last run: 1;" in run.log
     assert run.served["article"] == 3 and run.served["listing"] == 0
+    assert progress_lines(run)[-1].startswith("Progress: 3/3 articles (100.0 %)")
     now = site.truth()
     assert sorted(item["post_id"] for item in run.items) == sorted([retitled, extended])
     assert_as_truth(run.items, now, version=2)
