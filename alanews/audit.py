@@ -9,7 +9,9 @@ and counts, per category path and per publication day:
 * ``missing`` — posts the feeds lack; ``missing_overdue`` counts those published more than
   ``ALANEWS_AUDIT_GRACE`` hours ago (the audit fails on them);
 * ``gone`` — articles the feeds hold that the sitemaps no longer list (deleted or unpublished);
-  judged only when every post sitemap file was read (``complete``).
+  judged only when every post sitemap file was read (``complete``). Each written article not listed
+  is requested once first: one whose URL redirects to a listed post is ``moved`` (the same post:
+  neither gone nor missing), one that answers at its own URL is not gone.
 
 :func:`write_report` writes it as ``<ALANEWS_DATA_DIR>/audit/<UTC time>.json``;
 :func:`table` renders the short terminal table ``scrapy audit`` prints.
@@ -57,8 +59,13 @@ def _record_category(record: ArticleRecord, base_url: str) -> str:
 
 def build_report(inventory: dict[str, SitemapEntry], store: ArticleStore, base_url: str, *,
                  grace_hours: float, complete: bool, index: str | None, files: int,
+                 moved: dict[str, str] | None = None, live: set[str] | None = None,
                  now: datetime | None = None) -> dict:
-    """The audit report (a JSON-ready dict); see the module docstring for what it counts."""
+    """The audit report (a JSON-ready dict); see the module docstring for what it counts. ``moved``:
+    written articles' old URLs -> the listed URL they redirect to; ``live``: written articles not
+    listed whose page answers at its own URL (neither is gone)."""
+    moved, live = moved or {}, live or set()
+    moved_to = {new: old for old, new in moved.items()}
     now = now or datetime.now(UTC)
     overdue_before = now - timedelta(hours=grace_hours)
     by_category: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
@@ -76,6 +83,8 @@ def build_report(inventory: dict[str, SitemapEntry], store: ArticleStore, base_u
         day = post.day.isoformat() if post.day else UNKNOWN
         count(category, day, "inventory")
         article = store.article_of(post.url)
+        if article is None and post.url in moved_to:  # the same post, written under its old URL
+            article = store.article_of(moved_to[post.url])
         if article is not None:
             listed_articles.add(article)
             count(category, day, "written")
@@ -89,7 +98,7 @@ def build_report(inventory: dict[str, SitemapEntry], store: ArticleStore, base_u
     if complete:
         prefix = base_url.rstrip("/") + "/"
         for record in store.records():
-            if record.url in listed_articles or not record.url.startswith(prefix):
+            if record.url in listed_articles or record.url in live or not record.url.startswith(prefix):
                 continue
             category, day = _record_category(record, base_url), _record_day(record, base_url)
             count(category, day, "gone")
@@ -110,6 +119,7 @@ def build_report(inventory: dict[str, SitemapEntry], store: ArticleStore, base_u
         "by_day": dict(sorted(by_day.items())),
         "missing": sorted(missing, key=lambda m: (m["day"], m["url"])),
         "gone": sorted(gone, key=lambda g: (g["day"], g["url"])) if complete else None,
+        "moved": [{"url": old, "now": new} for old, new in sorted(moved.items())],
     }
 
 

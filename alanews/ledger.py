@@ -611,6 +611,10 @@ class ArticleLedger:
             logger.warning("deltafetch: gave up %s after %d failed runs (last: %s); fetched again only if a "
                            "listing page a later walk reads lists it", key, runs, kind)
 
+    def settle(self, key: str) -> None:
+        """An article request that brought no item for a reason its spider recorded (a removal): no failure."""
+        self._settled.add(key)
+
     def retried(self) -> None:
         self.stats.inc_value("deltafetch/failed/retried")
 

@@ -382,7 +382,8 @@ def test_a_robots_txt_sitemap_line_that_is_no_url_is_skipped_with_a_line_and_a_s
 
 def test_a_post_the_last_run_listed_with_a_lastmod_that_is_no_date_is_kept_not_removed(tmp_path, caplog):
     """Read back from the memory while a post had gone, it raised TypeError in ``closed``: nothing was
-    remembered and no removal recorded, run after run. Now it is kept as listed (its file cannot be told)."""
+    remembered and no removal recorded, run after run. Now it is kept as listed (its file cannot be told)
+    and only the post gone is requested again."""
     from inprocess import close, crawler_for
 
     from alanews.pages.sitemap import entry
@@ -402,9 +403,10 @@ def test_a_post_the_last_run_listed_with_a_lastmod_that_is_no_date_is_kept_not_r
     spider.inventory = {read: entry({"loc": read, "lastmod": "2026-01-05T00:00:00Z"}, base)}
     spider.memory = {"posts": {read: "2026-01-01T00:00:00Z", undated: "ieri", dated: "2026-01-02T00:00:00Z",
                                gone: "2026-01-04T00:00:00Z"}}
-    inventory = spider._inventory_now()
-    assert set(inventory) == {read, undated, dated}
-    assert [r.url for r in store.records() if r.removed_at is not None] == [gone]
+    urls = spider.listed_urls()
+    assert set(spider.now) == {read, undated, dated}
+    # the one not listed is requested at idle: its 404/410 is the proof of its removal
+    assert [r.url for r in spider.unlisted(urls)] == [gone]
     assert crawler.stats.get_value("alanews/updates/undated_kept") == 1
     assert "1 posts listed by the last run and not read now have no lastmod that is a date" in caplog.text
     close(crawler)

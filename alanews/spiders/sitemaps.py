@@ -28,6 +28,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urljoin
 
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
@@ -36,7 +38,7 @@ from alanews.audit import build_report, write_report
 from alanews.dates import ROME
 from alanews.pages.sitemap import SitemapEntry, entry, parse_lastmod
 from alanews.processors import canonical_url
-from alanews.site import SITEMAP_INDEX_PATHS, post_sitemap_number
+from alanews.site import SITEMAP_INDEX_PATHS, parse_article_url, post_sitemap_number
 from alanews.spiders.arguments import SitemapArguments, SpiderArguments
 from alanews.spiders.base import ArticleSpider, failure_kind
 from alanews.state import ArticleRecord
@@ -106,11 +108,16 @@ class SitemapCrawl(ArticleSpider):
         self.listed: dict[str, str | None] = {}  # every <loc> of the post files read -> its lastmod, as written
         self.posts_in: dict[str, int] = {}  # post file URL -> <url> entries it lists
         self._parsing: str | None = None  # the sitemap being parsed (sitemap_filter has no response)
+        self.probed: set[str] | None = None  # written articles the inventory does not list, requested at idle
+        self.moved: dict[str, str] = {}  # of those: old URL -> the article URL it redirects to
+        self.live: set[str] = set()  # of those: answered 200 at their own URL
+        self.gone_now: set[str] = set()  # of those: answered 404 or 410
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_depth = crawler.settings.getint("ALANEWS_SITEMAP_MAX_DEPTH", 2)
+        crawler.signals.connect(spider.probe_unlisted, signal=signals.spider_idle)
         return spider
 
     @property
@@ -244,6 +251,90 @@ class SitemapCrawl(ArticleSpider):
         self._failed(failure)
         yield from self.file_done(failure.request.url)
 
+    # --- identity: the written articles the inventory does not list ---------------------
+
+    def written(self, url: str):
+        """The recorded article a listed URL is (the ledger's :meth:`~alanews.ledger.ArticleLedger.resolve`:
+        the URL and its aliases; a sitemap gives no post id), or None."""
+        ledger = self.ledger
+        return ledger.resolve(None, url) if ledger is not None else None
+
+    def listed_urls(self) -> Iterable[str] | None:
+        """Every URL the inventory lists now, once it is known whole; None while it is not (override point)."""
+        return None
+
+    def unlisted(self, urls: Iterable[str]) -> list[ArticleRecord]:
+        """The written articles of this site, not recorded removed, that none of ``urls`` names (by URL or alias)."""
+        if self.store is None:
+            return []
+        listed = {record.url for record in self.store.lookup(urls).values()}
+        prefix = self.base_url + "/"
+        return [record for record in self.store.records()
+                if record.removed_at is None and record.url not in listed and record.url.startswith(prefix)]
+
+    def probe_unlisted(self, spider=None):
+        """Signal ``spider_idle``: once the inventory is read, each written article it does not list is
+        requested once at its own URL. A post moved (its old URL 301s to its new permalink) is the same
+        post: it is read there (:meth:`parse_probe`) and resolved by post id; 404/410 is the evidence
+        of a removal (:meth:`probe_failed`). Stat ``alanews/sitemap/unlisted``."""
+        if self.probed is not None:
+            return
+        urls = self.listed_urls()
+        if urls is None:
+            return
+        unlisted = self.unlisted(urls)
+        self.probed = {record.url for record in unlisted}
+        if not unlisted:
+            return
+        self.crawler.stats.set_value("alanews/sitemap/unlisted", len(unlisted))
+        self.logger.info("%d written articles are not listed under their URL (moved or removed?): each is "
+                         "requested once, e.g. %s", len(unlisted), unlisted[0].url)
+        for record in unlisted:
+            self.crawler.engine.crawl(self.probe_request(record.url))
+        raise DontCloseSpider
+
+    def probe_request(self, url: str) -> Request:
+        """The page of a written article the inventory does not list; known to deltafetch (and then
+        aliased) by its URL when :attr:`writes_probed` says its page is written."""
+        meta = {"alanews_depth": 0, "alanews_probe": url, "deltafetch_enabled": False}
+        if self.writes_probed:
+            meta["deltafetch_key"] = url
+        return Request(url, callback=self.parse_probe, errback=self.probe_failed, priority=1, dont_filter=True,
+                       meta=meta)
+
+    @property
+    def writes_probed(self) -> bool:
+        """Whether the article a probe reaches is written (its next version, or its new URL an alias)."""
+        return True
+
+    def parse_probe(self, response):
+        """An unlisted article's URL answered: moved (redirected to another article URL) or live."""
+        url = response.meta["alanews_probe"]
+        if response.url != url and parse_article_url(self.base_url, response.url):
+            self.moved[url] = response.url
+            self.crawler.stats.inc_value("alanews/sitemap/moved")
+            self.logger.info("Moved: %s is now %s", url, response.url)
+        elif response.url == url:
+            self.live.add(url)
+        if self.writes_probed:
+            yield from self.parse_article(response)
+
+    def probe_failed(self, failure):
+        """404/410: removal evidence (:meth:`removal_evidence`); another failure: a failed article."""
+        url = failure.request.meta["alanews_probe"]
+        kind = failure_kind(failure)
+        if kind in ("http_404", "http_410"):
+            self.gone_now.add(url)
+            self.removal_evidence(url, f"answers {kind[5:]} and is no longer in the sitemaps", listed=False)
+            ledger = self.ledger
+            if ledger is not None and self.writes_probed:
+                ledger.settle(url)
+        elif self.writes_probed:
+            self._failed(failure)
+
+    def removal_evidence(self, url: str, why: str, listed: bool) -> None:
+        """An article answered 404/410 (``listed``: while the sitemaps list it): override point."""
+
     # --- choosing ---------------------------------------------------------------------
 
     def sitemap_filter(self, entries):
@@ -336,7 +427,7 @@ class ArchiveSpider(SitemapCrawl):
 
     def wants(self, post):
         if self.sitemap_args.missing:
-            return self.store is None or post.url not in self.store
+            return self.store is None or self.written(post.url) is None
         since, until = self.sitemap_args.since, self.sitemap_args.until
         day = post.day
         if day is None:
@@ -360,8 +451,14 @@ class AuditSpider(SitemapCrawl):
         self.report_path: Path | None = None
 
     def wants(self, post):
-        store = self.store
-        return self.sitemap_args.fetch and store is not None and post.url not in store
+        return self.sitemap_args.fetch and self.store is not None and self.written(post.url) is None
+
+    def listed_urls(self):
+        return list(self.inventory) if self.inventory_complete else None
+
+    @property
+    def writes_probed(self):
+        return bool(self.sitemap_args.fetch)
 
     def closed(self, reason):
         if self.store is None:
@@ -373,7 +470,8 @@ class AuditSpider(SitemapCrawl):
         grace = self.settings.getfloat("ALANEWS_AUDIT_GRACE", 6)
         self.report = build_report(self.inventory, store, self.base_url, grace_hours=grace,
                                    complete=self.inventory_complete and reason == "finished",
-                                   index=self.index_url, files=len(self.post_files))
+                                   index=self.index_url, files=len(self.post_files), moved=self.moved,
+                                   live=self.live)
         self.report["totals"]["fetched"] = self.crawler.stats.get_value("item_scraped_count", 0)
         now = time.time()
         for gone in self.report["gone"] or ():
@@ -424,6 +522,7 @@ class UpdatesSpider(SitemapCrawl):
         self.shifted: list[str] = []  # files whose lastmod moved, all older than checked_until
         self.nothing_gone = False  # the count of the posts listed shows that none left since the last run
         self.articles_failed = 0
+        self.now: dict[str, str | None] | None = None  # every <loc> listed now (_inventory_now), once known
 
     async def start(self):
         if self.store is None:
@@ -484,7 +583,7 @@ class UpdatesSpider(SitemapCrawl):
     # --- which articles ------------------------------------------------------------------
 
     def wants(self, post):
-        record = self.store.get(post.url)
+        record = self.written(post.url)
         if record is None:
             return False  # never written: the category crawls, the archive or the audit's fetch take it
         if self.no_lastmod:
@@ -502,23 +601,44 @@ class UpdatesSpider(SitemapCrawl):
     def article_request(self, url):
         request = super().article_request(url)
         request.meta["deltafetch_enabled"] = False  # written before: deltafetch would drop it
-        return request.replace(errback=self._article_failed)
+        return request.replace(errback=self._update_failed)
 
-    def _article_failed(self, failure):
+    def article_requests(self, url: str, depth: int = 0):
+        """A failed article retried (:meth:`retry_requests`): written before, so past deltafetch too."""
+        yield self.article_request(url)
+
+    def _update_failed(self, failure):
         kind = failure_kind(failure)
+        key = failure.request.meta.get("deltafetch_key", failure.request.url)
         if kind in ("http_404", "http_410"):
-            self._removed(failure.request.meta.get("deltafetch_key", failure.request.url), f"answers {kind[5:]}")
+            self.removal_evidence(key, f"answers {kind[5:]}", listed=True)
+            self.ledger.settle(key)
             return
         self.articles_failed += 1
         self._failed(failure)
 
+    def probe_failed(self, failure):
+        if failure_kind(failure) not in ("http_404", "http_410"):
+            self.articles_failed += 1
+        super().probe_failed(failure)
+
+    def removal_evidence(self, url, why, listed):
+        self._removed(url, why)
+
     def _removed(self, url: str, why: str) -> None:
-        record = self.store.get(url)
+        record = self.written(url)
         if record is None or record.removed_at is not None:
             return
         self.ledger.mark_removed(record.url, time.time())
         self.crawler.stats.inc_value("alanews/updates/removed")
         self.logger.info("Removed from the site: %s (%s)", record.url, why)
+
+    def listed_urls(self):
+        if not self.post_files or self.files_failed or self.pending:
+            return None
+        if self.now is None:
+            self.now = self._inventory_now()
+        return [*self.inventory, *filter(None, map(canonical_url, self.now))]
 
     # --- at the end ----------------------------------------------------------------------
 
@@ -528,14 +648,14 @@ class UpdatesSpider(SitemapCrawl):
         if self.files_failed or self.pending:
             self.logger.info("Some post sitemap files were not read: the next run reads them again")
             return
-        inventory = self._inventory_now()
+        inventory = self.now if self.now is not None else self._inventory_now()
         if self.articles_failed:
             self.logger.info("%d articles could not be fetched: the next run looks at them again", self.articles_failed)
             return
         self._remember(inventory)
 
     def _inventory_now(self) -> dict[str, str | None]:
-        """Every ``<loc>`` listed now with its lastmod; the written articles no longer listed are recorded removed."""
+        """Every ``<loc>`` listed now with its lastmod: those read, and the last run's posts of the files not read."""
         if self.nothing_gone:
             return {**self.memory["posts"], **self.listed}  # nobody left: the last run's posts, moved ones updated
         unread = [lastmod for url, lastmod in self.post_files if url not in self.files_chosen]
@@ -555,13 +675,7 @@ class UpdatesSpider(SitemapCrawl):
             self.crawler.stats.inc_value("alanews/updates/undated_kept", undated)
             self.logger.warning("%d posts listed by the last run and not read now have no lastmod that is a date: "
                                 "kept as listed", undated)
-        inventory = {**kept, **self.listed}
-        listed = {self.store.article_of(url) or url
-                  for url in (*self.inventory, *filter(None, map(canonical_url, kept)))}
-        for record in self.store.records():
-            if record.removed_at is None and record.url not in listed and record.url.startswith(self.base_url + "/"):
-                self._removed(record.url, "no longer in the sitemaps")
-        return inventory
+        return {**kept, **self.listed}
 
     def _remember(self, inventory: dict[str, str | None]) -> None:
         """What this run saw, for the next one: written beside, then renamed into place."""

@@ -1,0 +1,94 @@
+"""The sitemaps' inventory as updates, the audit and the backfill trust it: removal needs proof, a moved
+post is the same post, an incomplete inventory says so and removes nothing.
+
+Real ``scrapy crawl`` / ``scrapy audit`` processes against a replica whose sitemap faults are switched on
+for real (docs/replica.md); one data directory per test shared by its runs.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import pytest
+
+from test_sitemaps import Run, audit, crawl, index, sitemap_requests, state
+
+ARTICLES = "40"
+ENTRIES = "10"  # posts per sitemap file: 4 files
+
+
+@pytest.fixture
+def site(make_replica):
+    return make_replica("--articles", ARTICLES, "--sitemap-entries", ENTRIES, "--seed", "7")
+
+
+def written(tmp_path, site):
+    """Every post written by the backfill, then one updates run that reads every file."""
+    data = tmp_path / "data"
+    assert crawl(site, data, "archive").returncode == 0
+    first = crawl(site, data, "updates")
+    assert first.returncode == 0 and first.items == [], first.log[-3000:]
+    return data
+
+
+def change(site, **query) -> dict:
+    return json.loads(site.post("/__replica__/posts?" + "&".join(f"{k}={quote(str(v))}" for k, v in query.items())))
+
+
+def removed(data) -> set[str]:
+    with state(data) as db:
+        return {url for url, in db.execute("SELECT url FROM articles WHERE removed_at IS NOT NULL")}
+
+
+def oldest(site, n: int = 1) -> list[dict]:
+    """The ``n`` posts listed first (the oldest modification: the first post sitemap file)."""
+    return site.sitemap_truth()["posts"][:n]
+
+
+# --- a moved post is the same post ----------------------------------------------------------------
+
+def test_a_moved_and_retitled_post_is_its_next_version_under_its_new_url_not_removed(site, tmp_path):
+    data = written(tmp_path, site)
+    post = oldest(site)[0]
+    category = "esteri" if post["url"].split("/")[6] != "esteri" else "cronaca"
+    moved = change(site, action="move", post_id=post["post_id"], category=category, title="Un titolo nuovo")
+    (old, new), = moved["moved"].items()
+
+    run = crawl(site, data, "updates")
+    assert run.returncode == 0 and run.errors() == [], run.log[-3000:]
+    assert "Removed from the site" not in run.log
+    assert [(i["url"], i["version"], i["title"]) for i in run.items] == [(new, 2, "Un titolo nuovo")]
+    assert removed(data) == set()
+    with state(data) as db:
+        rows = db.execute("SELECT url, version FROM articles WHERE post_id = ?", (post["post_id"],)).fetchall()
+        keys = {k for k, in db.execute("SELECT key FROM keys JOIN articles ON articles.id = keys.article "
+                                       "WHERE post_id = ?", (post["post_id"],))}
+    assert rows == [(new, 2)] and {old, new} <= keys
+    # the audit agrees: nothing missing, nothing gone
+    clean, report = audit(site, data)
+    assert clean.returncode == 0, clean.log[-3000:]
+    assert report["totals"]["missing"] == 0 and report["totals"]["gone"] == 0
+    # nothing changed since: the next run fetches no article
+    again = crawl(site, data, "updates")
+    assert again.returncode == 0 and again.items == [] and again.served["article"] == 0, again.log[-3000:]
+
+
+def test_a_post_moved_to_another_slug_unedited_is_an_alias_and_the_audit_sees_it_moved(site, tmp_path):
+    data = written(tmp_path, site)
+    post = oldest(site, 2)[1]
+    moved = change(site, action="move", post_id=post["post_id"], slug="un-indirizzo-nuovo")
+    (old, new), = moved["moved"].items()
+
+    report_run, report = audit(site, data)  # before updates: the audit resolves the move itself
+    assert report_run.returncode == 0, report_run.log[-3000:]
+    assert report["totals"]["gone"] == 0 and report["totals"]["missing"] == 0
+    assert report["moved"] == [{"url": old, "now": new}]
+    assert removed(data) == set()
+
+    run = crawl(site, data, "updates")
+    assert run.returncode == 0 and run.errors() == [] and run.items == [], run.log[-3000:]
+    assert removed(data) == set()
+    with state(data) as db:
+        assert db.execute("SELECT a.url FROM keys k JOIN articles a ON a.id = k.article WHERE k.key = ?",
+                          (new,)).fetchone() is not None
