@@ -92,3 +92,19 @@ def test_a_post_moved_to_another_slug_unedited_is_an_alias_and_the_audit_sees_it
     with state(data) as db:
         assert db.execute("SELECT a.url FROM keys k JOIN articles a ON a.id = k.article WHERE k.key = ?",
                           (new,)).fetchone() is not None
+
+
+def test_an_edited_post_that_fails_during_updates_is_retried_by_the_next_updates_run(site, tmp_path):
+    """The updates errback shadowed the base spider's ``_article_failed`` (a TypeError: the failure was
+    never recorded), and a retry went through deltafetch, which dropped it as written."""
+    data = written(tmp_path, site)
+    post = oldest(site)[0]
+    change(site, action="edit", post_id=post["post_id"], title="Titolo corretto")
+    site.post(f"/__replica__/break?post_id={post['post_id']}&status=500&times=4")  # Scrapy's 3 retries too
+    fast = {"ALANEWS_RETRY_BACKOFF": "0"}
+    run = crawl(site, data, "updates", settings=fast)
+    assert run.returncode == 3 and run.items == [], run.log[-3000:]  # Scrapy gave up retrying: an ERROR line
+    assert "Traceback" not in run.log and run.stats["deltafetch/failed/recorded"] == 1
+    retry = crawl(site, data, "updates", settings=fast)
+    assert retry.returncode == 0 and retry.errors() == [], retry.log[-3000:]
+    assert [(i["post_id"], i["version"], i["title"]) for i in retry.items] == [(post["post_id"], 2, "Titolo corretto")]
