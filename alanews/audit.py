@@ -26,6 +26,7 @@ from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 from alanews.dates import ROME
+from alanews.exitcodes import ExitStatus
 from alanews.pages.sitemap import SitemapEntry
 from alanews.site import parse_article_url
 from alanews.state import ArticleRecord, ArticleStore
@@ -58,12 +59,14 @@ def _record_category(record: ArticleRecord, base_url: str) -> str:
 
 
 def build_report(inventory: dict[str, SitemapEntry], store: ArticleStore, base_url: str, *,
-                 grace_hours: float, complete: bool, index: str | None, files: int,
+                 grace_hours: float, reasons: list[dict], index: str | None, files: int,
                  moved: dict[str, str] | None = None, live: set[str] | None = None,
                  now: datetime | None = None) -> dict:
     """The audit report (a JSON-ready dict); see the module docstring for what it counts. ``moved``:
     written articles' old URLs -> the listed URL they redirect to; ``live``: written articles not
-    listed whose page answers at its own URL (neither is gone)."""
+    listed whose page answers at its own URL (neither is gone). ``reasons``: why the inventory is not
+    complete, each ``{"file": URL or None, "why": text}``; none: it is (gone is judged)."""
+    complete = not reasons
     moved, live = moved or {}, live or set()
     moved_to = {new: old for old, new in moved.items()}
     now = now or datetime.now(UTC)
@@ -113,6 +116,7 @@ def build_report(inventory: dict[str, SitemapEntry], store: ArticleStore, base_u
         "index": index,
         "sitemap_files": files,
         "complete": complete,
+        "reasons": reasons,
         "grace_hours": grace_hours,
         "totals": totals,
         "by_category": dict(sorted(by_category.items())),
@@ -121,6 +125,31 @@ def build_report(inventory: dict[str, SitemapEntry], store: ArticleStore, base_u
         "gone": sorted(gone, key=lambda g: (g["day"], g["url"])) if complete else None,
         "moved": [{"url": old, "now": new} for old, new in sorted(moved.items())],
     }
+
+
+def verdict(report: dict | None, path: Path | None) -> tuple[ExitStatus, str, str | None]:
+    """The audit's exit status, what it means and what to tell the user (None: nothing), from its report
+    and where it was written (None: it was not); ``scrapy audit`` and ``scrapy crawl audit`` both use it.
+
+    Posts published more than the grace hours ago missing from the feeds: 3; else an inventory not read
+    whole or a report not written: 7 (nothing missing is then a claim the audit cannot make); else 0.
+    """
+    if report is None or report["index"] is None:
+        return ExitStatus.NOT_STARTED, "no report", "alanews audit: no report (see the log above)"
+    overdue = report["totals"]["missing_overdue"]
+    if overdue:
+        return (ExitStatus.MONITORS_FAILED, "posts are missing from the feeds",
+                f"alanews audit: {overdue} posts are missing from the feeds: run `scrapy audit --fetch` (published "
+                f"more than {report['grace_hours']:g} h ago)")
+    if path is None:
+        return (ExitStatus.AUDIT_INCOMPLETE, "the report could not be written",
+                "alanews audit: the report could not be written (see the log above)")
+    if not report["complete"]:
+        return (ExitStatus.AUDIT_INCOMPLETE, "the inventory could not be read whole",
+                f"alanews audit: incomplete: {len(report['reasons'])} post sitemap file(s) not read whole "
+                f"({'; '.join((r['file'] or 'the crawl') + ' ' + r['why'] for r in report['reasons'][:3])}): "
+                "nothing is judged gone, and posts they list are not counted")
+    return ExitStatus.OK, "every post of the sitemaps is in the feeds", None
 
 
 def write_report(report: dict, directory: Path) -> Path:
@@ -146,7 +175,7 @@ def table(report: dict, days: int = 10) -> str:
     header = f"{'category':<20}{'in sitemaps':>12}{'written':>9}{'missing':>9}{'gone':>6}"
     lines = [f"Audit of {report['base_url']}: {report['totals']['inventory']} posts in {report['sitemap_files']} "
              f"post sitemap files of {report['index']}"
-             + ("" if report["complete"] else " (incomplete: some files not read; gone not judged)"), header]
+             + ("" if report["complete"] else " (incomplete: some files not read whole; gone not judged)"), header]
     rows = list(report["by_category"].items()) + [("total", report["totals"])]
     for name, c in rows:
         lines.append(f"{name:<20}{c['inventory']:>12}{c['written']:>9}{c['missing']:>9}{c['gone']:>6}")

@@ -108,3 +108,90 @@ def test_an_edited_post_that_fails_during_updates_is_retried_by_the_next_updates
     retry = crawl(site, data, "updates", settings=fast)
     assert retry.returncode == 0 and retry.errors() == [], retry.log[-3000:]
     assert [(i["post_id"], i["version"], i["title"]) for i in retry.items] == [(post["post_id"], 2, "Titolo corretto")]
+
+
+# --- an incomplete inventory says so and removes nothing ------------------------------------------
+
+def fault(site, name: str, **keys) -> None:
+    site.post(f"/__replica__/sitemap?fault={name}" + "".join(f"&{k}={v}" for k, v in keys.items()))
+
+
+def incomplete_lines(run) -> list[str]:
+    return [line.split("WARNING: ", 1)[1] for line in run.log.splitlines() if "WARNING: Inventory incomplete:" in line]
+
+
+def test_a_post_sitemap_cut_by_a_fatal_error_removes_nothing_and_says_which_file(site, tmp_path):
+    data = written(tmp_path, site)
+    last = site.sitemap_truth()["files"][-1]["url"]
+    fault(site, "fatal", file=4)  # the last file: every updates run reads it
+    run = crawl(site, data, "updates")
+    assert run.returncode == 0, run.log[-3000:]
+    assert incomplete_lines(run) == [f"Inventory incomplete: {last} is cut (no </urlset> at its end); nothing is "
+                                     "recorded removed by it"]
+    assert run.stats["alanews/inventory/incomplete"] == 1 and run.served["article"] == 0
+    assert removed(data) == set()
+    fault(site, "none")
+    whole = crawl(site, data, "updates")
+    assert whole.returncode == 0 and whole.errors() == [] and incomplete_lines(whole) == [], whole.log[-3000:]
+    assert removed(data) == set() and whole.served["article"] == 0
+
+
+@pytest.mark.parametrize("name, why", [
+    ("cut", "is cut (no </urlset> at its end)"),
+    ("error", "failed (HTTP 500)"),
+    ("empty", "is empty"),
+    ("declaration", "is no XML (no element)"),
+    ("html", "is no XML (no element)"),
+    ("short", "is older than its index entry"),  # its newer half is gone
+])
+def test_an_audit_that_cannot_read_a_post_sitemap_whole_is_incomplete_and_judges_nothing_gone(site, tmp_path, name,
+                                                                                              why):
+    data = tmp_path / "data"
+    assert crawl(site, data, "archive").returncode == 0
+    second = site.sitemap_truth()["files"][1]["url"]
+    fault(site, name, file=2)
+    run, report = audit(site, data)
+    line, = incomplete_lines(run)
+    assert line.startswith(f"Inventory incomplete: {second} {why}") and line.endswith("; nothing is recorded removed by it")
+    assert run.stats["alanews/inventory/incomplete"] == 1 and "Traceback" not in run.log
+    assert report["complete"] is False and report["gone"] is None
+    assert [r["file"] for r in report["reasons"]] == [second] and report["reasons"][0]["why"].startswith(why)
+    assert run.returncode == 7, run.log[-3000:]
+    assert removed(data) == set()
+
+
+def test_a_short_post_sitemap_that_is_not_the_last_is_incomplete_on_sitemaps_without_lastmod(make_replica, tmp_path):
+    server = make_replica("--articles", "30", "--sitemaps", "core", "--sitemap-entries", "10")
+    data = tmp_path / "data"
+    assert crawl(server, data, "archive").returncode == 0
+    fault(server, "short", file=1)
+    run, report = audit(server, data)
+    first = server.sitemap_truth()["files"][0]["url"]
+    assert report["reasons"] == [{"file": first, "why": "lists 5 posts, fewer than the fullest file (10), and is "
+                                                        "not the last file"}]
+    assert run.returncode == 7 and report["gone"] is None and removed(data) == set(), run.log[-3000:]
+
+
+def test_a_post_sitemap_older_than_its_index_entry_is_incomplete(site, tmp_path):
+    data = tmp_path / "data"
+    assert crawl(site, data, "archive").returncode == 0
+    fault(site, "stale", file=4)
+    post = oldest(site)[0]
+    change(site, action="edit", post_id=post["post_id"], title="Dopo la copia")  # moves it to the last file
+    run, report = audit(site, data)
+    last = site.sitemap_truth()["files"][-1]["url"]
+    assert [r["file"] for r in report["reasons"]] == [last] and "is older than its index entry" in (
+        report["reasons"][0]["why"])
+    assert run.returncode == 7 and removed(data) == set(), run.log[-3000:]
+
+
+def test_post_sitemaps_that_redirect_to_a_trailing_slash_are_read_and_a_deleted_post_recorded(site, tmp_path):
+    data = written(tmp_path, site)
+    fault(site, "trailing-slash")
+    run = crawl(site, data, "updates")
+    assert run.returncode == 0 and "Some post sitemap files were not read" not in run.log, run.log[-3000:]
+    gone = oldest(site)[0]
+    change(site, action="delete", post_id=gone["post_id"])
+    run = crawl(site, data, "updates")
+    assert run.returncode == 0 and "Some post sitemap files were not read" not in run.log, run.log[-3000:]
+    assert removed(data) == {gone["url"]}

@@ -16,6 +16,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from alanews import reachability
+from alanews.audit import verdict
 from alanews.errors import NotStarting
 from alanews.exitcodes import MEANING, ExitStatus
 
@@ -66,9 +67,10 @@ class Command(ScrapyCrawlCommand):
             started.add_done_callback(report_not_starting)
         self.crawler_process.start()
         status = exit_status(crawler, self.crawler_process.bootstrap_failed)
-        missing = (getattr(crawler.spider, "report", None) or {}).get("totals", {}).get("missing_overdue")
-        if status == ExitStatus.OK and missing:  # `scrapy crawl audit`, as `scrapy audit` would say
-            logger.error("%d posts are missing from the feeds: run `scrapy audit --fetch`", missing)
-            status = ExitStatus.MONITORS_FAILED
+        report = getattr(crawler.spider, "report", None)
+        if status == ExitStatus.OK and report is not None:  # `scrapy crawl audit`: as `scrapy audit` judges it
+            status, _, advice = verdict(report, crawler.spider.report_path)
+            if advice:
+                logger.error(advice.removeprefix("alanews audit: "))
         logger.info("Exit status %d: %s", status, MEANING[status])
         self.exitcode = int(status)

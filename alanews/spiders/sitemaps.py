@@ -107,6 +107,8 @@ class SitemapCrawl(ArticleSpider):
         self.files_failed: set[str] = set()
         self.listed: dict[str, str | None] = {}  # every <loc> of the post files read -> its lastmod, as written
         self.posts_in: dict[str, int] = {}  # post file URL -> <url> entries it lists
+        self.newest_in: dict[str, datetime] = {}  # post file URL -> the newest lastmod it lists
+        self.incomplete: dict[str, str] = {}  # post file URL -> why it was not read whole (see _incomplete)
         self._parsing: str | None = None  # the sitemap being parsed (sitemap_filter has no response)
         self.probed: set[str] | None = None  # written articles the inventory does not list, requested at idle
         self.moved: dict[str, str] = {}  # of those: old URL -> the article URL it redirects to
@@ -128,7 +130,19 @@ class SitemapCrawl(ArticleSpider):
 
     @property
     def inventory_complete(self) -> bool:
-        return bool(self.post_files) and self.files_chosen == {u for u, _ in self.post_files} and not self.files_failed
+        """Every post sitemap file of the index chosen and read whole (none in :attr:`incomplete`)."""
+        return (bool(self.post_files) and self.files_chosen == {u for u, _ in self.post_files}
+                and not self.files_failed and not self.incomplete)
+
+    def _incomplete(self, url: str, why: str) -> None:
+        """A post sitemap file not read whole: the inventory is incomplete, so nothing it leaves out is
+        recorded removed. One WARNING per file, the stat ``alanews/inventory/incomplete``."""
+        self.files_failed.add(url)
+        if url in self.incomplete:
+            return
+        self.incomplete[url] = why
+        self.crawler.stats.inc_value("alanews/inventory/incomplete")
+        self.logger.warning("Inventory incomplete: %s %s; nothing is recorded removed by it", url, why)
 
     # --- navigation ------------------------------------------------------------------
 
@@ -154,14 +168,24 @@ class SitemapCrawl(ArticleSpider):
         :meth:`sitemap_filter` chooses what to request. A file is known by the URL asked for (a file that
         redirects, e.g. to a trailing-slash form, is still the file the index named)."""
         url = response.meta.get("redirect_urls", [response.url])[0]
-        sitemap = self._sitemap_of(response, url)
+        post_file = url in self.files_chosen
+        sitemap, why = self._sitemap_of(response)
         self.crawler.stats.inc_value("alanews/sitemap/files")
         self._parsing = url
-        entries = list(self.sitemap_filter(sitemap)) if sitemap is not None else []
+        try:
+            entries = list(self.sitemap_filter(sitemap)) if sitemap is not None else []
+        except (ValueError, TypeError, SyntaxError, StopIteration) as error:  # lxml, met while iterating
+            sitemap, entries, why = None, [], f"is no XML ({error or type(error).__name__})"
         self._parsing = None
-        if url in self.files_chosen:
-            (self.files_read if sitemap is not None else self.files_failed).add(url)
-        elif sitemap is None and self.index_url is None:  # the index itself is no sitemap
+        if post_file:
+            if sitemap is not None:
+                self.files_read.add(url)
+                why = why or self._incoherent(url)
+            if why:
+                self._incomplete(url, why)
+        elif why:
+            self.logger.warning("Sitemap %s not read: it %s", url, why)
+        if sitemap is None and not post_file and self.index_url is None:  # the index itself is no sitemap
             yield from self._fallback(response.meta.get("alanews_fallbacks", ()))
             return
         depth = response.meta.get("alanews_sitemap_depth", 0)
@@ -171,33 +195,71 @@ class SitemapCrawl(ArticleSpider):
                               meta={"alanews_sitemap_depth": depth + 1})
             else:
                 yield self.article_request(entry["loc"])
+        if post_file:
+            self.check_counts()
         yield from self.file_done(url)
 
-    def _sitemap_of(self, response, url: str) -> Sitemap | None:
-        """The sitemap a response holds, or None with one WARNING and a stat saying why it is none."""
+    def _sitemap_of(self, response) -> tuple[Sitemap | None, str | None]:
+        """The sitemap a response holds (None if none), and why it is not read whole (None if it is),
+        counted in the stat ``alanews/sitemap/<why>``. Scrapy's reader raises StopIteration on a body
+        without a root element (the XML declaration alone): that file is no XML, not a spider error."""
         body = response.body
         if body[:2] == b"\x1f\x8b":  # a .xml.gz file (HttpCompression unpacked a gzip Content-Encoding)
             try:
                 body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
             except (OSError, ValueError, EOFError) as error:
-                return self._not_a_sitemap(url, f"its gzip body cannot be read ({type(error).__name__})", "bad_gzip")
+                return self._not_read(None, f"has a gzip body that cannot be read ({type(error).__name__})",
+                                      "bad_gzip")
         if not body.strip():
-            return self._not_a_sitemap(url, "it is empty", "empty")
+            return self._not_read(None, "is empty", "empty")
         depth = response.meta.get("alanews_sitemap_depth", 0)
         if depth > self.max_depth:
-            return self._not_a_sitemap(url, f"it is nested {depth} sitemap indexes deep (ALANEWS_SITEMAP_MAX_DEPTH "
-                                            f"is {self.max_depth})", "max_depth")
+            return self._not_read(None, f"is nested {depth} sitemap indexes deep (ALANEWS_SITEMAP_MAX_DEPTH is "
+                                        f"{self.max_depth})", "max_depth")
         try:
             sitemap = Sitemap(body)
-        except (ValueError, TypeError, SyntaxError) as error:
-            return self._not_a_sitemap(url, f"it is no XML ({error})", "not_xml")
+        except (ValueError, TypeError, SyntaxError, StopIteration) as error:
+            detail = "no element" if isinstance(error, StopIteration) else str(error)
+            return self._not_read(None, f"is no XML ({detail})", "not_xml")
         if sitemap.type not in ("sitemapindex", "urlset"):
-            return self._not_a_sitemap(url, f"it is no sitemap (<{sitemap.type}>)", "not_sitemap")
-        return sitemap
+            return self._not_read(None, f"is no sitemap (<{sitemap.type}>)", "not_sitemap")
+        if f"</{sitemap.type}>".encode() not in body[-4096:]:  # lxml recovers what comes before a cut
+            return self._not_read(sitemap, f"is cut (no </{sitemap.type}> at its end)", "cut")
+        return sitemap, None
 
-    def _not_a_sitemap(self, url: str, why: str, stat: str) -> None:
+    def _not_read(self, sitemap: Sitemap | None, why: str, stat: str) -> tuple[Sitemap | None, str]:
         self.crawler.stats.inc_value(f"alanews/sitemap/{stat}")
-        self.logger.warning("Sitemap %s not read: %s", url, why)
+        return sitemap, why
+
+    def _incoherent(self, url: str) -> str | None:
+        """Why a post sitemap file read whole is not coherent with its index: its newest entry older than
+        the index's lastmod of it (a stale copy; not when the gap is a whole hour or two: an offset
+        mislabelled, as Yoast writes GMT times with Rome's offset)."""
+        listed, newest = dict(self.post_files).get(url), self.newest_in.get(url)
+        if listed is None or newest is None or newest >= listed:
+            return None
+        gap = (listed - newest).total_seconds()
+        if gap in (3600, 7200):
+            return None
+        return f"is older than its index entry (its newest lastmod {newest.isoformat()}, the index's " \
+               f"{listed.isoformat()})"
+
+    def check_counts(self) -> None:
+        """Once every chosen file is done: a file that is not the last and lists fewer posts than the
+        fullest file (less one: Yoast repeats a file's last entry at the start of the next) is not
+        whole. The fullest is that of the files read, or :meth:`known_per_file`."""
+        if not self.post_files or not self.files_chosen <= self.files_read | self.files_failed:
+            return
+        last = self.post_files[-1][0]
+        counts = {u: n for u, n in self.posts_in.items() if u != last and u in self.files_read}
+        fullest = max([*counts.values(), self.known_per_file() or 0], default=0)
+        for url, count in counts.items():
+            if count + 1 < fullest:
+                self._incomplete(url, f"lists {count} posts, fewer than the fullest file ({fullest}), and is not "
+                                      "the last file")
+
+    def known_per_file(self) -> int | None:
+        """Posts a full post sitemap file lists, as known before this run (override point)."""
         return None
 
     def _robots_sitemaps(self, response) -> list[Request]:
@@ -246,10 +308,17 @@ class SitemapCrawl(ArticleSpider):
         yield from self._fallback(failure.request.meta.get("alanews_fallbacks", ()))
 
     def _sitemap_failed(self, failure):
-        """A sitemap that could not be read: the inventory is incomplete (WARNING, alanews/failed/*)."""
-        self.files_failed.add(failure.request.url)
-        self._failed(failure)
-        yield from self.file_done(failure.request.url)
+        """A post sitemap that could not be fetched: the inventory is incomplete (:meth:`_incomplete`)."""
+        url = failure.request.meta.get("redirect_urls", [failure.request.url])[0]
+        kind = failure_kind(failure)
+        if kind == "unreachable":
+            self.files_failed.add(url)
+            return
+        self.crawler.stats.inc_value(f"alanews/failed/{kind}")
+        message = f"HTTP {failure.value.response.status}" if kind.startswith("http_") else failure.getErrorMessage()
+        self._incomplete(url, f"failed ({message})")
+        self.check_counts()
+        yield from self.file_done(url)
 
     # --- identity: the written articles the inventory does not list ---------------------
 
@@ -345,7 +414,8 @@ class SitemapCrawl(ArticleSpider):
             yield from self._filter_posts(entries)
 
     def _filter_index(self, entries):
-        self.index_url = self._parsing
+        if self.index_url is None:  # the top index: a nested one does not replace it
+            self.index_url = self._parsing
         files, bad_lastmods = [], []
         for raw in entries:
             if not raw.get("loc"):
@@ -383,6 +453,9 @@ class SitemapCrawl(ArticleSpider):
                 continue
             if post.lastmod is None and raw.get("lastmod"):
                 bad_lastmods.append(raw["lastmod"])
+            newest = self.newest_in.get(self._parsing)
+            if post.lastmod is not None and (newest is None or post.lastmod > newest):
+                self.newest_in[self._parsing] = post.lastmod
             self.inventory.setdefault(post.url, post)
             self.crawler.stats.inc_value("alanews/sitemap/posts")
             if self.wants(post):
@@ -468,8 +541,12 @@ class AuditSpider(SitemapCrawl):
         """The report, once every article this audit fetched is recorded."""
         store = ledger.store
         grace = self.settings.getfloat("ALANEWS_AUDIT_GRACE", 6)
-        self.report = build_report(self.inventory, store, self.base_url, grace_hours=grace,
-                                   complete=self.inventory_complete and reason == "finished",
+        reasons = [{"file": url, "why": why} for url, why in self.incomplete.items()]
+        if reason != "finished":
+            reasons.append({"file": None, "why": f"ended before the end ({reason})"})
+        elif not self.inventory_complete and not reasons:
+            reasons.append({"file": self.index_url, "why": "names no post sitemap file"})
+        self.report = build_report(self.inventory, store, self.base_url, grace_hours=grace, reasons=reasons,
                                    index=self.index_url, files=len(self.post_files), moved=self.moved,
                                    live=self.live)
         self.report["totals"]["fetched"] = self.crawler.stats.get_value("item_scraped_count", 0)
@@ -479,7 +556,11 @@ class AuditSpider(SitemapCrawl):
                 self.ledger.mark_removed(gone["url"], now)
                 gone["removed_at"] = datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds")
         data_dir = Path(self.settings.get("ALANEWS_DATA_DIR") or "data").expanduser().resolve()
-        self.report_path = write_report(self.report, data_dir / "audit")
+        try:
+            self.report_path = write_report(self.report, data_dir / "audit")
+        except OSError as error:
+            self.crawler.stats.set_value("alanews/audit/report_failed", 1)
+            self.logger.error("Audit report not written to %s: %s", data_dir / "audit", error.strerror or error)
         totals = self.report["totals"]
         self.crawler.stats.set_value("alanews/audit/missing_overdue", totals["missing_overdue"])
         self.logger.info("Audit: %d posts in the sitemaps, %d written, %d missing (%d older than %g h), "
@@ -571,6 +652,9 @@ class UpdatesSpider(SitemapCrawl):
         self.files_chosen |= set(self.shifted)
         for shifted in self.shifted:
             yield Request(shifted, callback=self.parse_sitemap, errback=self._sitemap_failed)
+
+    def known_per_file(self):
+        return self.memory.get("per_file") if not self.first_run else None
 
     def _gone_count(self) -> int:
         """Posts the last run listed that are listed no more: every file but the last is full."""
