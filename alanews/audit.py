@@ -127,12 +127,14 @@ def build_report(inventory: dict[str, SitemapEntry], store: ArticleStore, base_u
     }
 
 
-def verdict(report: dict | None, path: Path | None) -> tuple[ExitStatus, str, str | None]:
-    """The audit's exit status, what it means and what to tell the user (None: nothing), from its report
-    and where it was written (None: it was not); ``scrapy audit`` and ``scrapy crawl audit`` both use it.
+def verdict(report: dict | None, path: Path | None, monitors_failed: bool = False) -> tuple[ExitStatus, str, str | None]:
+    """The audit's exit status, what it means and what to tell the user (None: nothing), from its report,
+    where it was written (None: it was not) and the monitors; ``scrapy audit`` and ``scrapy crawl audit``
+    both use it.
 
     Posts published more than the grace hours ago missing from the feeds: 3; else an inventory not read
-    whole or a report not written: 7 (nothing missing is then a claim the audit cannot make); else 0.
+    whole or a report not written: 7 (nothing missing is then a claim the audit cannot make); else a
+    monitor failed (an ERROR line, the state): 3; else 0.
     """
     if report is None or report["index"] is None:
         return ExitStatus.NOT_STARTED, "no report", "alanews audit: no report (see the log above)"
@@ -149,6 +151,8 @@ def verdict(report: dict | None, path: Path | None) -> tuple[ExitStatus, str, st
                 f"alanews audit: incomplete: {len(report['reasons'])} post sitemap file(s) not read whole "
                 f"({'; '.join((r['file'] or 'the crawl') + ' ' + r['why'] for r in report['reasons'][:3])}): "
                 "nothing is judged gone, and posts they list are not counted")
+    if monitors_failed:
+        return ExitStatus.MONITORS_FAILED, "finished, a monitor failed", None
     return ExitStatus.OK, "every post of the sitemaps is in the feeds", None
 
 

@@ -195,3 +195,19 @@ def test_post_sitemaps_that_redirect_to_a_trailing_slash_are_read_and_a_deleted_
     run = crawl(site, data, "updates")
     assert run.returncode == 0 and "Some post sitemap files were not read" not in run.log, run.log[-3000:]
     assert removed(data) == {gone["url"]}
+
+
+def test_scrapy_crawl_audit_gives_the_verdict_of_scrapy_audit_and_a_report_not_written_is_no_success(site, tmp_path):
+    data = tmp_path / "data"
+    assert crawl(site, data, "archive").returncode == 0
+    fault(site, "error", file=3)
+    blind = crawl(site, data, "audit")
+    assert blind.returncode == 7, blind.log[-3000:]
+    assert blind.log.rstrip().splitlines()[-1].endswith(
+        "Exit status 7: finished, the audit could not read the whole inventory or write its report")
+    fault(site, "none")
+    (data / "audit").rename(data / "audit.old")
+    (data / "audit").write_text("not a directory")
+    unwritten = Run(site, data, "audit")
+    assert unwritten.returncode == 7 and "Audit report not written" in unwritten.log, unwritten.log[-3000:]
+    assert unwritten.log.rstrip().endswith("Exit status 7: the report could not be written")

@@ -55,7 +55,8 @@ class Command(ScrapyCommand):
             return ExitStatus.SITE_UNREACHABLE, "the site could not be reached"  # its ERROR line said why
         if self.crawler_process.bootstrap_failed:
             report = None
-        status, meaning, advice = verdict(report, getattr(crawler.spider, "report_path", None))
+        status, meaning, advice = verdict(report, getattr(crawler.spider, "report_path", None),
+                                          bool(crawler.stats.get_value("alanews/monitors/failed")))
         if status != ExitStatus.NOT_STARTED:
             print(table(report))
             print(f"Report: {crawler.spider.report_path}")

@@ -68,8 +68,9 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.start()
         status = exit_status(crawler, self.crawler_process.bootstrap_failed)
         report = getattr(crawler.spider, "report", None)
-        if status == ExitStatus.OK and report is not None:  # `scrapy crawl audit`: as `scrapy audit` judges it
-            status, _, advice = verdict(report, crawler.spider.report_path)
+        if status in (ExitStatus.OK, ExitStatus.MONITORS_FAILED) and report is not None:
+            # `scrapy crawl audit`: as `scrapy audit` judges it
+            status, _, advice = verdict(report, crawler.spider.report_path, status == ExitStatus.MONITORS_FAILED)
             if advice:
                 logger.error(advice.removeprefix("alanews audit: "))
         logger.info("Exit status %d: %s", status, MEANING[status])
