@@ -36,6 +36,9 @@ ALANEWS_AUDIT_GRACE = 6
 # `scrapy crawl updates` on sitemaps without lastmod (WordPress core): articles published in the
 # last this many hours are fetched again, and written again when their content changed.
 ALANEWS_UPDATES_MAX_AGE = 48
+# `scrapy crawl updates`: a post the sitemaps list that answers 404/410 is recorded removed only when it
+# answered so on an updates run at least this many hours before (0: at once); a first answer is retried.
+ALANEWS_REMOVAL_CONFIRM_HOURS = 3
 # `scrapy crawl latest` (the site's RSS feed): hours the feed's newest post may be older than the
 # newest post the state knows (of that category, with -a category) before the feed is judged stale
 # (a cache serving an old copy) and page 1 of each category archive is walked instead.

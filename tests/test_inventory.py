@@ -211,3 +211,40 @@ def test_scrapy_crawl_audit_gives_the_verdict_of_scrapy_audit_and_a_report_not_w
     unwritten = Run(site, data, "audit")
     assert unwritten.returncode == 7 and "Audit report not written" in unwritten.log, unwritten.log[-3000:]
     assert unwritten.log.rstrip().endswith("Exit status 7: the report could not be written")
+
+
+# --- a transient failure is no deletion ----------------------------------------------------------
+
+def test_an_edited_post_answering_404_once_is_not_removed_and_its_next_version_is_written(site, tmp_path):
+    data = written(tmp_path, site)
+    post = oldest(site)[0]
+    change(site, action="edit", post_id=post["post_id"], title="Titolo dopo il 404")
+    site.post(f"/__replica__/break?post_id={post['post_id']}&status=404&times=1")
+    run = crawl(site, data, "updates")
+    assert run.returncode == 0 and run.items == [], run.log[-3000:]
+    assert removed(data) == set() and "Removed from the site" not in run.log
+    again = crawl(site, data, "updates")  # the failed article retried, and the edit looked at again
+    assert again.returncode == 0 and again.errors() == [], again.log[-3000:]
+    assert [(i["post_id"], i["version"], i["title"]) for i in again.items] == [
+        (post["post_id"], 2, "Titolo dopo il 404")]
+    assert removed(data) == set()
+
+
+def test_a_listed_post_answering_410_is_removed_only_hours_after_its_first_410_and_undone_when_back(site, tmp_path):
+    data = written(tmp_path, site)
+    post = oldest(site)[0]
+    change(site, action="edit", post_id=post["post_id"], kind="touch")
+    site.post(f"/__replica__/break?post_id={post['post_id']}&status=410")
+    first = crawl(site, data, "updates")
+    assert first.returncode == 0 and removed(data) == set(), first.log[-3000:]
+    with state(data) as db:  # the first 410 was seen 4 hours ago (ALANEWS_REMOVAL_CONFIRM_HOURS: 3)
+        db.execute("UPDATE failed SET first_failed = first_failed - 4 * 3600")
+    second = crawl(site, data, "updates")
+    assert second.returncode == 0, second.log[-3000:]
+    assert removed(data) == {post["url"]} and second.stats["alanews/updates/removed"] == 1
+    assert "answers 410, as on a run at least 3 h before" in second.log
+    site.post(f"/__replica__/break?post_id={post['post_id']}&status=200")
+    change(site, action="edit", post_id=post["post_id"], kind="touch")  # saved again: a later lastmod
+    back = crawl(site, data, "updates")
+    assert back.returncode == 0 and back.errors() == [], back.log[-3000:]
+    assert removed(data) == set()

@@ -670,7 +670,9 @@ class UpdatesSpider(SitemapCrawl):
         record = self.written(post.url)
         if record is None:
             return False  # never written: the category crawls, the archive or the audit's fetch take it
-        if self.no_lastmod:
+        if record.removed_at is not None:  # listed again, saved since it was removed: it may be back
+            wanted = post.lastmod is not None and post.lastmod.timestamp() > record.removed_at
+        elif self.no_lastmod:
             published = stored_bounds(record.published)
             max_age = timedelta(hours=self.settings.getfloat("ALANEWS_UPDATES_MAX_AGE", 48))
             wanted = published is not None and published[1] >= datetime.now(UTC) - max_age
@@ -694,12 +696,27 @@ class UpdatesSpider(SitemapCrawl):
     def _update_failed(self, failure):
         kind = failure_kind(failure)
         key = failure.request.meta.get("deltafetch_key", failure.request.url)
-        if kind in ("http_404", "http_410"):
-            self.removal_evidence(key, f"answers {kind[5:]}", listed=True)
+        if kind in ("http_404", "http_410") and self._confirmed(key):
+            self.removal_evidence(key, f"answers {kind[5:]}, as on a run at least {self.confirm_hours:g} h before",
+                                  listed=True)
             self.ledger.settle(key)
             return
-        self.articles_failed += 1
+        self.articles_failed += 1  # the run's view of the sitemaps is not remembered: the edit is looked at again
         self._failed(failure)
+
+    @property
+    def confirm_hours(self) -> float:
+        return self.settings.getfloat("ALANEWS_REMOVAL_CONFIRM_HOURS", 3)
+
+    def _confirmed(self, key: str) -> bool:
+        """Whether a listed post answering 404/410 now is removed: it answered so on a run of this spider
+        at least ``ALANEWS_REMOVAL_CONFIRM_HOURS`` earlier (0: at once). A first answer is a failed
+        article (retried by the next runs), not a removal: a transient 404 deletes nothing."""
+        hours = self.confirm_hours
+        if hours <= 0:
+            return True
+        first = self.ledger.first_failed(key, ("http_404", "http_410"))
+        return first is not None and time.time() - first >= hours * 3600
 
     def probe_failed(self, failure):
         if failure_kind(failure) not in ("http_404", "http_410"):
