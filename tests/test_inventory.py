@@ -248,3 +248,30 @@ def test_a_listed_post_answering_410_is_removed_only_hours_after_its_first_410_a
     back = crawl(site, data, "updates")
     assert back.returncode == 0 and back.errors() == [], back.log[-3000:]
     assert removed(data) == set()
+
+
+# --- edits judged post by post -------------------------------------------------------------------
+
+def test_a_post_with_a_lastmod_in_2031_hides_no_later_edit(site, tmp_path):
+    data = written(tmp_path, site)
+    fault(site, "future-lastmod")  # the first post listed: 2031-01-01, sorted last
+    marked = crawl(site, data, "updates")
+    assert marked.returncode == 0 and marked.items == [], marked.log[-3000:]
+    assert marked.served["article"] == 1  # the 2031 post looked at once: unchanged
+    post = oldest(site, 3)[2]
+    change(site, action="edit", post_id=post["post_id"], title="Modificato dopo il 2031")
+    run = crawl(site, data, "updates")
+    assert run.returncode == 0 and run.errors() == [], run.log[-3000:]
+    assert [(i["post_id"], i["version"]) for i in run.items] == [(post["post_id"], 2)]
+    assert run.served["article"] == 1  # the 2031 post is not fetched again
+
+
+def test_an_index_whose_lastmods_are_hours_early_delays_no_edit(site, tmp_path):
+    data = written(tmp_path, site)
+    fault(site, "index-offset")
+    post = oldest(site, 4)[3]
+    change(site, action="edit", post_id=post["post_id"], title="Indice in anticipo")
+    run = crawl(site, data, "updates")
+    later = crawl(site, data, "updates")
+    assert run.returncode == 0 and later.returncode == 0, run.log[-3000:] + later.log[-3000:]
+    assert [(i["post_id"], i["version"]) for i in run.items + later.items] == [(post["post_id"], 2)]

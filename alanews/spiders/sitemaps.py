@@ -44,6 +44,8 @@ from alanews.spiders.base import ArticleSpider, failure_kind
 from alanews.state import ArticleRecord
 
 UTC = timezone.utc
+#: how much earlier than the truth an index lastmod may be: the GMT time labelled with Rome's offset
+OFFSET_SLACK = timedelta(hours=2)
 
 
 def day_start(day: date) -> datetime:
@@ -573,11 +575,14 @@ class UpdatesSpider(SitemapCrawl):
     """Edits and deletions of the written articles, found through the sitemaps' lastmod.
 
     Yoast lists posts by modification time, oldest first, so a post published or edited
-    since the last finished run is in the files whose lastmod is later than the newest
-    lastmod that run saw: those files are read (and the last one, always). Each written
-    article they list with a lastmod later than that and than its stored ``modified`` (the
-    time it was written, where its page gave no modification time) is fetched again,
-    bypassing deltafetch; :mod:`alanews.decision` writes it only when its content changed.
+    since the last finished run is in the files whose index lastmod is later than the newest
+    lastmod that run saw, taken no later than that run's start (a lastmod in the future marks
+    nothing as checked) and less :data:`OFFSET_SLACK` (an index labelling GMT times with Rome's
+    offset): those files are read, and the last one always. Each written article they list is
+    judged by its own lastmod: fetched again, bypassing deltafetch, when it is later than the
+    lastmod the last run saw for that post (if it saw it) and than its stored ``modified`` (the
+    time it was written, where its page gave none); :mod:`alanews.decision` writes it only when
+    its content changed.
 
     A post taken down shifts the files after it, but changes no lastmod above the last run's.
     The last run's inventory (in the state: every post and its lastmod) tells
@@ -596,7 +601,9 @@ class UpdatesSpider(SitemapCrawl):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.memory: dict = {}  # the last finished run's view (see _remember)
-        self.checked_until: datetime | None = None  # the newest lastmod the last run saw
+        self.checked_until: datetime | None = None  # the newest lastmod the last run saw, at most its start
+        self.started = datetime.now(UTC)
+        self.seen_lastmods: dict[str, datetime | None] = {}  # canonical URL -> its lastmod, as the last run saw it
         self.no_lastmod = False
         self.first_run = True  # no usable memory: every file is read
         self.pending: set[str] = set()  # files of the first round not parsed yet
@@ -628,10 +635,15 @@ class UpdatesSpider(SitemapCrawl):
             return [url for url, _ in files]
         self.first_run = False
         self.checked_until = parse_lastmod(memory["checked_until"])
+        ran = parse_lastmod(memory.get("updated_at"))  # a mark later than its run (an earlier release's) is not one
+        if self.checked_until is None or (ran is not None and self.checked_until > ran):
+            self.checked_until = ran or datetime.now(UTC)
         seen = memory.get("files", {})
         last = files[-1][0]
         moved = [url for url, lastmod in files if url == last or seen.get(url) != lastmod.isoformat()]
-        recent = [url for url, lastmod in files if url == last or lastmod > self.checked_until]
+        since = self.checked_until - OFFSET_SLACK
+        recent = [url for url, lastmod in files if url == last or lastmod > since]
+        self.seen_lastmods = {canonical_url(loc): parse_lastmod(lastmod) for loc, lastmod in memory["posts"].items()}
         self.shifted = [url for url in moved if url not in recent]
         self.pending = set(recent)
         return recent
@@ -678,8 +690,8 @@ class UpdatesSpider(SitemapCrawl):
             wanted = published is not None and published[1] >= datetime.now(UTC) - max_age
         else:
             as_of = stored_instant(record.modified) or datetime.fromtimestamp(record.written_at, UTC)
-            wanted = (post.lastmod is not None and post.lastmod > as_of
-                      and (self.checked_until is None or post.lastmod > self.checked_until))
+            seen = self.seen_lastmods.get(post.url)
+            wanted = post.lastmod is not None and post.lastmod > as_of and (seen is None or post.lastmod > seen)
         if wanted:
             self.crawler.stats.inc_value("alanews/updates/candidates")
         return wanted
@@ -784,7 +796,7 @@ class UpdatesSpider(SitemapCrawl):
         memory = {
             "index": self.index_url,
             "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "checked_until": max((m for _, m in self.post_files if m), default=None),
+            "checked_until": min(max((m for _, m in self.post_files if m), default=self.started), self.started),
             "per_file": max(full, default=self.memory.get("per_file")),
             "files": {url: lastmod.isoformat() if lastmod else None for url, lastmod in self.post_files},
             "posts": inventory,
