@@ -99,6 +99,11 @@ ALANEWS_LEDGER_FLUSH_INTERVAL = 1.0
 # Sitemap indexes nested deeper than this (an index naming an index naming ...) are not read: a
 # WARNING, the stat alanews/sitemap/max_depth, an inventory that is not complete.
 ALANEWS_SITEMAP_MAX_DEPTH = 2
+# At most this many post sitemap files are read (the newest; the rest: one WARNING, the stat
+# alanews/sitemap/bound/files, an inventory that is not complete), each at most this many bytes
+# (the sitemap protocol's 50 MiB; a longer one fails as too large: that file is not read whole).
+ALANEWS_SITEMAP_MAX_FILES = 1000
+ALANEWS_SITEMAP_MAX_BYTES = 50 * 1024 * 1024
 # Scrapy's storages that say whether they stored (alanews/feeds.py): deltafetch records an article
 # only once every feed holds it for good. Local files and stdout are written through at once.
 FEED_STORAGES = {

@@ -275,3 +275,25 @@ def test_an_index_whose_lastmods_are_hours_early_delays_no_edit(site, tmp_path):
     later = crawl(site, data, "updates")
     assert run.returncode == 0 and later.returncode == 0, run.log[-3000:] + later.log[-3000:]
     assert [(i["post_id"], i["version"]) for i in run.items + later.items] == [(post["post_id"], 2)]
+
+
+# --- bounded ---------------------------------------------------------------------------------------
+
+def test_an_endlessly_nested_index_ends_and_sitemap_bounds_make_the_inventory_incomplete(site, tmp_path):
+    data = tmp_path / "data"
+    assert crawl(site, data, "archive").returncode == 0
+    fault(site, "nested")
+    nested, report = audit(site, data)
+    assert nested.returncode == 0 and report["complete"], nested.log[-3000:]
+    assert nested.paths.get("/nested-sitemap2.xml", 0) == 0
+    fault(site, "none")
+    files = site.sitemap_truth()["files"]
+    few, report = audit(site, data, "-s", "ALANEWS_SITEMAP_MAX_FILES=3")
+    assert few.returncode == 7 and few.stats["alanews/sitemap/bound/files"] == 1, few.log[-3000:]
+    assert report["reasons"] == [{"file": files[0]["url"], "why": "is past ALANEWS_SITEMAP_MAX_FILES (3)"}]
+    assert len(incomplete_lines(few)) == 1 and sitemap_requests(few) == 1 + 3
+    small, report = audit(site, data, "-s", "ALANEWS_SITEMAP_MAX_BYTES=500")
+    assert small.returncode == 7 and report["reasons"] == [
+        {"file": f["url"], "why": "is larger than ALANEWS_SITEMAP_MAX_BYTES (500)"} for f in files]
+    assert small.stats["alanews/sitemap/bound/bytes"] == len(files)
+    assert report["gone"] is None and removed(data) == set()

@@ -17,7 +17,9 @@ Each is an :class:`~alanews.spiders.base.ArticleSpider` that follows no related 
 (``related_depth`` 0): the article pages are read by its ``parse_article``, failures counted by
 its ``_failed``. Scrapy's public sitemap reader (:class:`scrapy.utils.sitemap.Sitemap`) parses
 the sitemaps; :meth:`SitemapCrawl.sitemap_filter` chooses the files and the posts. Reading is
-bounded: an index nested deeper than ``ALANEWS_SITEMAP_MAX_DEPTH`` (default 2) is not read.
+bounded: an index nested deeper than ``ALANEWS_SITEMAP_MAX_DEPTH`` (default 2) is not read, nor
+post sitemap files past ``ALANEWS_SITEMAP_MAX_FILES`` (1,000, the oldest left) or longer than
+``ALANEWS_SITEMAP_MAX_BYTES`` (50 MiB, the protocol's limit): each makes the inventory incomplete.
 """
 
 from __future__ import annotations
@@ -121,6 +123,8 @@ class SitemapCrawl(ArticleSpider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_depth = crawler.settings.getint("ALANEWS_SITEMAP_MAX_DEPTH", 2)
+        spider.max_files = crawler.settings.getint("ALANEWS_SITEMAP_MAX_FILES", 1000)
+        spider.max_bytes = crawler.settings.getint("ALANEWS_SITEMAP_MAX_BYTES", 50 * 1024 * 1024)
         crawler.signals.connect(spider.probe_unlisted, signal=signals.spider_idle)
         return spider
 
@@ -193,8 +197,7 @@ class SitemapCrawl(ArticleSpider):
         depth = response.meta.get("alanews_sitemap_depth", 0)
         for entry in entries:
             if sitemap.type == "sitemapindex":
-                yield Request(entry["loc"], callback=self.parse_sitemap, errback=self._sitemap_failed,
-                              meta={"alanews_sitemap_depth": depth + 1})
+                yield self.sitemap_request(entry["loc"], depth + 1)
             else:
                 yield self.article_request(entry["loc"])
         if post_file:
@@ -283,6 +286,12 @@ class SitemapCrawl(ArticleSpider):
             requests.append(Request(urljoin(response.url, named), callback=self.parse_sitemap))
         return requests
 
+    def sitemap_request(self, url: str, depth: int = 1) -> Request:
+        """A sitemap an index names, at most ``ALANEWS_SITEMAP_MAX_BYTES`` long (Scrapy's ``download_maxsize``
+        meta: a longer one fails as too large, and its file is not read whole)."""
+        return Request(url, callback=self.parse_sitemap, errback=self._sitemap_failed,
+                       meta={"alanews_sitemap_depth": depth, "download_maxsize": self.max_bytes})
+
     def file_done(self, url: str):
         """A sitemap was parsed or failed: requests to add, if any (none here)."""
         return ()
@@ -316,9 +325,13 @@ class SitemapCrawl(ArticleSpider):
         if kind == "unreachable":
             self.files_failed.add(url)
             return
-        self.crawler.stats.inc_value(f"alanews/failed/{kind}")
-        message = f"HTTP {failure.value.response.status}" if kind.startswith("http_") else failure.getErrorMessage()
-        self._incomplete(url, f"failed ({message})")
+        if kind == "too_large":
+            self.crawler.stats.inc_value("alanews/sitemap/bound/bytes")
+            self._incomplete(url, f"is larger than ALANEWS_SITEMAP_MAX_BYTES ({self.max_bytes})")
+        else:
+            self.crawler.stats.inc_value(f"alanews/failed/{kind}")
+            message = f"HTTP {failure.value.response.status}" if kind.startswith("http_") else failure.getErrorMessage()
+            self._incomplete(url, f"failed ({message})")
         self.check_counts()
         yield from self.file_done(url)
 
@@ -434,6 +447,18 @@ class SitemapCrawl(ArticleSpider):
         if not posts:
             self.logger.warning("Sitemap index %s lists no post sitemap (%d files)", self._parsing, len(files))
         self.post_files += posts
+        if len(posts) > self.max_files:  # the newest files (Yoast: the last) are read
+            beyond = posts[:-self.max_files]
+            posts = posts[-self.max_files:]
+            self.crawler.stats.inc_value("alanews/sitemap/bound/files", len(beyond))
+            self.logger.warning("Inventory incomplete: sitemap index %s names %d post sitemap files, more than "
+                                "ALANEWS_SITEMAP_MAX_FILES (%d): the %d oldest are not read; nothing is recorded "
+                                "removed by them", self._parsing, len(beyond) + len(posts), self.max_files,
+                                len(beyond))
+            for url, _ in beyond:
+                self.incomplete[url] = f"is past ALANEWS_SITEMAP_MAX_FILES ({self.max_files})"
+                self.files_failed.add(url)
+            self.crawler.stats.inc_value("alanews/inventory/incomplete", len(beyond))
         chosen = set(self.choose_files(posts))
         self.files_chosen |= chosen
         skipped = len(posts) - len(chosen)
@@ -543,7 +568,9 @@ class AuditSpider(SitemapCrawl):
         """The report, once every article this audit fetched is recorded."""
         store = ledger.store
         grace = self.settings.getfloat("ALANEWS_AUDIT_GRACE", 6)
-        reasons = [{"file": url, "why": why} for url, why in self.incomplete.items()]
+        order = {url: n for n, (url, _) in enumerate(self.post_files)}
+        reasons = [{"file": url, "why": why} for url, why in sorted(self.incomplete.items(),
+                                                                    key=lambda pair: order.get(pair[0], 0))]
         if reason != "finished":
             reasons.append({"file": None, "why": f"ended before the end ({reason})"})
         elif not self.inventory_complete and not reasons:
@@ -648,6 +675,12 @@ class UpdatesSpider(SitemapCrawl):
         self.pending = set(recent)
         return recent
 
+    def sitemap_request(self, url: str, depth: int = 1) -> Request:
+        """A sitemap an index names, at most ``ALANEWS_SITEMAP_MAX_BYTES`` long (Scrapy's ``download_maxsize``
+        meta: a longer one fails as too large, and its file is not read whole)."""
+        return Request(url, callback=self.parse_sitemap, errback=self._sitemap_failed,
+                       meta={"alanews_sitemap_depth": depth, "download_maxsize": self.max_bytes})
+
     def file_done(self, url: str):
         """A file of the first round was parsed (or failed): once all were, read the shifted ones if posts went."""
         if url not in self.pending:
@@ -663,7 +696,7 @@ class UpdatesSpider(SitemapCrawl):
                          "lastmod moved", gone if gone > 0 else "some", len(self.shifted))
         self.files_chosen |= set(self.shifted)
         for shifted in self.shifted:
-            yield Request(shifted, callback=self.parse_sitemap, errback=self._sitemap_failed)
+            yield self.sitemap_request(shifted)
 
     def known_per_file(self):
         return self.memory.get("per_file") if not self.first_run else None
