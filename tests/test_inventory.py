@@ -297,3 +297,16 @@ def test_an_endlessly_nested_index_ends_and_sitemap_bounds_make_the_inventory_in
         {"file": f["url"], "why": "is larger than ALANEWS_SITEMAP_MAX_BYTES (500)"} for f in files]
     assert small.stats["alanews/sitemap/bound/bytes"] == len(files)
     assert report["gone"] is None and removed(data) == set()
+
+
+# --- selected by the permalink's date --------------------------------------------------------------
+
+@pytest.mark.parametrize("days", ["60", "400"])
+def test_a_scheduled_post_is_backfilled_by_the_day_it_was_published_not_the_day_it_was_saved(site, tmp_path, days):
+    newest = site.sitemap_truth()["posts"][-1]
+    fault(site, "scheduled", post_id=newest["post_id"], days=days)
+    day = newest["url"].split("/")[3:6]
+    since = "-".join(day)
+    run = crawl(site, tmp_path / "data", "archive", f"since={since}", f"until={since}")
+    assert run.returncode == 0 and run.errors() == [], run.log[-3000:]
+    assert newest["url"] in {item["url"] for item in run.items}

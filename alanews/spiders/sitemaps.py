@@ -510,20 +510,15 @@ class ArchiveSpider(SitemapCrawl):
     """Backfill: the posts of a publication date range, or (``missing=1``) every post the feeds lack.
 
     Arguments: ``since``, ``until`` (ISO dates, inclusive, Rome days as in the permalinks),
-    ``missing=1``. A post sitemap file whose lastmod is before ``since`` is not read: every
-    post in it was last modified, so published, before. Deltafetch drops the posts any spider
+    ``missing=1``. Every post sitemap file is read: a file's lastmod does not bound the publication
+    dates of its posts (a scheduled post's lastmod is the day it was saved, before it was
+    published). Deltafetch drops the posts any spider
     of the data directory wrote; ``missing=1`` does not even request them (nor under
     ``deltafetch_reset``).
     """
 
     name = "archive"
     accepted_arguments = ("since", "until", "missing")
-
-    def choose_files(self, files):
-        since = self.sitemap_args.since
-        if since is None:
-            return [url for url, _ in files]
-        return [url for url, lastmod in files if lastmod is None or lastmod >= day_start(since)]
 
     def wants(self, post):
         if self.sitemap_args.missing:
