@@ -310,3 +310,52 @@ def test_a_scheduled_post_is_backfilled_by_the_day_it_was_published_not_the_day_
     run = crawl(site, tmp_path / "data", "archive", f"since={since}", f"until={since}")
     assert run.returncode == 0 and run.errors() == [], run.log[-3000:]
     assert newest["url"] in {item["url"] for item in run.items}
+
+
+# --- every way in turn, then recovery ---------------------------------------------------------------
+
+FAULTS_IN_TURN = [("fatal", {"file": 4}), ("cut", {"file": 2}), ("error", {"file": 3}), ("empty", {"file": 4}),
+                  ("declaration", {}), ("html", {"file": 1}), ("short", {"file": 2}), ("stale", {"file": 4}),
+                  ("trailing-slash", {}), ("index-offset", {}), ("future-lastmod", {}), ("dataloss", {"file": 3}),
+                  ("overlap", {}), ("url-offset", {}), ("date-only", {}), ("nested", {}), ("extra-file", {}),
+                  ("missing-file", {}), ("index-no-lastmod", {})]
+
+
+def test_sitemaps_failing_in_every_way_in_turn_then_recovering_lose_no_edit_and_remove_no_live_post(site, tmp_path):
+    data = written(tmp_path, site)
+    posts = site.sitemap_truth()["posts"]
+    edited: dict[int, str] = {}
+    items = []
+    for n, (name, keys) in enumerate(FAULTS_IN_TURN):
+        fault(site, name, **keys)
+        post = posts[n]
+        edited[post["post_id"]] = title = f"Modifica {n} durante {name}"
+        change(site, action="edit", post_id=post["post_id"], title=title)
+        if n == 5:  # a transient 404 of an edited post, too
+            site.post(f"/__replica__/break?post_id={post['post_id']}&status=404&times=1")
+        if n == 9:  # a moved and retitled post
+            moved = change(site, action="move", post_id=posts[30]["post_id"], slug="spostato-durante-i-guasti",
+                           title="Spostato durante i guasti")
+            edited[posts[30]["post_id"]] = "Spostato durante i guasti"
+        run = crawl(site, data, "updates", settings={"ALANEWS_RETRY_BACKOFF": "0"})
+        assert run.returncode in (0, 3) and "Traceback" not in run.log, (name, run.log[-3000:])
+        items += run.items
+        fault(site, "none")
+    gone = posts[35]
+    change(site, action="delete", post_id=gone["post_id"])
+    for _ in range(2):  # whole again: the next runs catch up
+        run = crawl(site, data, "updates")
+        assert run.returncode == 0 and run.errors() == [], run.log[-3000:]
+        items += run.items
+    written_once = {}
+    for item in items:
+        assert item["post_id"] not in written_once, f"written twice: {item['url']}"
+        written_once[item["post_id"]] = (item["version"], item["title"])
+    assert written_once == {post_id: (2, title) for post_id, title in edited.items()}
+    assert removed(data) == {gone["url"]}
+    (new_url,) = moved["moved"].values()
+    assert next(i for i in items if i["post_id"] == posts[30]["post_id"])["url"] == new_url
+    clean, report = audit(site, data)
+    assert clean.returncode == 0, clean.log[-3000:]
+    assert report["complete"] and report["totals"]["missing"] == 0
+    assert [g["url"] for g in report["gone"]] == [gone["url"]] and report["gone"][0]["removed_at"]

@@ -646,6 +646,8 @@ class UpdatesSpider(SitemapCrawl):
 
     def choose_files(self, files):
         memory = self.memory if self.memory.get("index") == self.index_url else {}
+        self.seen_lastmods = {canonical_url(loc): parse_lastmod(lastmod)
+                              for loc, lastmod in (memory.get("posts") or {}).items()}
         if any(lastmod is None for _, lastmod in files):
             self.no_lastmod = True
             hours = self.settings.getfloat("ALANEWS_UPDATES_MAX_AGE", 48)
@@ -665,7 +667,6 @@ class UpdatesSpider(SitemapCrawl):
         moved = [url for url, lastmod in files if url == last or seen.get(url) != lastmod.isoformat()]
         since = self.checked_until - OFFSET_SLACK
         recent = [url for url, lastmod in files if url == last or lastmod > since]
-        self.seen_lastmods = {canonical_url(loc): parse_lastmod(lastmod) for loc, lastmod in memory["posts"].items()}
         self.shifted = [url for url in moved if url not in recent]
         self.pending = set(recent)
         return recent
@@ -712,14 +713,16 @@ class UpdatesSpider(SitemapCrawl):
             return False  # never written: the category crawls, the archive or the audit's fetch take it
         if record.removed_at is not None:  # listed again, saved since it was removed: it may be back
             wanted = post.lastmod is not None and post.lastmod.timestamp() > record.removed_at
-        elif self.no_lastmod:
+        elif post.lastmod is not None:  # judged by its own lastmod (an index without lastmod may still date it)
+            as_of = stored_instant(record.modified) or datetime.fromtimestamp(record.written_at, UTC)
+            seen = self.seen_lastmods.get(post.url)
+            wanted = post.lastmod > as_of and (seen is None or post.lastmod > seen)
+        elif self.no_lastmod:  # nothing dates it (WordPress core): young articles are looked at again
             published = stored_bounds(record.published)
             max_age = timedelta(hours=self.settings.getfloat("ALANEWS_UPDATES_MAX_AGE", 48))
             wanted = published is not None and published[1] >= datetime.now(UTC) - max_age
         else:
-            as_of = stored_instant(record.modified) or datetime.fromtimestamp(record.written_at, UTC)
-            seen = self.seen_lastmods.get(post.url)
-            wanted = post.lastmod is not None and post.lastmod > as_of and (seen is None or post.lastmod > seen)
+            wanted = False
         if wanted:
             self.crawler.stats.inc_value("alanews/updates/candidates")
         return wanted
