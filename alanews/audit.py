@@ -140,17 +140,17 @@ def verdict(report: dict | None, path: Path | None, monitors_failed: bool = Fals
         return ExitStatus.NOT_STARTED, "no report", "alanews audit: no report (see the log above)"
     overdue = report["totals"]["missing_overdue"]
     if overdue:
-        return (ExitStatus.MONITORS_FAILED, "posts are missing from the feeds",
-                f"alanews audit: {overdue} posts are missing from the feeds: run `scrapy audit --fetch` (published "
-                f"more than {report['grace_hours']:g} h ago)")
+        advice = (f"alanews audit: {overdue} posts are missing from the feeds: run `scrapy audit --fetch` "
+                  f"(published more than {report['grace_hours']:g} h ago)")
+        return ExitStatus.MONITORS_FAILED, "posts are missing from the feeds", advice
     if path is None:
         return (ExitStatus.AUDIT_INCOMPLETE, "the report could not be written",
                 "alanews audit: the report could not be written (see the log above)")
     if not report["complete"]:
-        return (ExitStatus.AUDIT_INCOMPLETE, "the inventory could not be read whole",
-                f"alanews audit: incomplete: {len(report['reasons'])} post sitemap file(s) not read whole "
-                f"({'; '.join((r['file'] or 'the crawl') + ' ' + r['why'] for r in report['reasons'][:3])}): "
-                "nothing is judged gone, and posts they list are not counted")
+        reasons = "; ".join(f"{r['file'] or 'the crawl'} {r['why']}" for r in report["reasons"][:3])
+        advice = (f"alanews audit: incomplete: {len(report['reasons'])} post sitemap file(s) not read whole "
+                  f"({reasons}): nothing is judged gone, and posts they list are not counted")
+        return ExitStatus.AUDIT_INCOMPLETE, "the inventory could not be read whole", advice
     if monitors_failed:
         return ExitStatus.MONITORS_FAILED, "finished, a monitor failed", None
     return ExitStatus.OK, "every post of the sitemaps is in the feeds", None

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from test_sitemaps import Run, audit, crawl, index, sitemap_requests, state
+from test_sitemaps import Run, audit, crawl, sitemap_requests, state
 
 ARTICLES = "40"
 ENTRIES = "10"  # posts per sitemap file: 4 files
@@ -126,8 +126,8 @@ def test_a_post_sitemap_cut_by_a_fatal_error_removes_nothing_and_says_which_file
     fault(site, "fatal", file=4)  # the last file: every updates run reads it
     run = crawl(site, data, "updates")
     assert run.returncode == 0, run.log[-3000:]
-    assert incomplete_lines(run) == [f"Inventory incomplete: {last} is cut (no </urlset> at its end); nothing is "
-                                     "recorded removed by it"]
+    expected = f"Inventory incomplete: {last} is cut (no </urlset> at its end); nothing is recorded removed by it"
+    assert incomplete_lines(run) == [expected]
     assert run.stats["alanews/inventory/incomplete"] == 1 and run.served["article"] == 0
     assert removed(data) == set()
     fault(site, "none")

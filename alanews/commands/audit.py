@@ -59,7 +59,8 @@ class Command(ScrapyCommand):
                                           bool(crawler.stats.get_value("alanews/monitors/failed")))
         if status != ExitStatus.NOT_STARTED:
             print(table(report))
-            print(f"Report: {crawler.spider.report_path}")
+            if crawler.spider.report_path is not None:
+                print(f"Report: {crawler.spider.report_path}")
         if advice:
             print(advice, file=sys.stderr)
         return status, meaning

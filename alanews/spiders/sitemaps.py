@@ -89,9 +89,11 @@ class SitemapCrawl(ArticleSpider):
     """robots.txt → sitemap index → post sitemap files → article pages.
 
     Subclasses choose with :meth:`choose_files` (post sitemap files of the index, with their
-    lastmod) and :meth:`wants` (a post of a file read). Everything a post sitemap listed
-    is in :attr:`inventory` (URL → entry); :attr:`inventory_complete` says whether every
-    post file was read (all of them chosen, none failed).
+    lastmod) and :meth:`wants` (a post of a file read), and say with :meth:`listed_urls` when the
+    inventory is known whole, so that the written articles it does not list are requested once
+    (:meth:`probe_unlisted`). Everything a post sitemap listed is in :attr:`inventory` (URL →
+    entry); :attr:`inventory_complete` says whether every post file was read whole (all of them
+    chosen, none in :attr:`incomplete`).
     """
 
     # they fetch what the sitemaps say is needed, and nothing is a right answer (no empty feed then)
@@ -610,9 +612,11 @@ class UpdatesSpider(SitemapCrawl):
     The last run's inventory (in the state: every post and its lastmod) tells
     whether any went: every file but the last holds the same number of posts, so the posts
     listed now are counted without reading the shifted files. Only when some are missing are
-    the files whose lastmod moved read too; a written article they no longer list, or that
-    answers 404/410, is recorded as removed (an INFO line, the stat
-    ``alanews/updates/removed``; not an error).
+    the files whose lastmod moved read too; a written article the inventory, read whole, no
+    longer lists is requested once (:meth:`SitemapCrawl.probe_unlisted`: moved, or removed on its
+    404/410), and a listed one answering 404/410 is removed only as :meth:`_confirmed` says (an
+    INFO line, the stat ``alanews/updates/removed``; not an error). An inventory not read whole
+    removes nothing, and the run's view is then not remembered.
 
     Sitemaps without lastmod (WordPress core): every file is read, and the written articles
     published in the last ``ALANEWS_UPDATES_MAX_AGE`` hours are fetched again.
