@@ -359,3 +359,19 @@ def test_sitemaps_failing_in_every_way_in_turn_then_recovering_lose_no_edit_and_
     assert clean.returncode == 0, clean.log[-3000:]
     assert report["complete"] and report["totals"]["missing"] == 0
     assert [g["url"] for g in report["gone"]] == [gone["url"]] and report["gone"][0]["removed_at"]
+
+
+def test_a_written_article_the_sitemaps_leave_out_but_that_answers_is_kept_and_requested_only_once(site, tmp_path):
+    from alanews.state import ArticleStore, Written
+
+    data = written(tmp_path, site)
+    page = site.url + "/category/esteri/"  # answers 200, in no post sitemap (as a noindex post would)
+    store = ArticleStore(data / "deltafetch" / "state.sqlite")
+    store.record([Written.of({"url": page, "post_id": None}, "esteri")])
+    store.close()
+    first = crawl(site, data, "updates")
+    assert first.returncode == 0 and first.paths.get("/category/esteri/") == 1, first.log[-3000:]
+    assert removed(data) == set(), [line for line in first.log.splitlines() if "category/esteri" in line]
+    again = crawl(site, data, "updates")
+    assert again.returncode == 0 and "/category/esteri/" not in again.paths, again.log[-3000:]
+    assert removed(data) == set() and sitemap_requests(again) == 2

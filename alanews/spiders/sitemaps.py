@@ -402,7 +402,10 @@ class SitemapCrawl(ArticleSpider):
             self.logger.info("Moved: %s is now %s", url, response.url)
         elif response.url == url:
             self.live.add(url)
-        if self.writes_probed:
+        if not parse_article_url(self.base_url, response.url):  # no article at its URL: nothing to read
+            if self.writes_probed:
+                self.ledger.settle(url)
+        elif self.writes_probed:
             yield from self.parse_article(response)
 
     def probe_failed(self, failure):
@@ -637,6 +640,7 @@ class UpdatesSpider(SitemapCrawl):
         self.nothing_gone = False  # the count of the posts listed shows that none left since the last run
         self.articles_failed = 0
         self.now: dict[str, str | None] | None = None  # every <loc> listed now (_inventory_now), once known
+        self.still_live: set[str] = set()  # unlisted written articles the last run found live, still unlisted
 
     async def start(self):
         if self.store is None:
@@ -781,6 +785,14 @@ class UpdatesSpider(SitemapCrawl):
         self.crawler.stats.inc_value("alanews/updates/removed")
         self.logger.info("Removed from the site: %s (%s)", record.url, why)
 
+    def unlisted(self, urls):
+        """Less those the last run found live at their own URL while unlisted (a post the sitemaps leave
+        out, e.g. noindex): requested once, not by every run."""
+        unlisted = super().unlisted(urls)
+        known_live = set(self.memory.get("unlisted_live") or ()) if self.memory.get("index") == self.index_url else set()
+        self.still_live = {record.url for record in unlisted if record.url in known_live}
+        return [record for record in unlisted if record.url not in known_live]
+
     def listed_urls(self):
         if not self.post_files or self.files_failed or self.pending:
             return None
@@ -835,6 +847,7 @@ class UpdatesSpider(SitemapCrawl):
             "per_file": max(full, default=self.memory.get("per_file")),
             "files": {url: lastmod.isoformat() if lastmod else None for url, lastmod in self.post_files},
             "posts": inventory,
+            "unlisted_live": sorted(self.live | self.still_live),
         }
         if memory["checked_until"]:
             memory["checked_until"] = memory["checked_until"].isoformat()
