@@ -375,3 +375,13 @@ def test_a_written_article_the_sitemaps_leave_out_but_that_answers_is_kept_and_r
     again = crawl(site, data, "updates")
     assert again.returncode == 0 and "/category/esteri/" not in again.paths, again.log[-3000:]
     assert removed(data) == set() and sitemap_requests(again) == 2
+
+
+def test_a_cut_sitemap_index_makes_the_inventory_incomplete(site, tmp_path):
+    data = tmp_path / "data"
+    assert crawl(site, data, "archive").returncode == 0
+    fault(site, "cut", file="index")
+    run, report = audit(site, data)
+    assert run.returncode == 7 and report["gone"] is None, run.log[-3000:]
+    assert report["reasons"][0]["file"].endswith("/sitemap_index.xml")
+    assert report["reasons"][0]["why"] == "is cut (no </sitemapindex> at its end)"

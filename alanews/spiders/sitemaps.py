@@ -119,7 +119,6 @@ class SitemapCrawl(ArticleSpider):
         self.probed: set[str] | None = None  # written articles the inventory does not list, requested at idle
         self.moved: dict[str, str] = {}  # of those: old URL -> the article URL it redirects to
         self.live: set[str] = set()  # of those: answered 200 at their own URL
-        self.gone_now: set[str] = set()  # of those: answered 404 or 410
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -191,6 +190,8 @@ class SitemapCrawl(ArticleSpider):
                 why = why or self._incoherent(url)
             if why:
                 self._incomplete(url, why)
+        elif why and sitemap is not None and sitemap.type == "sitemapindex":  # a cut index: files may be missing
+            self._incomplete(url, why)
         elif why:
             self.logger.warning("Sitemap %s not read: it %s", url, why)
         if sitemap is None and not post_file and self.index_url is None:  # the index itself is no sitemap
@@ -413,7 +414,6 @@ class SitemapCrawl(ArticleSpider):
         url = failure.request.meta["alanews_probe"]
         kind = failure_kind(failure)
         if kind in ("http_404", "http_410"):
-            self.gone_now.add(url)
             self.removal_evidence(url, f"answers {kind[5:]} and is no longer in the sitemaps", listed=False)
             ledger = self.ledger
             if ledger is not None and self.writes_probed:
