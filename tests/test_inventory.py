@@ -150,7 +150,7 @@ def test_an_audit_that_cannot_read_a_post_sitemap_whole_is_incomplete_and_judges
     assert crawl(site, data, "archive").returncode == 0
     second = site.sitemap_truth()["files"][1]["url"]
     fault(site, name, file=2)
-    run, report = audit(site, data)
+    run, report = audit(site, data, "-s", "ALANEWS_RETRY_BACKOFF=0")
     line, = incomplete_lines(run)
     assert line.startswith(f"Inventory incomplete: {second} {why}") and line.endswith("; nothing is recorded removed by it")
     assert run.stats["alanews/inventory/incomplete"] == 1 and "Traceback" not in run.log
@@ -201,7 +201,7 @@ def test_scrapy_crawl_audit_gives_the_verdict_of_scrapy_audit_and_a_report_not_w
     data = tmp_path / "data"
     assert crawl(site, data, "archive").returncode == 0
     fault(site, "error", file=3)
-    blind = crawl(site, data, "audit")
+    blind = crawl(site, data, "audit", settings={"ALANEWS_RETRY_BACKOFF": "0"})
     assert blind.returncode == 7, blind.log[-3000:]
     assert blind.log.rstrip().splitlines()[-1].endswith(
         "Exit status 7: finished, the audit could not read the whole inventory or write its report")
