@@ -9,7 +9,9 @@ and counts, per category path and per publication day:
 * ``missing`` — posts the feeds lack; ``missing_overdue`` counts those published more than
   ``ALANEWS_AUDIT_GRACE`` hours ago (the audit fails on them);
 * ``gone`` — articles the feeds hold that the sitemaps no longer list (deleted or unpublished);
-  judged only when every post sitemap file was read (``complete``).
+  judged only when every post sitemap file was read (``complete``). Each written article not listed
+  is requested once first: one whose URL redirects to a listed post is ``moved`` (the same post:
+  neither gone nor missing), one that answers at its own URL is not gone.
 
 :func:`write_report` writes it as ``<ALANEWS_DATA_DIR>/audit/<UTC time>.json``;
 :func:`table` renders the short terminal table ``scrapy audit`` prints.
@@ -24,6 +26,7 @@ from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 from alanews.dates import ROME
+from alanews.exitcodes import ExitStatus
 from alanews.pages.sitemap import SitemapEntry
 from alanews.site import parse_article_url
 from alanews.state import ArticleRecord, ArticleStore
@@ -56,9 +59,16 @@ def _record_category(record: ArticleRecord, base_url: str) -> str:
 
 
 def build_report(inventory: dict[str, SitemapEntry], store: ArticleStore, base_url: str, *,
-                 grace_hours: float, complete: bool, index: str | None, files: int,
+                 grace_hours: float, reasons: list[dict], index: str | None, files: int,
+                 moved: dict[str, str] | None = None, live: set[str] | None = None,
                  now: datetime | None = None) -> dict:
-    """The audit report (a JSON-ready dict); see the module docstring for what it counts."""
+    """The audit report (a JSON-ready dict); see the module docstring for what it counts. ``moved``:
+    written articles' old URLs -> the listed URL they redirect to; ``live``: written articles not
+    listed whose page answers at its own URL (neither is gone). ``reasons``: why the inventory is not
+    complete, each ``{"file": URL or None, "why": text}``; none: it is (gone is judged)."""
+    complete = not reasons
+    moved, live = moved or {}, live or set()
+    moved_to = {new: old for old, new in moved.items()}
     now = now or datetime.now(UTC)
     overdue_before = now - timedelta(hours=grace_hours)
     by_category: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
@@ -76,6 +86,8 @@ def build_report(inventory: dict[str, SitemapEntry], store: ArticleStore, base_u
         day = post.day.isoformat() if post.day else UNKNOWN
         count(category, day, "inventory")
         article = store.article_of(post.url)
+        if article is None and post.url in moved_to:  # the same post, written under its old URL
+            article = store.article_of(moved_to[post.url])
         if article is not None:
             listed_articles.add(article)
             count(category, day, "written")
@@ -89,7 +101,7 @@ def build_report(inventory: dict[str, SitemapEntry], store: ArticleStore, base_u
     if complete:
         prefix = base_url.rstrip("/") + "/"
         for record in store.records():
-            if record.url in listed_articles or not record.url.startswith(prefix):
+            if record.url in listed_articles or record.url in live or not record.url.startswith(prefix):
                 continue
             category, day = _record_category(record, base_url), _record_day(record, base_url)
             count(category, day, "gone")
@@ -104,13 +116,44 @@ def build_report(inventory: dict[str, SitemapEntry], store: ArticleStore, base_u
         "index": index,
         "sitemap_files": files,
         "complete": complete,
+        "reasons": reasons,
         "grace_hours": grace_hours,
         "totals": totals,
         "by_category": dict(sorted(by_category.items())),
         "by_day": dict(sorted(by_day.items())),
         "missing": sorted(missing, key=lambda m: (m["day"], m["url"])),
         "gone": sorted(gone, key=lambda g: (g["day"], g["url"])) if complete else None,
+        "moved": [{"url": old, "now": new} for old, new in sorted(moved.items())],
     }
+
+
+def verdict(report: dict | None, path: Path | None, monitors_failed: bool = False) -> tuple[ExitStatus, str, str | None]:
+    """The audit's exit status, what it means and what to tell the user (None: nothing), from its report,
+    where it was written (None: it was not) and the monitors; ``scrapy audit`` and ``scrapy crawl audit``
+    both use it.
+
+    Posts published more than the grace hours ago missing from the feeds: 3; else an inventory not read
+    whole or a report not written: 7 (nothing missing is then a claim the audit cannot make); else a
+    monitor failed (an ERROR line, the state): 3; else 0.
+    """
+    if report is None or report["index"] is None:
+        return ExitStatus.NOT_STARTED, "no report", "alanews audit: no report (see the log above)"
+    overdue = report["totals"]["missing_overdue"]
+    if overdue:
+        advice = (f"alanews audit: {overdue} posts are missing from the feeds: run `scrapy audit --fetch` "
+                  f"(published more than {report['grace_hours']:g} h ago)")
+        return ExitStatus.MONITORS_FAILED, "posts are missing from the feeds", advice
+    if path is None:
+        return (ExitStatus.AUDIT_INCOMPLETE, "the report could not be written",
+                "alanews audit: the report could not be written (see the log above)")
+    if not report["complete"]:
+        reasons = "; ".join(f"{r['file'] or 'the crawl'} {r['why']}" for r in report["reasons"][:3])
+        advice = (f"alanews audit: incomplete: {len(report['reasons'])} post sitemap file(s) not read whole "
+                  f"({reasons}): nothing is judged gone, and posts they list are not counted")
+        return ExitStatus.AUDIT_INCOMPLETE, "the inventory could not be read whole", advice
+    if monitors_failed:
+        return ExitStatus.MONITORS_FAILED, "finished, a monitor failed", None
+    return ExitStatus.OK, "every post of the sitemaps is in the feeds", None
 
 
 def write_report(report: dict, directory: Path) -> Path:
@@ -136,7 +179,7 @@ def table(report: dict, days: int = 10) -> str:
     header = f"{'category':<20}{'in sitemaps':>12}{'written':>9}{'missing':>9}{'gone':>6}"
     lines = [f"Audit of {report['base_url']}: {report['totals']['inventory']} posts in {report['sitemap_files']} "
              f"post sitemap files of {report['index']}"
-             + ("" if report["complete"] else " (incomplete: some files not read; gone not judged)"), header]
+             + ("" if report["complete"] else " (incomplete: some files not read whole; gone not judged)"), header]
     rows = list(report["by_category"].items()) + [("total", report["totals"])]
     for name, c in rows:
         lines.append(f"{name:<20}{c['inventory']:>12}{c['written']:>9}{c['missing']:>9}{c['gone']:>6}")

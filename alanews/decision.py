@@ -11,8 +11,8 @@ the drop (:meth:`ArticleDrop.settle`):
 * :class:`KnownPost`: a post an earlier run wrote, met under another URL (a renamed slug,
   another category path) and not edited (its content differs at most by the category its new
   permalink gives it); the URL becomes an alias (stat ``deltafetch/known_post``);
-* :class:`Unchanged`: a post met again with the same content; its new ``modified`` is kept
-  (stat ``alanews/versions/unchanged``);
+* :class:`Unchanged`: a post met again with the same content; its new ``modified`` is kept, and
+  a removal recorded before is undone (stat ``alanews/versions/unchanged``);
 * :class:`ClaimedElsewhere` (raised by :class:`alanews.ledger.Claim`, the last pipeline): another
   crawl of the data directory, running now, claimed or recorded it first;
 * :class:`StateUnavailable`: the state failed this run: nothing more is written;
@@ -69,12 +69,13 @@ class KnownPost(ArticleDrop):
 
 
 class Unchanged(ArticleDrop):
-    def __init__(self, message: str, article: str, modified: str | None):
+    def __init__(self, message: str, article: str, modified: str | None, revived: bool = False):
         super().__init__(message, article)
         self.modified = modified
+        self.revived = revived  # recorded removed, and answering again: the removal is undone
 
     def settle(self, ledger, item, response):
-        if self.modified:
+        if self.modified or self.revived:
             ledger.touch(self.article, self.modified)
         ledger.alias(self.article, *self.aliases(item, response))
 
@@ -141,7 +142,8 @@ class WriteDecisionPipeline:
             self.stats.inc_value("alanews/versions/unchanged")
             modified = adapter.get("modified")
             raise Unchanged(f"Unchanged article {record.url} (version {record.version})", record.url,
-                            modified if modified and modified != record.modified else None)
+                            modified if modified and modified != record.modified else None,
+                            record.removed_at is not None)
         # edited, or written by a release that kept no hash (content_hash None): a new version
         adapter["version"] = record.version + 1
         self.stats.inc_value("alanews/versions/new")

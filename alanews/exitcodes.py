@@ -16,6 +16,7 @@ class ExitStatus(IntEnum):
     SITE_UNREACHABLE = 4  # the site's first requests failed: DNS, refused connection (finish reason site_unreachable)
     STOPPED = 5  # stopped by the user: Ctrl-C or SIGTERM, closed gracefully (finish reason shutdown)
     STOPPED_UNCLEAN = 6  # stopped by the user, forced: the signal sent twice, the run did not close
+    AUDIT_INCOMPLETE = 7  # (audit) finished blind: a post sitemap not read whole, or the report not written
 
 
 #: what each status means, as the run's last line says it ("Exit status 3: finished, a monitor failed")
@@ -26,4 +27,5 @@ MEANING = {
     ExitStatus.SITE_UNREACHABLE: "the site could not be reached",
     ExitStatus.STOPPED: "stopped by the user, closed gracefully",
     ExitStatus.STOPPED_UNCLEAN: "stopped by the user, forced: the run did not close",
+    ExitStatus.AUDIT_INCOMPLETE: "finished, the audit could not read the whole inventory or write its report",
 }

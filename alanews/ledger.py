@@ -611,6 +611,14 @@ class ArticleLedger:
             logger.warning("deltafetch: gave up %s after %d failed runs (last: %s); fetched again only if a "
                            "listing page a later walk reads lists it", key, runs, kind)
 
+    def first_failed(self, key: str, kinds) -> float | None:
+        """When this spider first failed the article ``key``, if its last failure is one of ``kinds``; None otherwise."""
+        return self.store.first_failed(key, self.spider_name, kinds) if self.store is not None else None
+
+    def settle(self, key: str) -> None:
+        """An article request that brought no item for a reason its spider recorded (a removal): no failure."""
+        self._settled.add(key)
+
     def retried(self) -> None:
         self.stats.inc_value("deltafetch/failed/retried")
 

@@ -36,6 +36,9 @@ ALANEWS_AUDIT_GRACE = 6
 # `scrapy crawl updates` on sitemaps without lastmod (WordPress core): articles published in the
 # last this many hours are fetched again, and written again when their content changed.
 ALANEWS_UPDATES_MAX_AGE = 48
+# `scrapy crawl updates`: a post the sitemaps list that answers 404/410 is recorded removed only when it
+# answered so on an updates run at least this many hours before (0: at once); a first answer is retried.
+ALANEWS_REMOVAL_CONFIRM_HOURS = 3
 # `scrapy crawl latest` (the site's RSS feed): hours the feed's newest post may be older than the
 # newest post the state knows (of that category, with -a category) before the feed is judged stale
 # (a cache serving an old copy) and page 1 of each category archive is walked instead.
@@ -96,6 +99,11 @@ ALANEWS_LEDGER_FLUSH_INTERVAL = 1.0
 # Sitemap indexes nested deeper than this (an index naming an index naming ...) are not read: a
 # WARNING, the stat alanews/sitemap/max_depth, an inventory that is not complete.
 ALANEWS_SITEMAP_MAX_DEPTH = 2
+# At most this many post sitemap files are read (the newest; the rest: one WARNING, the stat
+# alanews/sitemap/bound/files, an inventory that is not complete), each at most this many bytes
+# (the sitemap protocol's 50 MiB; a longer one fails as too large: that file is not read whole).
+ALANEWS_SITEMAP_MAX_FILES = 1000
+ALANEWS_SITEMAP_MAX_BYTES = 50 * 1024 * 1024
 # Scrapy's storages that say whether they stored (alanews/feeds.py): deltafetch records an article
 # only once every feed holds it for good. Local files and stdout are written through at once.
 FEED_STORAGES = {

@@ -482,14 +482,19 @@ class ArticleStore:
             return self._add_keys(article_id, (article, *aliases), now)
 
     def touch(self, url: str, modified: str | None) -> None:
-        """The article's content did not change: store its new ``modified`` only."""
+        """The article was fetched again and its content did not change: its new ``modified`` (None: kept)
+        stored, and it is not removed (a removal undone)."""
         with self._transaction():
-            self.conn.execute("UPDATE articles SET modified = ? WHERE id = ?", (modified, self._id_of(url)))
+            self.conn.execute("UPDATE articles SET modified = COALESCE(?, modified), removed_at = NULL WHERE id = ?",
+                              (modified, self._id_of(url)))
 
     def mark_removed(self, url: str, when: float) -> None:
-        """The article answered 404/410 or left the inventory at ``when`` (UNIX time)."""
+        """The article answered 404/410 at ``when`` (UNIX time): removed, and no longer a failed article."""
         with self._transaction():
-            self.conn.execute("UPDATE articles SET removed_at = ? WHERE id = ?", (when, self._id_of(url)))
+            article_id = self._id_of(url)
+            self.conn.execute("UPDATE articles SET removed_at = ? WHERE id = ?", (when, article_id))
+            self.conn.execute("DELETE FROM failed WHERE key IN (SELECT key FROM keys WHERE article = ?)",
+                              (article_id,))
 
     def clear(self) -> None:
         """Forget every article, key, walk and failed article."""
@@ -627,6 +632,14 @@ class ArticleStore:
     def failures_given_up(self, spider: str, retry_runs: int) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM failed WHERE spider = ? AND runs > ?",
                                  (spider, retry_runs)).fetchone()[0]
+
+    def first_failed(self, key: str, spider: str, kinds: Iterable[str]) -> float | None:
+        """When ``spider`` first failed the article ``key`` (UNIX time), if its last failure is one of ``kinds``."""
+        kinds = list(kinds)
+        row = self.conn.execute(
+            f"SELECT first_failed FROM failed WHERE key = ? AND spider = ? AND kind IN ({','.join('?' * len(kinds))})",  # noqa: S608
+            (key, spider, *kinds)).fetchone()
+        return row[0] if row else None
 
     def failures(self) -> list[tuple[str, str, str, int]]:
         """Every failed article: (key, spider, kind, runs)."""

@@ -13,7 +13,8 @@ write the state as production runs do), politeness off. Requests are counted by 
   3 extended, 3 saved unchanged) spread over the archive and the measured run; its minimum is
   the index, the last post sitemap file (where every edited post now is) and the 10 edited
   pages. Then one post deleted and another run: its minimum is the index and the files the
-  deletion changed (from the deleted post's file to the last), where alone it shows.
+  deletion changed (from the deleted post's file to the last), where alone it shows. Then a run
+  with nothing changed: its minimum is the index and the last post sitemap file, no article.
 """
 
 from __future__ import annotations
@@ -93,12 +94,14 @@ def run(report, replica, workdir: Path, concurrency: int) -> dict:
     moved = [n for n, url in enumerate(files_after) if before.get(url) != after[url]]
     shifted = len(files_after) - moved[0] if moved else 1
     deletion = _crawl(replica, workdir, "updates", data, concurrency)
+    unchanged = _crawl(replica, workdir, "updates", data, concurrency)  # nothing changed since
 
-    results = {"backfill": backfill, "walk": walk, "updates": edits, "deletion": deletion}
+    results = {"backfill": backfill, "walk": walk, "updates": edits, "deletion": deletion, "unchanged": unchanged}
     rewritten = sum(kind != "touch" for kind in (KINDS[n % len(KINDS)] for n in range(EDITS)))
     for label, result, minimum, written, removed in (
             (f"update run after {EDITS} edits", edits, 1 + 1 + EDITS, rewritten, 0),
-            ("update run after 1 deletion", deletion, 1 + shifted, 0, 1)):
+            ("update run after 1 deletion", deletion, 1 + shifted, 0, 1),
+            ("update run with nothing changed", unchanged, 1 + 1, 0, 0)):
         stats = result["replica"]
         measured = stats["total"] - stats["by_kind"].get("robots", 0)
         report.add(sec, f"requests: {label}", str(measured), f"minimum {minimum}",

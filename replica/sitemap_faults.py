@@ -36,6 +36,9 @@ FAULTS: dict[str, str] = {
     "dataloss": "the whole file's Content-Length, the connection closed half way through the body",
     "error": "STATUS (default 500), WordPress's 'critical error' page; 503 with Retry-After",
     "empty": "200, an empty body",
+    "declaration": "200, the XML declaration and Yoast's stylesheet line, no element (PHP stopped before the "
+                   "<urlset>)",
+    "short": "200, well-formed, the file's first half of entries only (a query cut short by a timeout)",
     "html": "200, the home page's HTML instead of the XML (a page cache gone wrong)",
     "bom": "a UTF-8 byte order mark before the XML declaration",
     "whitespace": "a blank line before the XML declaration: 'XML declaration allowed only at the "
@@ -64,7 +67,8 @@ FAULTS: dict[str, str] = {
     "scheduled": "post POST_ID (default: the newest) was scheduled: its entry's lastmod is DAYS "
                  "(default 2) days before its publication, when it was saved",
 }
-_BODY = ("fatal", "cut", "dataloss", "error", "empty", "html", "bom", "whitespace", "php-warning", "gzip")
+_BODY = ("fatal", "cut", "dataloss", "error", "empty", "declaration", "short", "html", "bom", "whitespace",
+         "php-warning", "gzip")
 _INDEX = ("index-no-lastmod", "index-offset", "extra-file", "missing-file", "nested")
 _ENTRIES = ("overlap", "date-only", "url-offset")  # rewrite every post sitemap file
 _LASTMOD = ("future-lastmod", "scheduled")
@@ -346,6 +350,13 @@ class SitemapFaults:
             return fault.status, _CRITICAL, "text/html; charset=UTF-8", extra
         if name == "empty":
             return 200, b"", ctype, headers
+        if name == "declaration":
+            return 200, body[:body.find(b"?>", body.find(b"<?xml-stylesheet")) + 2] + b"\n", ctype, headers
+        if name == "short":
+            rows = re.findall(rb"[ \t]*<url>.*?</url>\n?", body, re.S)
+            kept = rows[:len(rows) // 2]
+            at, end = body.find(rows[0]) if rows else 0, body.rfind(rows[-1]) + len(rows[-1]) if rows else 0
+            return 200, body[:at] + b"".join(kept) + body[end:], ctype, headers
         if name == "html":
             return 200, self.replica.home(), "text/html; charset=UTF-8", {}
         if name == "bom":

@@ -34,7 +34,8 @@ def free_port() -> int:
 
 def test_exit_statuses_are_distinct_and_stable():
     assert {status.name: int(status) for status in ExitStatus} == {
-        "OK": 0, "NOT_STARTED": 1, "MONITORS_FAILED": 3, "SITE_UNREACHABLE": 4, "STOPPED": 5, "STOPPED_UNCLEAN": 6}
+        "OK": 0, "NOT_STARTED": 1, "MONITORS_FAILED": 3, "SITE_UNREACHABLE": 4, "STOPPED": 5, "STOPPED_UNCLEAN": 6,
+        "AUDIT_INCOMPLETE": 7}
 
 
 # --- 4. no network: fail fast, say why ----------------------------------------------------------

@@ -91,7 +91,7 @@ def parses(body: bytes) -> bool:
 
 
 def test_every_fault_is_tested_here():
-    tested = {"fatal", "cut", "dataloss", "error", "empty", "html", "bom", "whitespace", "php-warning", "gzip",
+    tested = {"fatal", "cut", "dataloss", "error", "empty", "declaration", "short", "html", "bom", "whitespace", "php-warning", "gzip",
               "trailing-slash", "stale", "index-no-lastmod", "index-offset", "extra-file", "missing-file",
               "nested", "overlap", "date-only", "url-offset", "future-lastmod", "scheduled"}
     assert set(FAULTS) == tested
@@ -179,6 +179,20 @@ def test_empty_html_and_php_warnings(yoast):
     status, body, headers = request(yoast.url + "/post-sitemap.xml")
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     assert body.startswith(b"<br />\n<b>Warning</b>") and body.endswith(good) and not parses(body)
+
+
+def test_a_declaration_alone_and_a_short_file(yoast):
+    good = whole_file(yoast, 2)
+    switch(yoast, "fault=declaration&file=2")
+    status, body, _ = request(yoast.url + "/post-sitemap2.xml")
+    assert status == 200 and body.startswith(b"<?xml") and b"<urlset" not in body and good.startswith(body.strip())
+    switch(yoast, "fault=none")
+    switch(yoast, "fault=short&file=2")
+    status, body, _ = request(yoast.url + "/post-sitemap2.xml")
+    root = etree.fromstring(body)
+    assert status == 200 and len(root.findall("s:url", NS)) == 5 and body.rstrip().endswith(good.rstrip()[-60:])
+    assert [u.findtext("s:loc", namespaces=NS) for u in root.findall("s:url", NS)] == [
+        u.findtext("s:loc", namespaces=NS) for u in etree.fromstring(good).findall("s:url", NS)][:5]
 
 
 def test_bom_and_blank_line_before_the_declaration_on_every_file(yoast):

@@ -3,9 +3,7 @@
 Runs the ``audit`` spider (alanews/spiders/sitemaps.py): it reads every post sitemap file,
 and with ``--fetch`` also fetches and writes the posts the feeds lack. The report
 (:mod:`alanews.audit`) is written as ``<ALANEWS_DATA_DIR>/audit/<UTC time>.json`` and
-printed as a short table. Exit status: 0 when nothing older than ``ALANEWS_AUDIT_GRACE``
-hours is missing; 3 (:data:`ExitStatus.MONITORS_FAILED`) when some is (after fetching, with ``--fetch``);
-1 when the audit could not run (no sitemap, no state, the crawl did not start); 4 when the site
+printed as a short table. Exit status: :func:`alanews.audit.verdict` (0, 3, 7, 1), or 4 when the site
 could not be reached, as ``scrapy crawl`` (alanews/commands/crawl.py).
 """
 
@@ -18,7 +16,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from alanews import reachability
-from alanews.audit import table
+from alanews.audit import table, verdict
 from alanews.exitcodes import ExitStatus
 
 logger = logging.getLogger(__name__)
@@ -55,14 +53,14 @@ class Command(ScrapyCommand):
         report = getattr(crawler.spider, "report", None)
         if crawler.stats.get_value("finish_reason") == reachability.FINISH_REASON:
             return ExitStatus.SITE_UNREACHABLE, "the site could not be reached"  # its ERROR line said why
-        if self.crawler_process.bootstrap_failed or report is None or report["index"] is None:
-            print("alanews audit: no report (see the log above)", file=sys.stderr)
-            return ExitStatus.NOT_STARTED, "no report"
-        print(table(report))
-        print(f"Report: {crawler.spider.report_path}")
-        if report["totals"]["missing_overdue"]:
-            print(f"alanews audit: {report['totals']['missing_overdue']} posts published more than "
-                  f"{report['grace_hours']:g} h ago are missing from the feeds: run `scrapy audit --fetch`",
-                  file=sys.stderr)
-            return ExitStatus.MONITORS_FAILED, "posts are missing from the feeds"
-        return ExitStatus.OK, "every post of the sitemaps is in the feeds"
+        if self.crawler_process.bootstrap_failed:
+            report = None
+        status, meaning, advice = verdict(report, getattr(crawler.spider, "report_path", None),
+                                          bool(crawler.stats.get_value("alanews/monitors/failed")))
+        if status != ExitStatus.NOT_STARTED:
+            print(table(report))
+            if crawler.spider.report_path is not None:
+                print(f"Report: {crawler.spider.report_path}")
+        if advice:
+            print(advice, file=sys.stderr)
+        return status, meaning

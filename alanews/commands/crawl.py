@@ -18,6 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
 from alanews import reachability
+from alanews.audit import verdict
 from alanews.errors import NotStarting
 from alanews.exitcodes import MEANING, ExitStatus
 
@@ -88,9 +89,11 @@ class Command(ScrapyCrawlCommand):
             started.add_done_callback(report_not_starting)
         self.crawler_process.start()
         status = exit_status(crawler, self.crawler_process.bootstrap_failed)
-        missing = (getattr(crawler.spider, "report", None) or {}).get("totals", {}).get("missing_overdue")
-        if status == ExitStatus.OK and missing:  # `scrapy crawl audit`, as `scrapy audit` would say
-            logger.error("%d posts are missing from the feeds: run `scrapy audit --fetch`", missing)
-            status = ExitStatus.MONITORS_FAILED
+        report = getattr(crawler.spider, "report", None)
+        if status in (ExitStatus.OK, ExitStatus.MONITORS_FAILED) and report is not None:
+            # `scrapy crawl audit`: as `scrapy audit` judges it
+            status, _, advice = verdict(report, crawler.spider.report_path, status == ExitStatus.MONITORS_FAILED)
+            if advice:
+                logger.error(advice.removeprefix("alanews audit: "))
         logger.info("Exit status %d: %s", status, MEANING[status])
         self.exitcode = int(status)

@@ -17,7 +17,9 @@ Each is an :class:`~alanews.spiders.base.ArticleSpider` that follows no related 
 (``related_depth`` 0): the article pages are read by its ``parse_article``, failures counted by
 its ``_failed``. Scrapy's public sitemap reader (:class:`scrapy.utils.sitemap.Sitemap`) parses
 the sitemaps; :meth:`SitemapCrawl.sitemap_filter` chooses the files and the posts. Reading is
-bounded: an index nested deeper than ``ALANEWS_SITEMAP_MAX_DEPTH`` (default 2) is not read.
+bounded: an index nested deeper than ``ALANEWS_SITEMAP_MAX_DEPTH`` (default 2) is not read, nor
+post sitemap files past ``ALANEWS_SITEMAP_MAX_FILES`` (1,000, the oldest left) or longer than
+``ALANEWS_SITEMAP_MAX_BYTES`` (50 MiB, the protocol's limit): each makes the inventory incomplete.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urljoin
 
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
@@ -36,12 +40,14 @@ from alanews.audit import build_report, write_report
 from alanews.dates import ROME
 from alanews.pages.sitemap import SitemapEntry, entry, parse_lastmod
 from alanews.processors import canonical_url
-from alanews.site import SITEMAP_INDEX_PATHS, post_sitemap_number
+from alanews.site import SITEMAP_INDEX_PATHS, parse_article_url, post_sitemap_number
 from alanews.spiders.arguments import SitemapArguments, SpiderArguments
 from alanews.spiders.base import ArticleSpider, failure_kind
 from alanews.state import ArticleRecord
 
 UTC = timezone.utc
+#: how much earlier than the truth an index lastmod may be: the GMT time labelled with Rome's offset
+OFFSET_SLACK = timedelta(hours=2)
 
 
 def day_start(day: date) -> datetime:
@@ -83,9 +89,11 @@ class SitemapCrawl(ArticleSpider):
     """robots.txt → sitemap index → post sitemap files → article pages.
 
     Subclasses choose with :meth:`choose_files` (post sitemap files of the index, with their
-    lastmod) and :meth:`wants` (a post of a file read). Everything a post sitemap listed
-    is in :attr:`inventory` (URL → entry); :attr:`inventory_complete` says whether every
-    post file was read (all of them chosen, none failed).
+    lastmod) and :meth:`wants` (a post of a file read), and say with :meth:`listed_urls` when the
+    inventory is known whole, so that the written articles it does not list are requested once
+    (:meth:`probe_unlisted`). Everything a post sitemap listed is in :attr:`inventory` (URL →
+    entry); :attr:`inventory_complete` says whether every post file was read whole (all of them
+    chosen, none in :attr:`incomplete`).
     """
 
     # they fetch what the sitemaps say is needed, and nothing is a right answer (no empty feed then)
@@ -105,12 +113,20 @@ class SitemapCrawl(ArticleSpider):
         self.files_failed: set[str] = set()
         self.listed: dict[str, str | None] = {}  # every <loc> of the post files read -> its lastmod, as written
         self.posts_in: dict[str, int] = {}  # post file URL -> <url> entries it lists
+        self.newest_in: dict[str, datetime] = {}  # post file URL -> the newest lastmod it lists
+        self.incomplete: dict[str, str] = {}  # post file URL -> why it was not read whole (see _incomplete)
         self._parsing: str | None = None  # the sitemap being parsed (sitemap_filter has no response)
+        self.probed: set[str] | None = None  # written articles the inventory does not list, requested at idle
+        self.moved: dict[str, str] = {}  # of those: old URL -> the article URL it redirects to
+        self.live: set[str] = set()  # of those: answered 200 at their own URL
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_depth = crawler.settings.getint("ALANEWS_SITEMAP_MAX_DEPTH", 2)
+        spider.max_files = crawler.settings.getint("ALANEWS_SITEMAP_MAX_FILES", 1000)
+        spider.max_bytes = crawler.settings.getint("ALANEWS_SITEMAP_MAX_BYTES", 50 * 1024 * 1024)
+        crawler.signals.connect(spider.probe_unlisted, signal=signals.spider_idle)
         return spider
 
     @property
@@ -121,7 +137,19 @@ class SitemapCrawl(ArticleSpider):
 
     @property
     def inventory_complete(self) -> bool:
-        return bool(self.post_files) and self.files_chosen == {u for u, _ in self.post_files} and not self.files_failed
+        """Every post sitemap file of the index chosen and read whole (none in :attr:`incomplete`)."""
+        return (bool(self.post_files) and self.files_chosen == {u for u, _ in self.post_files}
+                and not self.files_failed and not self.incomplete)
+
+    def _incomplete(self, url: str, why: str) -> None:
+        """A post sitemap file not read whole: the inventory is incomplete, so nothing it leaves out is
+        recorded removed. One WARNING per file, the stat ``alanews/inventory/incomplete``."""
+        self.files_failed.add(url)
+        if url in self.incomplete:
+            return
+        self.incomplete[url] = why
+        self.crawler.stats.inc_value("alanews/inventory/incomplete")
+        self.logger.warning("Inventory incomplete: %s %s; nothing is recorded removed by it", url, why)
 
     # --- navigation ------------------------------------------------------------------
 
@@ -147,50 +175,99 @@ class SitemapCrawl(ArticleSpider):
         :meth:`sitemap_filter` chooses what to request. A file is known by the URL asked for (a file that
         redirects, e.g. to a trailing-slash form, is still the file the index named)."""
         url = response.meta.get("redirect_urls", [response.url])[0]
-        sitemap = self._sitemap_of(response, url)
+        post_file = url in self.files_chosen
+        sitemap, why = self._sitemap_of(response)
         self.crawler.stats.inc_value("alanews/sitemap/files")
         self._parsing = url
-        entries = list(self.sitemap_filter(sitemap)) if sitemap is not None else []
+        try:
+            entries = list(self.sitemap_filter(sitemap)) if sitemap is not None else []
+        except (ValueError, TypeError, SyntaxError, StopIteration) as error:  # lxml, met while iterating
+            sitemap, entries, why = None, [], f"is no XML ({error or type(error).__name__})"
         self._parsing = None
-        if url in self.files_chosen:
-            (self.files_read if sitemap is not None else self.files_failed).add(url)
-        elif sitemap is None and self.index_url is None:  # the index itself is no sitemap
+        if post_file:
+            if sitemap is not None:
+                self.files_read.add(url)
+                why = why or self._incoherent(url)
+            if why:
+                self._incomplete(url, why)
+        elif why and sitemap is not None and sitemap.type == "sitemapindex":  # a cut index: files may be missing
+            self._incomplete(url, why)
+        elif why:
+            self.logger.warning("Sitemap %s not read: it %s", url, why)
+        if sitemap is None and not post_file and self.index_url is None:  # the index itself is no sitemap
             yield from self._fallback(response.meta.get("alanews_fallbacks", ()))
             return
         depth = response.meta.get("alanews_sitemap_depth", 0)
         for entry in entries:
             if sitemap.type == "sitemapindex":
-                yield Request(entry["loc"], callback=self.parse_sitemap, errback=self._sitemap_failed,
-                              meta={"alanews_sitemap_depth": depth + 1})
+                yield self.sitemap_request(entry["loc"], depth + 1)
             else:
                 yield self.article_request(entry["loc"])
+        if post_file:
+            self.check_counts()
         yield from self.file_done(url)
 
-    def _sitemap_of(self, response, url: str) -> Sitemap | None:
-        """The sitemap a response holds, or None with one WARNING and a stat saying why it is none."""
+    def _sitemap_of(self, response) -> tuple[Sitemap | None, str | None]:
+        """The sitemap a response holds (None if none), and why it is not read whole (None if it is),
+        counted in the stat ``alanews/sitemap/<why>``. Scrapy's reader raises StopIteration on a body
+        without a root element (the XML declaration alone): that file is no XML, not a spider error."""
         body = response.body
         if body[:2] == b"\x1f\x8b":  # a .xml.gz file (HttpCompression unpacked a gzip Content-Encoding)
             try:
                 body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
             except (OSError, ValueError, EOFError) as error:
-                return self._not_a_sitemap(url, f"its gzip body cannot be read ({type(error).__name__})", "bad_gzip")
+                return self._not_read(None, f"has a gzip body that cannot be read ({type(error).__name__})",
+                                      "bad_gzip")
         if not body.strip():
-            return self._not_a_sitemap(url, "it is empty", "empty")
+            return self._not_read(None, "is empty", "empty")
         depth = response.meta.get("alanews_sitemap_depth", 0)
         if depth > self.max_depth:
-            return self._not_a_sitemap(url, f"it is nested {depth} sitemap indexes deep (ALANEWS_SITEMAP_MAX_DEPTH "
-                                            f"is {self.max_depth})", "max_depth")
+            return self._not_read(None, f"is nested {depth} sitemap indexes deep (ALANEWS_SITEMAP_MAX_DEPTH is "
+                                        f"{self.max_depth})", "max_depth")
         try:
             sitemap = Sitemap(body)
-        except (ValueError, TypeError, SyntaxError) as error:
-            return self._not_a_sitemap(url, f"it is no XML ({error})", "not_xml")
+        except (ValueError, TypeError, SyntaxError, StopIteration) as error:
+            detail = "no element" if isinstance(error, StopIteration) else str(error)
+            return self._not_read(None, f"is no XML ({detail})", "not_xml")
         if sitemap.type not in ("sitemapindex", "urlset"):
-            return self._not_a_sitemap(url, f"it is no sitemap (<{sitemap.type}>)", "not_sitemap")
-        return sitemap
+            return self._not_read(None, f"is no sitemap (<{sitemap.type}>)", "not_sitemap")
+        if f"</{sitemap.type}>".encode() not in body[-4096:]:  # lxml recovers what comes before a cut
+            return self._not_read(sitemap, f"is cut (no </{sitemap.type}> at its end)", "cut")
+        return sitemap, None
 
-    def _not_a_sitemap(self, url: str, why: str, stat: str) -> None:
+    def _not_read(self, sitemap: Sitemap | None, why: str, stat: str) -> tuple[Sitemap | None, str]:
         self.crawler.stats.inc_value(f"alanews/sitemap/{stat}")
-        self.logger.warning("Sitemap %s not read: %s", url, why)
+        return sitemap, why
+
+    def _incoherent(self, url: str) -> str | None:
+        """Why a post sitemap file read whole is not coherent with its index: its newest entry older than
+        the index's lastmod of it (a stale copy; not when the gap is a whole hour or two: an offset
+        mislabelled, as Yoast writes GMT times with Rome's offset)."""
+        listed, newest = dict(self.post_files).get(url), self.newest_in.get(url)
+        if listed is None or newest is None or newest >= listed:
+            return None
+        gap = (listed - newest).total_seconds()
+        if gap in (3600, 7200):
+            return None
+        return f"is older than its index entry (its newest lastmod {newest.isoformat()}, the index's " \
+               f"{listed.isoformat()})"
+
+    def check_counts(self) -> None:
+        """Once every chosen file is done: a file that is not the last and lists fewer posts than the
+        fullest file (less one: Yoast repeats a file's last entry at the start of the next) is not
+        whole. The fullest is that of the files read, or :meth:`known_per_file`."""
+        if not self.post_files or not self.files_chosen <= self.files_read | self.files_failed:
+            return
+        last = self.post_files[-1][0]
+        counts = {u: n for u, n in self.posts_in.items() if u != last and u in self.files_read}
+        fullest = max([*counts.values(), self.known_per_file() or 0], default=0)
+        for url, count in counts.items():
+            if count + 1 < fullest:
+                self._incomplete(url, f"lists {count} posts, fewer than the fullest file ({fullest}), and is not "
+                                      "the last file")
+
+    def known_per_file(self) -> int | None:
+        """Posts a full post sitemap file lists, as known before this run (override point)."""
         return None
 
     def _robots_sitemaps(self, response) -> list[Request]:
@@ -211,6 +288,12 @@ class SitemapCrawl(ArticleSpider):
                 continue
             requests.append(Request(urljoin(response.url, named), callback=self.parse_sitemap))
         return requests
+
+    def sitemap_request(self, url: str, depth: int = 1) -> Request:
+        """A sitemap an index names, at most ``ALANEWS_SITEMAP_MAX_BYTES`` long (Scrapy's ``download_maxsize``
+        meta: a longer one fails as too large, and its file is not read whole)."""
+        return Request(url, callback=self.parse_sitemap, errback=self._sitemap_failed,
+                       meta={"alanews_sitemap_depth": depth, "download_maxsize": self.max_bytes})
 
     def file_done(self, url: str):
         """A sitemap was parsed or failed: requests to add, if any (none here)."""
@@ -239,10 +322,107 @@ class SitemapCrawl(ArticleSpider):
         yield from self._fallback(failure.request.meta.get("alanews_fallbacks", ()))
 
     def _sitemap_failed(self, failure):
-        """A sitemap that could not be read: the inventory is incomplete (WARNING, alanews/failed/*)."""
-        self.files_failed.add(failure.request.url)
-        self._failed(failure)
-        yield from self.file_done(failure.request.url)
+        """A post sitemap that could not be fetched: the inventory is incomplete (:meth:`_incomplete`)."""
+        url = failure.request.meta.get("redirect_urls", [failure.request.url])[0]
+        kind = failure_kind(failure)
+        if kind == "unreachable":
+            self.files_failed.add(url)
+            return
+        if kind == "too_large":
+            self.crawler.stats.inc_value("alanews/sitemap/bound/bytes")
+            self._incomplete(url, f"is larger than ALANEWS_SITEMAP_MAX_BYTES ({self.max_bytes})")
+        else:
+            self.crawler.stats.inc_value(f"alanews/failed/{kind}")
+            message = f"HTTP {failure.value.response.status}" if kind.startswith("http_") else failure.getErrorMessage()
+            self._incomplete(url, f"failed ({message})")
+        self.check_counts()
+        yield from self.file_done(url)
+
+    # --- identity: the written articles the inventory does not list ---------------------
+
+    def written(self, url: str):
+        """The recorded article a listed URL is (the ledger's :meth:`~alanews.ledger.ArticleLedger.resolve`:
+        the URL and its aliases; a sitemap gives no post id), or None."""
+        ledger = self.ledger
+        return ledger.resolve(None, url) if ledger is not None else None
+
+    def listed_urls(self) -> Iterable[str] | None:
+        """Every URL the inventory lists now, once it is known whole; None while it is not (override point)."""
+        return None
+
+    def unlisted(self, urls: Iterable[str]) -> list[ArticleRecord]:
+        """The written articles of this site, not recorded removed, that none of ``urls`` names (by URL or alias)."""
+        if self.store is None:
+            return []
+        listed = {record.url for record in self.store.lookup(urls).values()}
+        prefix = self.base_url + "/"
+        return [record for record in self.store.records()
+                if record.removed_at is None and record.url not in listed and record.url.startswith(prefix)]
+
+    def probe_unlisted(self, spider=None):
+        """Signal ``spider_idle``: once the inventory is read, each written article it does not list is
+        requested once at its own URL. A post moved (its old URL 301s to its new permalink) is the same
+        post: it is read there (:meth:`parse_probe`) and resolved by post id; 404/410 is the evidence
+        of a removal (:meth:`probe_failed`). Stat ``alanews/sitemap/unlisted``."""
+        if self.probed is not None:
+            return
+        urls = self.listed_urls()
+        if urls is None:
+            return
+        unlisted = self.unlisted(urls)
+        self.probed = {record.url for record in unlisted}
+        if not unlisted:
+            return
+        self.crawler.stats.set_value("alanews/sitemap/unlisted", len(unlisted))
+        self.logger.info("%d written articles are not listed under their URL (moved or removed?): each is "
+                         "requested once, e.g. %s", len(unlisted), unlisted[0].url)
+        for record in unlisted:
+            self.crawler.engine.crawl(self.probe_request(record.url))
+        raise DontCloseSpider
+
+    def probe_request(self, url: str) -> Request:
+        """The page of a written article the inventory does not list; known to deltafetch (and then
+        aliased) by its URL when :attr:`writes_probed` says its page is written."""
+        meta = {"alanews_depth": 0, "alanews_probe": url, "deltafetch_enabled": False}
+        if self.writes_probed:
+            meta["deltafetch_key"] = url
+        return Request(url, callback=self.parse_probe, errback=self.probe_failed, priority=1, dont_filter=True,
+                       meta=meta)
+
+    @property
+    def writes_probed(self) -> bool:
+        """Whether the article a probe reaches is written (its next version, or its new URL an alias)."""
+        return True
+
+    def parse_probe(self, response):
+        """An unlisted article's URL answered: moved (redirected to another article URL) or live."""
+        url = response.meta["alanews_probe"]
+        if response.url != url and parse_article_url(self.base_url, response.url):
+            self.moved[url] = response.url
+            self.crawler.stats.inc_value("alanews/sitemap/moved")
+            self.logger.info("Moved: %s is now %s", url, response.url)
+        elif response.url == url:
+            self.live.add(url)
+        if not parse_article_url(self.base_url, response.url):  # no article at its URL: nothing to read
+            if self.writes_probed:
+                self.ledger.settle(url)
+        elif self.writes_probed:
+            yield from self.parse_article(response)
+
+    def probe_failed(self, failure):
+        """404/410: removal evidence (:meth:`removal_evidence`); another failure: a failed article."""
+        url = failure.request.meta["alanews_probe"]
+        kind = failure_kind(failure)
+        if kind in ("http_404", "http_410"):
+            self.removal_evidence(url, f"answers {kind[5:]} and is no longer in the sitemaps", listed=False)
+            ledger = self.ledger
+            if ledger is not None and self.writes_probed:
+                ledger.settle(url)
+        elif self.writes_probed:
+            self._failed(failure)
+
+    def removal_evidence(self, url: str, why: str, listed: bool) -> None:
+        """An article answered 404/410 (``listed``: while the sitemaps list it): override point."""
 
     # --- choosing ---------------------------------------------------------------------
 
@@ -254,7 +434,8 @@ class SitemapCrawl(ArticleSpider):
             yield from self._filter_posts(entries)
 
     def _filter_index(self, entries):
-        self.index_url = self._parsing
+        if self.index_url is None:  # the top index: a nested one does not replace it
+            self.index_url = self._parsing
         files, bad_lastmods = [], []
         for raw in entries:
             if not raw.get("loc"):
@@ -271,6 +452,18 @@ class SitemapCrawl(ArticleSpider):
         if not posts:
             self.logger.warning("Sitemap index %s lists no post sitemap (%d files)", self._parsing, len(files))
         self.post_files += posts
+        if len(posts) > self.max_files:  # the newest files (Yoast: the last) are read
+            beyond = posts[:-self.max_files]
+            posts = posts[-self.max_files:]
+            self.crawler.stats.inc_value("alanews/sitemap/bound/files", len(beyond))
+            self.logger.warning("Inventory incomplete: sitemap index %s names %d post sitemap files, more than "
+                                "ALANEWS_SITEMAP_MAX_FILES (%d): the %d oldest are not read; nothing is recorded "
+                                "removed by them", self._parsing, len(beyond) + len(posts), self.max_files,
+                                len(beyond))
+            for url, _ in beyond:
+                self.incomplete[url] = f"is past ALANEWS_SITEMAP_MAX_FILES ({self.max_files})"
+                self.files_failed.add(url)
+            self.crawler.stats.inc_value("alanews/inventory/incomplete", len(beyond))
         chosen = set(self.choose_files(posts))
         self.files_chosen |= chosen
         skipped = len(posts) - len(chosen)
@@ -292,6 +485,9 @@ class SitemapCrawl(ArticleSpider):
                 continue
             if post.lastmod is None and raw.get("lastmod"):
                 bad_lastmods.append(raw["lastmod"])
+            newest = self.newest_in.get(self._parsing)
+            if post.lastmod is not None and (newest is None or post.lastmod > newest):
+                self.newest_in[self._parsing] = post.lastmod
             self.inventory.setdefault(post.url, post)
             self.crawler.stats.inc_value("alanews/sitemap/posts")
             if self.wants(post):
@@ -319,8 +515,9 @@ class ArchiveSpider(SitemapCrawl):
     """Backfill: the posts of a publication date range, or (``missing=1``) every post the feeds lack.
 
     Arguments: ``since``, ``until`` (ISO dates, inclusive, Rome days as in the permalinks),
-    ``missing=1``. A post sitemap file whose lastmod is before ``since`` is not read: every
-    post in it was last modified, so published, before. Deltafetch drops the posts any spider
+    ``missing=1``. Every post sitemap file is read: a file's lastmod does not bound the publication
+    dates of its posts (a scheduled post's lastmod is the day it was saved, before it was
+    published). Deltafetch drops the posts any spider
     of the data directory wrote; ``missing=1`` does not even request them (nor under
     ``deltafetch_reset``).
     """
@@ -328,15 +525,9 @@ class ArchiveSpider(SitemapCrawl):
     name = "archive"
     accepted_arguments = ("since", "until", "missing")
 
-    def choose_files(self, files):
-        since = self.sitemap_args.since
-        if since is None:
-            return [url for url, _ in files]
-        return [url for url, lastmod in files if lastmod is None or lastmod >= day_start(since)]
-
     def wants(self, post):
         if self.sitemap_args.missing:
-            return self.store is None or post.url not in self.store
+            return self.store is None or self.written(post.url) is None
         since, until = self.sitemap_args.since, self.sitemap_args.until
         day = post.day
         if day is None:
@@ -360,8 +551,14 @@ class AuditSpider(SitemapCrawl):
         self.report_path: Path | None = None
 
     def wants(self, post):
-        store = self.store
-        return self.sitemap_args.fetch and store is not None and post.url not in store
+        return self.sitemap_args.fetch and self.store is not None and self.written(post.url) is None
+
+    def listed_urls(self):
+        return list(self.inventory) if self.inventory_complete else None
+
+    @property
+    def writes_probed(self):
+        return bool(self.sitemap_args.fetch)
 
     def closed(self, reason):
         if self.store is None:
@@ -371,9 +568,16 @@ class AuditSpider(SitemapCrawl):
         """The report, once every article this audit fetched is recorded."""
         store = ledger.store
         grace = self.settings.getfloat("ALANEWS_AUDIT_GRACE", 6)
-        self.report = build_report(self.inventory, store, self.base_url, grace_hours=grace,
-                                   complete=self.inventory_complete and reason == "finished",
-                                   index=self.index_url, files=len(self.post_files))
+        order = {url: n for n, (url, _) in enumerate(self.post_files)}
+        reasons = [{"file": url, "why": why} for url, why in sorted(self.incomplete.items(),
+                                                                    key=lambda pair: order.get(pair[0], 0))]
+        if reason != "finished":
+            reasons.append({"file": None, "why": f"ended before the end ({reason})"})
+        elif not self.inventory_complete and not reasons:
+            reasons.append({"file": self.index_url, "why": "names no post sitemap file"})
+        self.report = build_report(self.inventory, store, self.base_url, grace_hours=grace, reasons=reasons,
+                                   index=self.index_url, files=len(self.post_files), moved=self.moved,
+                                   live=self.live)
         self.report["totals"]["fetched"] = self.crawler.stats.get_value("item_scraped_count", 0)
         now = time.time()
         for gone in self.report["gone"] or ():
@@ -381,7 +585,11 @@ class AuditSpider(SitemapCrawl):
                 self.ledger.mark_removed(gone["url"], now)
                 gone["removed_at"] = datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds")
         data_dir = Path(self.settings.get("ALANEWS_DATA_DIR") or "data").expanduser().resolve()
-        self.report_path = write_report(self.report, data_dir / "audit")
+        try:
+            self.report_path = write_report(self.report, data_dir / "audit")
+        except OSError as error:
+            self.crawler.stats.set_value("alanews/audit/report_failed", 1)
+            self.logger.error("Audit report not written to %s: %s", data_dir / "audit", error.strerror or error)
         totals = self.report["totals"]
         self.crawler.stats.set_value("alanews/audit/missing_overdue", totals["missing_overdue"])
         self.logger.info("Audit: %d posts in the sitemaps, %d written, %d missing (%d older than %g h), "
@@ -394,19 +602,24 @@ class UpdatesSpider(SitemapCrawl):
     """Edits and deletions of the written articles, found through the sitemaps' lastmod.
 
     Yoast lists posts by modification time, oldest first, so a post published or edited
-    since the last finished run is in the files whose lastmod is later than the newest
-    lastmod that run saw: those files are read (and the last one, always). Each written
-    article they list with a lastmod later than that and than its stored ``modified`` (the
-    time it was written, where its page gave no modification time) is fetched again,
-    bypassing deltafetch; :mod:`alanews.decision` writes it only when its content changed.
+    since the last finished run is in the files whose index lastmod is later than the newest
+    lastmod that run saw, taken no later than that run's start (a lastmod in the future marks
+    nothing as checked) and less :data:`OFFSET_SLACK` (an index labelling GMT times with Rome's
+    offset): those files are read, and the last one always. Each written article they list is
+    judged by its own lastmod: fetched again, bypassing deltafetch, when it is later than the
+    lastmod the last run saw for that post (if it saw it) and than its stored ``modified`` (the
+    time it was written, where its page gave none); :mod:`alanews.decision` writes it only when
+    its content changed.
 
     A post taken down shifts the files after it, but changes no lastmod above the last run's.
     The last run's inventory (in the state: every post and its lastmod) tells
     whether any went: every file but the last holds the same number of posts, so the posts
     listed now are counted without reading the shifted files. Only when some are missing are
-    the files whose lastmod moved read too; a written article they no longer list, or that
-    answers 404/410, is recorded as removed (an INFO line, the stat
-    ``alanews/updates/removed``; not an error).
+    the files whose lastmod moved read too; a written article the inventory, read whole, no
+    longer lists is requested once (:meth:`SitemapCrawl.probe_unlisted`: moved, or removed on its
+    404/410), and a listed one answering 404/410 is removed only as :meth:`_confirmed` says (an
+    INFO line, the stat ``alanews/updates/removed``; not an error). An inventory not read whole
+    removes nothing, and the run's view is then not remembered.
 
     Sitemaps without lastmod (WordPress core): every file is read, and the written articles
     published in the last ``ALANEWS_UPDATES_MAX_AGE`` hours are fetched again.
@@ -417,13 +630,17 @@ class UpdatesSpider(SitemapCrawl):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.memory: dict = {}  # the last finished run's view (see _remember)
-        self.checked_until: datetime | None = None  # the newest lastmod the last run saw
+        self.checked_until: datetime | None = None  # the newest lastmod the last run saw, at most its start
+        self.started = datetime.now(UTC)
+        self.seen_lastmods: dict[str, datetime | None] = {}  # canonical URL -> its lastmod, as the last run saw it
         self.no_lastmod = False
         self.first_run = True  # no usable memory: every file is read
         self.pending: set[str] = set()  # files of the first round not parsed yet
         self.shifted: list[str] = []  # files whose lastmod moved, all older than checked_until
         self.nothing_gone = False  # the count of the posts listed shows that none left since the last run
         self.articles_failed = 0
+        self.now: dict[str, str | None] | None = None  # every <loc> listed now (_inventory_now), once known
+        self.still_live: set[str] = set()  # unlisted written articles the last run found live, still unlisted
 
     async def start(self):
         if self.store is None:
@@ -437,6 +654,8 @@ class UpdatesSpider(SitemapCrawl):
 
     def choose_files(self, files):
         memory = self.memory if self.memory.get("index") == self.index_url else {}
+        self.seen_lastmods = {canonical_url(loc): parse_lastmod(lastmod)
+                              for loc, lastmod in (memory.get("posts") or {}).items()}
         if any(lastmod is None for _, lastmod in files):
             self.no_lastmod = True
             hours = self.settings.getfloat("ALANEWS_UPDATES_MAX_AGE", 48)
@@ -448,13 +667,23 @@ class UpdatesSpider(SitemapCrawl):
             return [url for url, _ in files]
         self.first_run = False
         self.checked_until = parse_lastmod(memory["checked_until"])
+        ran = parse_lastmod(memory.get("updated_at"))  # a mark later than its run (an earlier release's) is not one
+        if self.checked_until is None or (ran is not None and self.checked_until > ran):
+            self.checked_until = ran or datetime.now(UTC)
         seen = memory.get("files", {})
         last = files[-1][0]
         moved = [url for url, lastmod in files if url == last or seen.get(url) != lastmod.isoformat()]
-        recent = [url for url, lastmod in files if url == last or lastmod > self.checked_until]
+        since = self.checked_until - OFFSET_SLACK
+        recent = [url for url, lastmod in files if url == last or lastmod > since]
         self.shifted = [url for url in moved if url not in recent]
         self.pending = set(recent)
         return recent
+
+    def sitemap_request(self, url: str, depth: int = 1) -> Request:
+        """A sitemap an index names, at most ``ALANEWS_SITEMAP_MAX_BYTES`` long (Scrapy's ``download_maxsize``
+        meta: a longer one fails as too large, and its file is not read whole)."""
+        return Request(url, callback=self.parse_sitemap, errback=self._sitemap_failed,
+                       meta={"alanews_sitemap_depth": depth, "download_maxsize": self.max_bytes})
 
     def file_done(self, url: str):
         """A file of the first round was parsed (or failed): once all were, read the shifted ones if posts went."""
@@ -471,7 +700,10 @@ class UpdatesSpider(SitemapCrawl):
                          "lastmod moved", gone if gone > 0 else "some", len(self.shifted))
         self.files_chosen |= set(self.shifted)
         for shifted in self.shifted:
-            yield Request(shifted, callback=self.parse_sitemap, errback=self._sitemap_failed)
+            yield self.sitemap_request(shifted)
+
+    def known_per_file(self):
+        return self.memory.get("per_file") if not self.first_run else None
 
     def _gone_count(self) -> int:
         """Posts the last run listed that are listed no more: every file but the last is full."""
@@ -484,17 +716,21 @@ class UpdatesSpider(SitemapCrawl):
     # --- which articles ------------------------------------------------------------------
 
     def wants(self, post):
-        record = self.store.get(post.url)
+        record = self.written(post.url)
         if record is None:
             return False  # never written: the category crawls, the archive or the audit's fetch take it
-        if self.no_lastmod:
+        if record.removed_at is not None:  # listed again, saved since it was removed: it may be back
+            wanted = post.lastmod is not None and post.lastmod.timestamp() > record.removed_at
+        elif post.lastmod is not None:  # judged by its own lastmod (an index without lastmod may still date it)
+            as_of = stored_instant(record.modified) or datetime.fromtimestamp(record.written_at, UTC)
+            seen = self.seen_lastmods.get(post.url)
+            wanted = post.lastmod > as_of and (seen is None or post.lastmod > seen)
+        elif self.no_lastmod:  # nothing dates it (WordPress core): young articles are looked at again
             published = stored_bounds(record.published)
             max_age = timedelta(hours=self.settings.getfloat("ALANEWS_UPDATES_MAX_AGE", 48))
             wanted = published is not None and published[1] >= datetime.now(UTC) - max_age
         else:
-            as_of = stored_instant(record.modified) or datetime.fromtimestamp(record.written_at, UTC)
-            wanted = (post.lastmod is not None and post.lastmod > as_of
-                      and (self.checked_until is None or post.lastmod > self.checked_until))
+            wanted = False
         if wanted:
             self.crawler.stats.inc_value("alanews/updates/candidates")
         return wanted
@@ -502,23 +738,67 @@ class UpdatesSpider(SitemapCrawl):
     def article_request(self, url):
         request = super().article_request(url)
         request.meta["deltafetch_enabled"] = False  # written before: deltafetch would drop it
-        return request.replace(errback=self._article_failed)
+        return request.replace(errback=self._update_failed)
 
-    def _article_failed(self, failure):
+    def article_requests(self, url: str, depth: int = 0):
+        """A failed article retried (:meth:`retry_requests`): written before, so past deltafetch too."""
+        yield self.article_request(url)
+
+    def _update_failed(self, failure):
         kind = failure_kind(failure)
-        if kind in ("http_404", "http_410"):
-            self._removed(failure.request.meta.get("deltafetch_key", failure.request.url), f"answers {kind[5:]}")
+        key = failure.request.meta.get("deltafetch_key", failure.request.url)
+        if kind in ("http_404", "http_410") and self._confirmed(key):
+            self.removal_evidence(key, f"answers {kind[5:]}, as on a run at least {self.confirm_hours:g} h before",
+                                  listed=True)
+            self.ledger.settle(key)
             return
-        self.articles_failed += 1
+        self.articles_failed += 1  # the run's view of the sitemaps is not remembered: the edit is looked at again
         self._failed(failure)
 
+    @property
+    def confirm_hours(self) -> float:
+        return self.settings.getfloat("ALANEWS_REMOVAL_CONFIRM_HOURS", 3)
+
+    def _confirmed(self, key: str) -> bool:
+        """Whether a listed post answering 404/410 now is removed: it answered so on a run of this spider
+        at least ``ALANEWS_REMOVAL_CONFIRM_HOURS`` earlier (0: at once). A first answer is a failed
+        article (retried by the next runs), not a removal: a transient 404 deletes nothing."""
+        hours = self.confirm_hours
+        if hours <= 0:
+            return True
+        first = self.ledger.first_failed(key, ("http_404", "http_410"))
+        return first is not None and time.time() - first >= hours * 3600
+
+    def probe_failed(self, failure):
+        if failure_kind(failure) not in ("http_404", "http_410"):
+            self.articles_failed += 1
+        super().probe_failed(failure)
+
+    def removal_evidence(self, url, why, listed):
+        self._removed(url, why)
+
     def _removed(self, url: str, why: str) -> None:
-        record = self.store.get(url)
+        record = self.written(url)
         if record is None or record.removed_at is not None:
             return
         self.ledger.mark_removed(record.url, time.time())
         self.crawler.stats.inc_value("alanews/updates/removed")
         self.logger.info("Removed from the site: %s (%s)", record.url, why)
+
+    def unlisted(self, urls):
+        """Less those the last run found live at their own URL while unlisted (a post the sitemaps leave
+        out, e.g. noindex): requested once, not by every run."""
+        unlisted = super().unlisted(urls)
+        known_live = set(self.memory.get("unlisted_live") or ()) if self.memory.get("index") == self.index_url else set()
+        self.still_live = {record.url for record in unlisted if record.url in known_live}
+        return [record for record in unlisted if record.url not in known_live]
+
+    def listed_urls(self):
+        if not self.post_files or self.files_failed or self.pending:
+            return None
+        if self.now is None:
+            self.now = self._inventory_now()
+        return [*self.inventory, *filter(None, map(canonical_url, self.now))]
 
     # --- at the end ----------------------------------------------------------------------
 
@@ -528,14 +808,14 @@ class UpdatesSpider(SitemapCrawl):
         if self.files_failed or self.pending:
             self.logger.info("Some post sitemap files were not read: the next run reads them again")
             return
-        inventory = self._inventory_now()
+        inventory = self.now if self.now is not None else self._inventory_now()
         if self.articles_failed:
             self.logger.info("%d articles could not be fetched: the next run looks at them again", self.articles_failed)
             return
         self._remember(inventory)
 
     def _inventory_now(self) -> dict[str, str | None]:
-        """Every ``<loc>`` listed now with its lastmod; the written articles no longer listed are recorded removed."""
+        """Every ``<loc>`` listed now with its lastmod: those read, and the last run's posts of the files not read."""
         if self.nothing_gone:
             return {**self.memory["posts"], **self.listed}  # nobody left: the last run's posts, moved ones updated
         unread = [lastmod for url, lastmod in self.post_files if url not in self.files_chosen]
@@ -555,13 +835,7 @@ class UpdatesSpider(SitemapCrawl):
             self.crawler.stats.inc_value("alanews/updates/undated_kept", undated)
             self.logger.warning("%d posts listed by the last run and not read now have no lastmod that is a date: "
                                 "kept as listed", undated)
-        inventory = {**kept, **self.listed}
-        listed = {self.store.article_of(url) or url
-                  for url in (*self.inventory, *filter(None, map(canonical_url, kept)))}
-        for record in self.store.records():
-            if record.removed_at is None and record.url not in listed and record.url.startswith(self.base_url + "/"):
-                self._removed(record.url, "no longer in the sitemaps")
-        return inventory
+        return {**kept, **self.listed}
 
     def _remember(self, inventory: dict[str, str | None]) -> None:
         """What this run saw, for the next one: written beside, then renamed into place."""
@@ -569,10 +843,11 @@ class UpdatesSpider(SitemapCrawl):
         memory = {
             "index": self.index_url,
             "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "checked_until": max((m for _, m in self.post_files if m), default=None),
+            "checked_until": min(max((m for _, m in self.post_files if m), default=self.started), self.started),
             "per_file": max(full, default=self.memory.get("per_file")),
             "files": {url: lastmod.isoformat() if lastmod else None for url, lastmod in self.post_files},
             "posts": inventory,
+            "unlisted_live": sorted(self.live | self.still_live),
         }
         if memory["checked_until"]:
             memory["checked_until"] = memory["checked_until"].isoformat()
