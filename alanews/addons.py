@@ -6,6 +6,19 @@ from pathlib import Path
 
 from scrapy.settings import SETTINGS_PRIORITIES
 
+from alanews.checks import check_settings
+
+
+class CheckedSettings:
+    """Every ``ALANEWS_*``/``DELTAFETCH_*`` name and value checked before any request (alanews/checks.py).
+
+    First of ``ADDONS``: the others read checked values. Scrapy's tools (``shell``, ``fetch``) get
+    the check too; our spiders run it themselves as well, being built before the add-ons run.
+    """
+
+    def update_settings(self, settings):
+        check_settings(settings)
+
 
 class DataRun:
     """Only a data run writes under ``ALANEWS_DATA_DIR``: its default feed and incremental state.

@@ -118,17 +118,6 @@ def state_dir(settings) -> Path:
     return Path(directory).expanduser().resolve()
 
 
-def _positive_int(settings, name: str, default: int, minimum: int = 0) -> int:
-    value = settings.get(name, default)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = minimum - 1
-    if number < minimum:
-        raise NotStarting(f"{name} must be an integer of at least {minimum}, got {value!r}")
-    return number
-
-
 @dataclass
 class _Pending:
     """An article in the feeds, not recorded yet: what to record, and the feeds it waits for."""
@@ -154,7 +143,7 @@ class ArticleLedger:
         self.mode_reason = reason
         self.reset = reset
         settings = crawler.settings
-        self.retry_runs = _positive_int(settings, "DELTAFETCH_RETRY_RUNS", 3)
+        self.retry_runs = settings.getint("DELTAFETCH_RETRY_RUNS", 3)  # checked: alanews/checks.py
         self.flush_interval = settings.getfloat("ALANEWS_LEDGER_FLUSH_INTERVAL", 1.0)
         self.base_url = normalise_base_url(settings.get("ALANEWS_BASE_URL") or DEFAULT_BASE_URL)
         self.store: ArticleStore | None = None

@@ -26,8 +26,9 @@ from scrapy.extensions.feedexport import FeedExporter
 from w3lib.url import file_uri_to_path
 
 from alanews.feeds import mask_credentials
+from alanews.items import Article
 from alanews.monitors import Monitors
-from alanews.validation import COVERAGE_FIELDS, field_errors
+from alanews.validation import field_errors
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,8 @@ class RunSummary:
                 "duplicates": get("alanews/duplicates/dropped", 0),
             },
             "categories": dict(sorted(self.categories.items())),
-            "coverage": {f: get(f"alanews/coverage/{f}") for f in COVERAGE_FIELDS if f"alanews/coverage/{f}" in stats},
+            "coverage": {f: get(f"alanews/coverage/{f}") for f in Article.fields if f"alanews/coverage/{f}" in stats},
+            "time_of_day": get("alanews/coverage/published_time"),  # share of published with a time of day
             "validation_failures": dict(sorted(validation.items())),
             "errors": get("log_count/ERROR", 0),
             "monitors": verdict,

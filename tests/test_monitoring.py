@@ -139,7 +139,9 @@ def test_normal_replica_passes_every_monitor(replica, tmp_path, spider):
         f"Item count ({n} written + 0 skipped as known, at least 1), Finish reason (finished), "
         f"Error count (0 ERROR lines, at most 0), Feed storage (1 stored, 0 failed), Incremental state ({n} articles "
         f"recorded), Item validation (0 of {n} invalid, at most {max(1, n // 50)}), "
-        f"Field coverage of 14 fields: url 100.0% (at least 98%), title 100.0% (at least 98%), "), passed
+        f"Time of day ({stats['alanews/coverage/published_time']:.1%} (at least 50%)), "
+        f"Field coverage of 13 fields: url 100.0% (at least 98%), title 100.0% (at least 98%), "), passed
+    assert "published_time" not in passed  # coverage lines name output fields only
     assert re.search(r", post_id 100\.0% \(at least 90%\)$", passed), passed
     assert "Monitors skipped" not in crawl.log and "no ERROR line" not in crawl.log
 
@@ -153,12 +155,13 @@ def test_drifted_theme_fails_the_run_with_one_error_line_per_broken_field(make_r
     failed = failed_monitors(crawl.log)
     # title and date classes renamed, structured data gone; author, tags, image still read
     assert set(failed) == {"Item count", "Item validation", "Field coverage/title", "Field coverage/subtitle",
-                           "Field coverage/modified", "Field coverage/published_time"}
+                           "Field coverage/modified", "Time of day"}
     assert len(error_lines(crawl.log)) == len(failed) == crawl.stats["alanews/monitors/failed"]
     extracted = crawl.stats["alanews/fields/items"]
     assert extracted > 50
-    for field in ("title", "subtitle", "modified", "published_time"):
+    for field in ("title", "subtitle", "modified"):
         assert failed[f"Field coverage/{field}"].startswith(f"{field} coverage 0.0% (0 of {extracted} items)")
+    assert failed["Time of day"].startswith(f"published with a time of day 0.0% (0 of {extracted} items)")
     assert f"title missing on {extracted} (title coverage 0.0%)" in failed["Item validation"]
     assert failed["Item count"].startswith(f"0 articles written ({extracted} extracted, {extracted} invalid)")
 

@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from scrapy.http import Request
 
-from alanews.errors import NotStarting, SettingError
+from alanews.errors import NotStarting
 from alanews.ledger import run_mode
 from alanews.pages.feed import FeedEntry, FeedPage
 from alanews.site import CATEGORIES, feed_url, parse_article_url
@@ -64,13 +64,7 @@ class LatestSpider(CategorySpider):
             cause = f"{why} (a snapshot)" if enabled else "DELTAFETCH_ENABLED is off"
             raise NotStarting(f"latest writes only what is new, on the incremental state: {cause}; "
                               f"use -o FILE or the default feeds")
-        value = crawler.settings.get("ALANEWS_FEED_MAX_LAG")
-        try:
-            spider.max_lag = timedelta(hours=float(value))
-        except (TypeError, ValueError, OverflowError):
-            spider.max_lag = timedelta(0)
-        if spider.max_lag <= timedelta(0):
-            raise SettingError(f"ALANEWS_FEED_MAX_LAG must be a positive number of hours, got {value!r}")
+        spider.max_lag = timedelta(hours=crawler.settings.getfloat("ALANEWS_FEED_MAX_LAG"))  # checked: alanews/checks.py
         spider.feed_url = feed_url(spider.base_url, spider.paths[0] if spider.latest_args.category else None)
         return spider
 
