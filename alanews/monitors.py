@@ -19,6 +19,8 @@ Spidermon runs :class:`RunMonitors` when the spider closes (``SPIDERMON_SPIDER_C
   too small for that (an hourly incremental run) is judged over the last
   ``ALANEWS_COVERAGE_WINDOW`` articles any run of the data directory wrote (kept in the state:
   ``alanews/window/*``), so a drift is seen within that many articles whatever the run sizes;
+* **Audit** (the audit spider only) — no post of the sitemaps older than ``ALANEWS_AUDIT_GRACE``
+  hours is missing from the feeds;
 * **Time of day** — the share of items whose ``published`` carries a time of day (not the
   permalink's date alone) reaches ``ALANEWS_TIME_OF_DAY_MIN``, judged as the coverage is.
 
@@ -130,6 +132,22 @@ class StateMonitor(BaseScrapyMonitor):
         if self.stats.get("deltafetch/state_failed"):
             self.fail("the incremental state could not be written (see the deltafetch ERROR line); "
                       "the crawl stopped")
+
+
+@monitors.name("Audit")
+class AuditMonitor(BaseScrapyMonitor):
+    """The audit (alanews/spiders/sitemaps.py) found no post older than ALANEWS_AUDIT_GRACE hours
+    missing from the feeds. Added for the audit spider only."""
+
+    def test_nothing_missing(self):
+        report = getattr(self.crawler.spider, "report", None)
+        if report is None or report.get("index") is None:
+            self.skipTest("no report")
+        missing = report["totals"]["missing_overdue"]
+        self.checked = f"{report['totals']['inventory']} posts of the sitemaps, {missing} missing"
+        if missing:
+            self.fail(f"{missing} posts are missing from the feeds (published more than {report['grace_hours']:g} h "
+                      "ago): run `scrapy audit --fetch`")
 
 
 @monitors.name("Item validation")
@@ -275,6 +293,8 @@ class RunMonitors(MonitorSuite):
         if crawler is not None:
             self.add_monitors(coverage_monitors(crawler.settings.getdict("ALANEWS_COVERAGE_RULES")))
             self.add_monitors([time_of_day_monitor(crawler.settings.getfloat("ALANEWS_TIME_OF_DAY_MIN", 0.5))])
+            if crawler.spider is not None and crawler.spider.name == "audit":
+                self.add_monitors([AuditMonitor])
 
 
 class Monitors(Spidermon):

@@ -23,8 +23,8 @@ from twisted.internet.error import ConnectError, ConnectionDone, ConnectionLost
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
 from alanews.checks import check_settings
-from alanews.errors import TypedIgnore
-from alanews.ledger import ArticleLedger
+from alanews.errors import NotStarting, TypedIgnore
+from alanews.ledger import ArticleLedger, run_mode
 from alanews.pages.article import ArticlePage
 from alanews.pages.listing import ListingPage
 from alanews.processors import canonical_url
@@ -83,6 +83,8 @@ class ArticleSpider(scrapy.Spider):
 
     #: follow every related post, not only those of the spider's own categories
     follow_all_related = False
+    #: it writes only what the incremental state lacks (latest, updates, audit): a snapshot is refused
+    incremental_only = False
 
     def __init__(self, *args, **kwargs):
         self.args = SpiderArguments.from_kwargs(kwargs)
@@ -96,6 +98,12 @@ class ArticleSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.base_url = normalise_base_url(crawler.settings.get("ALANEWS_BASE_URL"))
         spider.allowed_domains = [urlsplit(spider.base_url).hostname]
+        if cls.incremental_only:
+            incremental, why = run_mode(crawler.settings, spider)
+            if not crawler.settings.getbool("DELTAFETCH_ENABLED") or not incremental:
+                cause = why if crawler.settings.getbool("DELTAFETCH_ENABLED") else "DELTAFETCH_ENABLED is off"
+                raise NotStarting(f"{cls.name} is incremental by nature (it writes what the state lacks), "
+                                  f"use -o FILE or the default feeds: {cause}")
         crawler.signals.connect(spider.articles_settled, signal=articles_settled)
         return spider
 

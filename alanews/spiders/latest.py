@@ -25,8 +25,6 @@ from datetime import timedelta
 
 from scrapy.http import Request
 
-from alanews.errors import NotStarting
-from alanews.ledger import run_mode
 from alanews.pages.feed import FeedEntry, FeedPage
 from alanews.site import CATEGORIES, feed_url, parse_article_url
 from alanews.spiders.arguments import LatestArguments, SpiderArguments
@@ -42,6 +40,7 @@ class LatestSpider(CategorySpider):
     ``alanews/feed/<defect>`` (a repaired feed, alanews/pages/feed.py)."""
 
     name = "latest"
+    incremental_only = True
     #: the fallback walks every archive (one, with -a category)
     categories = tuple(c.spider for c in CATEGORIES)
     # a poll with nothing new is a right answer: no empty feed file then
@@ -58,12 +57,6 @@ class LatestSpider(CategorySpider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        incremental, why = run_mode(crawler.settings, spider)
-        enabled = crawler.settings.getbool("DELTAFETCH_ENABLED")
-        if not enabled or not incremental:
-            cause = f"{why} (a snapshot)" if enabled else "DELTAFETCH_ENABLED is off"
-            raise NotStarting(f"latest writes only what is new, on the incremental state: {cause}; "
-                              f"use -o FILE or the default feeds")
         spider.max_lag = timedelta(hours=crawler.settings.getfloat("ALANEWS_FEED_MAX_LAG"))  # checked: alanews/checks.py
         spider.feed_url = feed_url(spider.base_url, spider.paths[0] if spider.latest_args.category else None)
         return spider

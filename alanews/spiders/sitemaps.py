@@ -352,6 +352,7 @@ class AuditSpider(SitemapCrawl):
     ``fetch=1`` the posts the state lacks are fetched and written first. Run by ``scrapy audit``."""
 
     name = "audit"
+    incremental_only = True
     accepted_arguments = ("fetch",)
 
     def __init__(self, *args, **kwargs):
@@ -362,10 +363,6 @@ class AuditSpider(SitemapCrawl):
     def wants(self, post):
         store = self.store
         return self.sitemap_args.fetch and store is not None and post.url not in store
-
-    def closed(self, reason):
-        if self.store is None:
-            self.logger.error("The audit needs the incremental state (DELTAFETCH_ENABLED): no report")
 
     def articles_settled(self, ledger, reason):
         """The report, once every article this audit fetched is recorded."""
@@ -413,6 +410,7 @@ class UpdatesSpider(SitemapCrawl):
     """
 
     name = "updates"
+    incremental_only = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -426,9 +424,6 @@ class UpdatesSpider(SitemapCrawl):
         self.articles_failed = 0
 
     async def start(self):
-        if self.store is None:
-            self.logger.error("The updates spider needs the incremental state (DELTAFETCH_ENABLED): nothing to do")
-            return
         self.memory = self.ledger.sitemap_memory()
         async for request in super().start():
             yield request

@@ -1,0 +1,46 @@
+"""What a run says names what the user gave, not internals: the incremental spiders refuse a
+snapshot saying what to use instead; one name for the JSON Lines format."""
+
+from __future__ import annotations
+
+import pytest
+
+from inprocess import close, crawler_for
+
+from alanews.errors import NotStarting
+from alanews.spiders.categories import EsteriSpider
+from alanews.spiders.latest import LatestSpider
+from alanews.spiders.sitemaps import ArchiveSpider, AuditSpider, UpdatesSpider
+
+
+@pytest.mark.parametrize("spidercls", [UpdatesSpider, AuditSpider, LatestSpider], ids=lambda c: c.name)
+def test_an_incremental_spider_refuses_a_snapshot_saying_to_use_o(tmp_path, spidercls):
+    feed = tmp_path / "upd.jsonl"
+    with pytest.raises(NotStarting) as caught:
+        crawler_for(spidercls, tmp_path / "state", {"FEEDS": {str(feed): {"format": "jsonl", "overwrite": True}}})
+    assert str(caught.value) == (f"{spidercls.name} is incremental by nature (it writes what the state lacks), "
+                                 f"use -o FILE or the default feeds: -O overwrites {feed}")
+    assert "DELTAFETCH_ENABLED" not in str(caught.value)
+    with pytest.raises(NotStarting, match=r"incremental by nature.*use -o.*: -a incremental=0$"):
+        crawler_for(spidercls, tmp_path / "state", incremental="0")
+    with pytest.raises(NotStarting, match=r"incremental by nature.*: DELTAFETCH_ENABLED is off$"):
+        crawler_for(spidercls, tmp_path / "state", {"DELTAFETCH_ENABLED": False})
+
+
+def test_archive_makes_a_snapshot_of_its_range(tmp_path):
+    crawler = crawler_for(ArchiveSpider, tmp_path / "state", {"FEEDS": {str(tmp_path / "a.jsonl"): {"overwrite": True}}})
+    close(crawler)
+
+
+@pytest.mark.parametrize("feeds", [{"x.jsonl": {"format": "jsonl"}},
+                                   {"x.jsonl": {"format": "jsonl"}, "x.csv": {"format": "csv"}}])
+def test_o_jsonl_and_the_default_feeds_name_the_format_alike(tmp_path, feeds):
+    feeds = {str(tmp_path / uri): options for uri, options in feeds.items()}
+    crawler = crawler_for(EsteriSpider, tmp_path / "state", {"FEEDS": feeds})
+    close(crawler)
+    formats = {uri: options["format"] for uri, options in crawler.settings.getdict("FEEDS").items()}
+    assert formats == {uri: "jsonlines" if options["format"] == "jsonl" else options["format"]
+                       for uri, options in feeds.items()}
+    default = crawler_for(EsteriSpider, tmp_path / "state2")
+    close(default)
+    assert [o["format"] for o in default.settings.getdict("FEEDS").values()] == ["jsonlines"]
