@@ -106,11 +106,6 @@ class _WriteThroughFile(io.FileIO):
         self.failed = False
         self.replaces = replaces
 
-    def replace(self) -> None:
-        """Replace the file by an empty one now, if it still holds what it held when opened."""
-        if self.replaces is not None and not self.failed:
-            self.write(b"")
-
     def _new_file(self) -> tuple[str, str] | None:
         """A new empty file beside the one replaced, with its mode, now under this descriptor:
         (its name, the path to rename it to). None where no file can be made beside it (a
@@ -313,17 +308,14 @@ class _Reporting:
 class FileFeedStorage(_Reporting, feedexport.FileFeedStorage):
     """A local file, written through: each item's line is in the file when ``write`` returns.
 
-    Overwritten (``-O``) at its first line, not at the start: a run that ends without writing
-    one (the site unreachable or failing, stopped by the user, the first write failed) leaves
-    the file as it was; a run that finished cleanly (no ERROR, no page failed, no item dropped)
-    with nothing to write leaves it empty.
+    Overwritten (``-O``) at its first line, not at the start: a run whose first write failed
+    leaves the file as it was. A run that writes nothing does not open it (``FEED_STORE_EMPTY``
+    False): no file is made, an existing one is left as it was.
     """
 
     write_through = True
 
     def open(self, spider):
-        self._stats = spider.crawler.stats
-
         def opener():
             path = Path(self.path)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -334,16 +326,6 @@ class FileFeedStorage(_Reporting, feedexport.FileFeedStorage):
             return _WriteThroughFile(fd, "w", self.failed, replaces=str(path) if regular else None)
 
         return self._open_file(opener)
-
-    def store(self, file):
-        if isinstance(file, _WriteThroughFile) and self._finished_cleanly():
-            file.replace()  # nothing to write, truly: the snapshot is empty
-        return super().store(file)
-
-    def _finished_cleanly(self) -> bool:
-        stats = self._stats.get_stats()
-        return (stats.get("finish_reason") == "finished" and not stats.get("log_count/ERROR")
-                and not stats.get("item_dropped_count") and not any(key.startswith("alanews/failed/") for key in stats))
 
 
 class StdoutFeedStorage(_Reporting, feedexport.StdoutFeedStorage):
@@ -517,6 +499,10 @@ class FeedExporter(feedexport.FeedExporter):
             self.crawler.stats.inc_value("alanews/feeds/failed")
 
     async def close_spider(self, spider):
+        for slot in self.slots:
+            if slot.file is None and slot.batch_id == 1 and not slot.store_empty:  # Scrapy says nothing of it
+                logger.info("Feed %s: no article written, so no file written (a file there is left as it was, "
+                            "its run summary too)", mask_credentials(slot.uri))
         try:
             await super().close_spider(spider)
         finally:

@@ -146,6 +146,8 @@ ALANEWS_STOP_IF_UNREACHABLE = True
 
 # --- feeds -------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
+# A run that writes nothing makes no feed file and leaves an existing one as it was (alanews/feeds.py).
+FEED_STORE_EMPTY = False
 FEED_EXPORT_FIELDS = list(Article.fields)
 
 # --- attack surface: no remote code execution or console in production runs -------
@@ -159,7 +161,7 @@ LOG_LEVEL = "INFO"
 # an invalid one is dropped, logged (WARNING, URL and failing fields), counted in
 # spidermon/validation/*. Coverage per field: alanews/fields/*, alanews/coverage/*.
 # Spidermon (monitors at spider close; no stats-history collector: it fails under Scrapyd)
-# and the run summary (logged, and written as <feed stem>.summary.json beside the feed).
+# and the run summary (logged, and written as <feed name>.summary.json beside the feed).
 EXTENSIONS = {
     # Scrapy's FeedExporter, telling which items every feed holds for good (alanews/feeds.py)
     "scrapy.extensions.feedexport.FeedExporter": None,

@@ -264,9 +264,9 @@ def test_gitignore_covers_what_a_run_leaves(replica, checkout):
     proc = crawl_without_data_dir(replica, checkout, clean_env(), "-O", "esteri.jsonl", "-s", "JOBDIR=crawls/esteri-1")
     assert proc.returncode == 0, proc.stderr[-3000:]
     (checkout / "data" / "feeds" / "esteri").mkdir(parents=True)  # and a default feed with its summary
-    for name in ("2026-11-30T01-00-00+00-00.jsonl", "2026-11-30T01-00-00+00-00.summary.json"):
+    for name in ("2026-11-30T01-00-00+00-00.jsonl", "2026-11-30T01-00-00+00-00.jsonl.summary.json"):
         shutil.copy2(checkout / "esteri.jsonl", checkout / "data" / "feeds" / "esteri" / name)
-    assert {"esteri.jsonl", "esteri.summary.json", "data", "crawls"} <= {p.name for p in checkout.iterdir()}
+    assert {"esteri.jsonl", "esteri.jsonl.summary.json", "data", "crawls"} <= {p.name for p in checkout.iterdir()}
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=checkout,
                             capture_output=True, text=True, check=True).stdout.splitlines()
     untracked = {line[3:] for line in status}
@@ -314,7 +314,7 @@ def test_demo_runs_from_another_directory_and_writes_the_feed_there(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     written = int(re.search(r"Stored \w+ feed \((\d+) items\) in: \S*out\.jsonl", proc.stderr).group(1))
     assert len((tmp_path / "out.jsonl").read_text("utf-8").splitlines()) == written > 0
-    assert (tmp_path / "out.summary.json").exists() and not (tmp_path / "data").exists()
+    assert (tmp_path / "out.jsonl.summary.json").exists() and not (tmp_path / "data").exists()
 
 
 def test_demo_passes_the_crawls_exit_status_on(tmp_path):

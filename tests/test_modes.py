@@ -54,10 +54,10 @@ def test_overwrite_output_is_a_snapshot_every_time(site, tmp_path):
     assert not (data / "deltafetch").exists()  # neither read nor written, nor locked
 
 
-def test_an_overwrite_that_writes_nothing_keeps_the_file_unless_it_finished(site, tmp_path):
-    """``-O`` replaces the file at its first line: a run that cannot reach the site (exit 4), or
-    is interrupted before any item, leaves the earlier snapshot as it was; a run that finished
-    with nothing to write leaves the file empty (the snapshot of nothing)."""
+def test_an_overwrite_that_writes_nothing_keeps_the_file(site, tmp_path):
+    """``-O`` replaces the file at its first line: a run that cannot reach the site (exit 4), is
+    interrupted before any item, or finishes with nothing to write leaves the earlier snapshot as it
+    was, its summary with it; and says so once."""
     import socket
 
     data, out = tmp_path / "data", tmp_path / "esteri.jsonl"
@@ -70,12 +70,18 @@ def test_an_overwrite_that_writes_nothing_keeps_the_file_unless_it_finished(site
                              cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert offline.returncode == 4, offline.stderr[-3000:]
     assert out.read_text("utf-8") == '{"url": "an earlier snapshot"}\n'
-    assert not (tmp_path / "esteri.summary.json").exists()  # the summary is kept with its feed
+    assert not (tmp_path / "esteri.jsonl.summary.json").exists()  # the summary is kept with its feed
     # -a since beyond every post: the run finishes, lists posts, writes none
     nothing = scrapy_crawl(site, data, "-O", str(out), "-a", "since=2099-01-01")
     assert nothing.returncode in (0, 3) and "'finish_reason': 'finished'" in nothing.stderr, nothing.stderr[-3000:]
-    assert out.read_text("utf-8") == ""
-    assert json.loads((tmp_path / "esteri.summary.json").read_text("utf-8"))["articles"]["written"] == 0
+    assert out.read_text("utf-8") == '{"url": "an earlier snapshot"}\n'
+    assert not (tmp_path / "esteri.jsonl.summary.json").exists()
+    said = [line for line in nothing.stderr.splitlines() if str(out) in line and "feed" in line.lower()]
+    assert len(said) == 1 and "no article written, so no file written" in said[0], said
+    # nothing written to a feed not there yet: no file at all
+    fresh = tmp_path / "fresh.jsonl"
+    assert scrapy_crawl(site, data, "-O", str(fresh), "-a", "since=2099-01-01").returncode in (0, 3)
+    assert not fresh.exists() and not (tmp_path / "fresh.jsonl.summary.json").exists()
     out.write_text('{"url": "an earlier snapshot"}\n', "utf-8")
     assert scrapy_crawl(site, data, "-O", str(out)).returncode == 0
     assert sorted(urls(out)) == sorted(site.archive(SPIDER))

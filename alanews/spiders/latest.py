@@ -43,8 +43,8 @@ class LatestSpider(CategorySpider):
     incremental_only = True
     #: the fallback walks every archive (one, with -a category)
     categories = tuple(c.spider for c in CATEGORIES)
-    # a poll with nothing new is a right answer: no empty feed file then
-    custom_settings = {"ALANEWS_MONITOR_MIN_ITEMS": 0, "FEED_STORE_EMPTY": False}
+    # a poll with nothing new is a right answer
+    custom_settings = {"ALANEWS_MONITOR_MIN_ITEMS": 0}
 
     def __init__(self, *args, **kwargs):
         self.latest_args = LatestArguments.from_kwargs(kwargs)

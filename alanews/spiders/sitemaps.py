@@ -88,8 +88,8 @@ class SitemapCrawl(ArticleSpider):
     post file was read (all of them chosen, none failed).
     """
 
-    # they fetch what the sitemaps say is needed, and nothing is a right answer (no empty feed then)
-    custom_settings = {"ALANEWS_MONITOR_MIN_ITEMS": 0, "FEED_STORE_EMPTY": False}
+    # they fetch what the sitemaps say is needed, and nothing is a right answer
+    custom_settings = {"ALANEWS_MONITOR_MIN_ITEMS": 0}
     #: sitemap arguments this spider takes (alanews/spiders/arguments.py SITEMAP_ARGUMENTS)
     accepted_arguments: tuple[str, ...] = ()
 
