@@ -11,6 +11,7 @@ from alanews.errors import NotStarting
 from alanews.spiders.categories import EsteriSpider
 from alanews.spiders.latest import LatestSpider
 from alanews.spiders.sitemaps import ArchiveSpider, AuditSpider, UpdatesSpider
+from alanews.summary import summary_path
 
 
 @pytest.mark.parametrize("spidercls", [UpdatesSpider, AuditSpider, LatestSpider], ids=lambda c: c.name)
@@ -44,3 +45,12 @@ def test_o_jsonl_and_the_default_feeds_name_the_format_alike(tmp_path, feeds):
     default = crawler_for(EsteriSpider, tmp_path / "state2")
     close(default)
     assert [o["format"] for o in default.settings.getdict("FEEDS").values()] == ["jsonlines"]
+
+
+@pytest.mark.parametrize(("feeds", "summaries"), [
+    (["t.json", "t.csv"], ["t.json.summary.json", "t.csv.summary.json"]),
+    (["out.jsonl", "file:///srv/out.xml"], ["out.jsonl.summary.json", "/srv/out.xml.summary.json"]),
+])
+def test_each_feed_has_its_own_summary_file(feeds, summaries):
+    assert [str(summary_path(feed)) for feed in feeds] == summaries
+    assert summary_path("s3://bucket/t.json") is None
