@@ -3,11 +3,16 @@ snapshot saying what to use instead; one name for the JSON Lines format."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
+from conftest import ROOT
 from inprocess import close, crawler_for
 
 from alanews.errors import NotStarting
+from alanews.exitcodes import ExitStatus
 from alanews.spiders.categories import EsteriSpider
 from alanews.spiders.latest import LatestSpider
 from alanews.spiders.sitemaps import ArchiveSpider, AuditSpider, UpdatesSpider
@@ -54,3 +59,17 @@ def test_o_jsonl_and_the_default_feeds_name_the_format_alike(tmp_path, feeds):
 def test_each_feed_has_its_own_summary_file(feeds, summaries):
     assert [str(summary_path(feed)) for feed in feeds] == summaries
     assert summary_path("s3://bucket/t.json") is None
+
+
+@pytest.mark.parametrize("url", ["{replica}/category/esteri/", "http://example.invalid/2026/01/02/esteri/a-post/"],
+                         ids=["replica-without-its-base-url", "another-host"])
+def test_scrapy_parse_says_when_the_url_is_off_the_base_url_and_which_setting_to_pass(replica, url):
+    url = url.format(replica=replica.url)
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "parse", url, "--spider", "esteri"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == ExitStatus.NOT_STARTED
+    errors = [line.split("] ERROR: ", 1)[1] for line in proc.stderr.splitlines() if "] ERROR: " in line]
+    host = url.split("/")[2]
+    assert errors == [f"Not started: {url} is not on https://www.alanews.it (ALANEWS_BASE_URL); to parse a page "
+                      f"of that site, add -s ALANEWS_BASE_URL=http://{host}"]
+    assert "No response downloaded" not in proc.stderr and "Spider opened" not in proc.stderr
