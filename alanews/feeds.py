@@ -213,7 +213,8 @@ def check_local_feeds(settings) -> None:
     """Refuse, before the first request, a local feed that cannot be written or must not be appended to.
 
     The directory of each local feed (its part before any ``%(name)s`` parameter) must be one the
-    run can create files in; a file there must be writable; a JSON, XML or CSV file appended to
+    run can create files in (tried: /proc and /sys refuse even root); a file there must open for
+    writing, and must not be a directory; a JSON, XML or CSV file appended to
     (``-o``, ``overwrite`` False) must not hold items yet. NotStarting, one line, otherwise.
     """
     for uri, options in settings.getdict("FEEDS").items():
@@ -230,20 +231,44 @@ def check_local_feeds(settings) -> None:
             existing = existing.parent
         if not existing.is_dir():
             raise NotStarting(f"feed {uri}: {existing} is not a directory")
-        if not os.access(existing, os.W_OK | os.X_OK):
-            raise NotStarting(f"feed {uri}: cannot create files in {existing} (permission denied)")
+        if existing.resolve().parts[1:2] in (("proc",), ("sys",)):  # their files take a write, then fail it
+            raise NotStarting(f"feed {uri}: /{existing.resolve().parts[1]} holds the kernel's files, not feeds")
+        if fixed and path.is_dir():
+            raise NotStarting(f"feed {uri}: {path} is a directory")
+        if fixed and path.exists():
+            if error := _cannot_open(path):
+                raise NotStarting(f"feed {uri}: {path} cannot be written ({error.strerror.lower()})")
+        elif error := _cannot_create_in(existing):  # /proc, /sys, a read-only mount, no permission
+            raise NotStarting(f"feed {uri}: cannot create files in {existing} ({error.strerror.lower()})")
         if not fixed:
             continue
-        if path.is_dir():
-            raise NotStarting(f"feed {uri}: {path} is a directory")
-        if path.exists() and not os.access(path, os.W_OK):
-            raise NotStarting(f"feed {uri}: {path} is not writable (permission denied)")
         fmt = options.get("format") or path.suffix.lstrip(".")
         if (fmt in NOT_APPENDABLE and not options.get("overwrite", False)
                 and path.is_file() and path.stat().st_size > 0):
             raise NotStarting(f"feed {uri} is {NOT_APPENDABLE[fmt]} that already holds items: appending to it (-o) "
                               f"would make it invalid. Use -O to overwrite it, a JSON Lines feed (.jsonl) to "
                               f"append, or %(time)s in its name for one file per run")
+
+
+def _cannot_create_in(directory: Path) -> OSError | None:
+    """Whether a file can be made in ``directory``, tried for real (permission bits do not tell
+    root, /proc or /sys): None, or the error. The file tried is removed at once."""
+    try:
+        fd, name = tempfile.mkstemp(dir=directory, prefix=".alanews-probe-")
+    except OSError as error:
+        return error
+    os.close(fd)
+    os.unlink(name)
+    return None
+
+
+def _cannot_open(path: Path) -> OSError | None:
+    """Whether the existing ``path`` opens for writing (neither emptied nor changed): None, or the error."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK))
+    except OSError as error:
+        return error
+    return None
 
 
 class _Unopened(io.RawIOBase):
