@@ -195,6 +195,16 @@ class ArticleLedger:
         return ledger
 
     @property
+    def kind(self) -> str:
+        """What the run is, as its log lines say: ``incremental run``; ``snapshot run`` (not incremental,
+        a feed overwritten: -O); ``full run, appended`` (not incremental, -o: every article added again)."""
+        if self.incremental:
+            return "incremental run"
+        overwritten = any((options or {}).get("overwrite") is True
+                          for options in self.crawler.settings.getdict("FEEDS").values())
+        return "snapshot run" if overwritten else "full run, appended"
+
+    @property
     def reads(self) -> bool:
         """Whether known articles are skipped: an incremental run, not reset."""
         return self.incremental and not self.reset
@@ -228,10 +238,11 @@ class ArticleLedger:
     def spider_opened(self, spider):
         self.feeds = self.crawler.get_extension(FeedExporter)
         if not self.incremental:
-            logger.info("deltafetch: snapshot run (%s): every article is fetched and written; the incremental "
-                        "state is neither read nor written", self.mode_reason)
+            logger.info("deltafetch: %s (%s): every article is fetched and written%s; the incremental "
+                        "state is neither read nor written", self.kind, self.mode_reason,
+                        "" if self.kind == "snapshot run" else ", those written before again")
             if self.reset:
-                logger.warning("deltafetch: deltafetch_reset is ignored by a snapshot run: the state is not written; "
+                logger.warning(f"deltafetch: deltafetch_reset is ignored by a {self.kind}: the state is not written; "
                                "add -a incremental=1 to write everything and remember it")
             return
         logger.info("deltafetch: incremental run (%s): articles written by earlier runs are skipped", self.mode_reason)
@@ -267,8 +278,8 @@ class ArticleLedger:
     async def _close(self, reason):
         await feeds_stored(self.crawler)  # uploaded feeds are stored (or failed) by then
         if not self.incremental:
-            logger.info("deltafetch: snapshot run (%s): %d articles written; the incremental state was neither "
-                        "read nor written", self.mode_reason, self.stats.get_value("item_scraped_count", 0))
+            logger.info("deltafetch: %s (%s): %d articles written; the incremental state was neither "
+                        "read nor written", self.kind, self.mode_reason, self.stats.get_value("item_scraped_count", 0))
             return
         self.flush()
         if self._uploading:

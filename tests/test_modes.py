@@ -146,10 +146,13 @@ def test_the_spider_argument_overrides_either_way(site, tmp_path):
     # -o with incremental=0: everything again (appended: the user asked for it); the state untouched
     again = scrapy_crawl(site, data, "-o", str(out), "-a", "incremental=0")
     assert again.returncode == 0 and sorted(urls(out)) == sorted(archive * 2)
-    assert "deltafetch: snapshot run (-a incremental=0)" in again.stderr
-    # -O with incremental=1: only what was never written (here nothing), into a fresh file
+    assert ("deltafetch: full run, appended (-a incremental=0): every article is fetched and written, those "
+            "written before again; the incremental state is neither read nor written") in again.stderr
+    assert "snapshot" not in again.stderr  # it is not one: the file grew
+    # -O with incremental=1: only what was never written (here nothing): the file is left as it was
     fresh = scrapy_crawl(site, data, "-O", str(out), "-a", "incremental=1")
-    assert fresh.returncode == 0 and urls(out) == []
+    assert fresh.returncode == 0 and sorted(urls(out)) == sorted(archive * 2)
+    assert "no article written, so no file written" in fresh.stderr
     assert "deltafetch: incremental run (-a incremental=1): 0 fetched" in fresh.stderr
 
 
