@@ -8,7 +8,8 @@ state (:class:`alanews.state.ArticleStore`); every other component asks it:
   no lock), ``-o`` and the data directory's feeds an incremental run, ``-a incremental=0|1``
   decides either way; ``-a deltafetch_reset=1`` (or ``DELTAFETCH_RESET``) reads nothing from
   the state and records what it writes;
-* **the lock**: ``<state dir>/<spider>.lock`` (``fcntl.flock``), taken when the crawler is
+* **the lock**: ``<state dir>/<spider>.lock`` (``fcntl.flock``), taken by an incremental run (a
+  snapshot reads and writes no state: it takes none) when the crawler is
   built (a second crawl of the same spider is refused before any request: exit 1) and
   released at ``spider_closed`` (a script may crawl the same spider again);
 * **identity**: :meth:`resolve` (post id first, then the URL and its aliases) is the one rule

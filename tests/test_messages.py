@@ -13,6 +13,7 @@ from inprocess import close, crawler_for
 
 from alanews.errors import NotStarting
 from alanews.exitcodes import ExitStatus
+from alanews.ledger import ArticleLedger
 from alanews.spiders.categories import EsteriSpider
 from alanews.spiders.latest import LatestSpider
 from alanews.spiders.sitemaps import ArchiveSpider, AuditSpider, UpdatesSpider
@@ -73,3 +74,18 @@ def test_scrapy_parse_says_when_the_url_is_off_the_base_url_and_which_setting_to
     assert errors == [f"Not started: {url} is not on https://www.alanews.it (ALANEWS_BASE_URL); to parse a page "
                       f"of that site, add -s ALANEWS_BASE_URL=http://{host}"]
     assert "No response downloaded" not in proc.stderr and "Spider opened" not in proc.stderr
+
+
+def test_only_an_incremental_crawl_takes_the_spiders_lock_as_the_docs_say(tmp_path):
+    """docs/operations.md, docs/reliability.md, the README's exit table: a snapshot runs beside it."""
+    from alanews.ledger import SpiderLocked
+
+    running = crawler_for(EsteriSpider, tmp_path / "state")
+    try:
+        snapshot = crawler_for(EsteriSpider, tmp_path / "state", {"FEEDS": {str(tmp_path / "s.jsonl"): {"overwrite": True}}})
+        full = crawler_for(EsteriSpider, tmp_path / "state", incremental="0")
+        assert [c.get_extension(ArticleLedger)._lock_file for c in (snapshot, full)] == [None, None]
+        with pytest.raises(SpiderLocked):
+            crawler_for(EsteriSpider, tmp_path / "state")
+    finally:
+        close(running)
