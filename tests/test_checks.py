@@ -3,6 +3,7 @@ line and exit 1, never ignored, never a traceback."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -111,3 +112,14 @@ def test_a_misspelt_setting_stops_scrapy_crawl_before_any_request(replica, tmp_p
         "Not started: setting ALANEWS_BASEURL is unknown; did you mean ALANEWS_BASE_URL?")
     assert "Traceback" not in proc.stderr and "downloader/request_count" not in proc.stderr
     assert "Exit status 1: not started" in proc.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize("tool", [["fetch"], ["shell", "-c", "1"], ["view"]], ids=lambda t: t[0])
+def test_scrapys_tools_refuse_a_misspelt_setting_in_one_line(replica, tool):
+    proc = subprocess.run([sys.executable, "-m", "scrapy", tool[0], f"{replica.url}/", *tool[1:],
+                           "-s", "DELTAFETCH_EARLYSTOP=off"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "BROWSER": "false"})
+    assert proc.returncode == ExitStatus.NOT_STARTED
+    errors = [line.split("] ERROR: ", 1)[1] for line in proc.stderr.splitlines() if "] ERROR: " in line]
+    assert errors == ["Not started: setting DELTAFETCH_EARLYSTOP is unknown; did you mean DELTAFETCH_EARLY_STOP?"]
+    assert "Traceback" not in proc.stderr and proc.stdout == ""

@@ -16,7 +16,8 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from alanews import reachability
-from alanews.errors import NotStarting
+from alanews.checks import check_settings
+from alanews.errors import NotStarting, SettingError
 from alanews.exitcodes import MEANING, ExitStatus
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,18 @@ def report_not_starting(task: asyncio.Task) -> None:
         logger.error("Not started: %s", error)
     elif error is not None:
         logger.error("Crawl failed", exc_info=(type(error), error, error.__traceback__))
+
+
+def checked_first(command) -> bool:
+    """Check the settings of a Scrapy tool before it runs (alanews/checks.py): False, with one ERROR
+    line and exit status 1, when they are refused."""
+    try:
+        check_settings(command.settings)
+    except SettingError as error:
+        logger.error("Not started: %s", error)
+        command.exitcode = int(ExitStatus.NOT_STARTED)
+        return False
+    return True
 
 
 class Command(ScrapyCrawlCommand):
