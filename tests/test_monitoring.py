@@ -130,6 +130,8 @@ def test_normal_replica_passes_every_monitor(replica, tmp_path, spider):
     assert summary["articles"]["written"] == summary["articles"]["extracted"] == len(crawl.items)
     assert summary["articles"]["invalid"] == 0 and summary["validation_failures"] == {}
     assert summary["coverage"]["subtitle"] == stats["alanews/coverage/subtitle"]
+    assert "published_time" not in summary["coverage"]  # output fields only; the time of day apart
+    assert summary["time_of_day"] == stats["alanews/coverage/published_time"] > 0.5
     assert summary["monitors"]["failed"] == []
     assert "Run summary: %d written" % len(crawl.items) in crawl.log
     # one line says what was checked, the Error count included (no ERROR line: 0, not "skipped")

@@ -284,6 +284,7 @@ def test_updates_write_edited_articles_as_new_versions_and_record_deleted_ones(s
 
     again = crawl(site, data, "updates")  # nothing changed since: the last file only
     assert again.returncode == 0 and again.items == [] and again.served["article"] == 0
+    assert "Item count (0 written + 0 skipped as known, none required)" in again.log  # not "at least 0"
     assert sitemap_requests(again) == 2
     # a page that answers 404 while a stale sitemap still lists it: removed, not an error
     stale = next(i for i in now.values() if i["post_id"] not in (retitled, extended, touched))
