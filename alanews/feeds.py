@@ -526,8 +526,10 @@ class FeedExporter(feedexport.FeedExporter):
     async def close_spider(self, spider):
         for slot in self.slots:
             if slot.file is None and slot.batch_id == 1 and not slot.store_empty:  # Scrapy says nothing of it
-                logger.info("Feed %s: no article written, so no file written (a file there is left as it was, "
-                            "its run summary too)", mask_credentials(slot.uri))
+                path = _local_path(slot.uri)
+                logger.info("Feed %s: no article written, so %s", mask_credentials(slot.uri),
+                            "the file is left as it was, and its run summary" if path is not None and path.exists()
+                            else "no file made")
         try:
             await super().close_spider(spider)
         finally:

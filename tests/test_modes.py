@@ -77,11 +77,14 @@ def test_an_overwrite_that_writes_nothing_keeps_the_file(site, tmp_path):
     assert out.read_text("utf-8") == '{"url": "an earlier snapshot"}\n'
     assert not (tmp_path / "esteri.jsonl.summary.json").exists()
     said = [line for line in nothing.stderr.splitlines() if str(out) in line and "feed" in line.lower()]
-    assert len(said) == 1 and "no article written, so no file written" in said[0], said
+    assert len(said) == 1 and said[0].endswith(
+        f"Feed {out}: no article written, so the file is left as it was, and its run summary"), said
     # nothing written to a feed not there yet: no file at all
     fresh = tmp_path / "fresh.jsonl"
-    assert scrapy_crawl(site, data, "-O", str(fresh), "-a", "since=2099-01-01").returncode in (0, 3)
+    made = scrapy_crawl(site, data, "-O", str(fresh), "-a", "since=2099-01-01")
+    assert made.returncode in (0, 3)
     assert not fresh.exists() and not (tmp_path / "fresh.jsonl.summary.json").exists()
+    assert f"Feed {fresh}: no article written, so no file made" in made.stderr
     out.write_text('{"url": "an earlier snapshot"}\n', "utf-8")
     assert scrapy_crawl(site, data, "-O", str(out)).returncode == 0
     assert sorted(urls(out)) == sorted(site.archive(SPIDER))
@@ -152,7 +155,7 @@ def test_the_spider_argument_overrides_either_way(site, tmp_path):
     # -O with incremental=1: only what was never written (here nothing): the file is left as it was
     fresh = scrapy_crawl(site, data, "-O", str(out), "-a", "incremental=1")
     assert fresh.returncode == 0 and sorted(urls(out)) == sorted(archive * 2)
-    assert "no article written, so no file written" in fresh.stderr
+    assert f"Feed {out}: no article written, so the file is left as it was" in fresh.stderr
     assert "deltafetch: incremental run (-a incremental=1): 0 fetched" in fresh.stderr
 
 

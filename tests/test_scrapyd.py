@@ -410,7 +410,7 @@ def test_scheduled_runs_full_then_incremental_then_exactly_the_new_articles(scra
     second = scrapyd.run("esteri", *fast(replica))
     assert deltafetch_known(second) == (len(archive), state)
     assert second.feed is None and second.items is None  # it wrote nothing: no feed file, no summary
-    assert "no article written, so no file written" in second.log
+    assert "no article written, so no file made" in second.log
     assert "item_scraped_count" not in second.stats and "deltafetch/stored" not in second.stats
     assert second.stats["deltafetch/skipped"] >= 10  # the first listing page, all known
     assert second.stats.get("deltafetch/early_stop") == 1
