@@ -40,13 +40,13 @@ def test_archive_makes_a_snapshot_of_its_range(tmp_path):
 
 
 @pytest.mark.parametrize("feeds", [{"x.jsonl": {"format": "jsonl"}},
-                                   {"x.jsonl": {"format": "jsonl"}, "x.csv": {"format": "csv"}}])
+                                   {"x.jl": {"format": "jl"}, "x.csv": {"format": "csv"}}])
 def test_o_jsonl_and_the_default_feeds_name_the_format_alike(tmp_path, feeds):
     feeds = {str(tmp_path / uri): options for uri, options in feeds.items()}
     crawler = crawler_for(EsteriSpider, tmp_path / "state", {"FEEDS": feeds})
     close(crawler)
     formats = {uri: options["format"] for uri, options in crawler.settings.getdict("FEEDS").items()}
-    assert formats == {uri: "jsonlines" if options["format"] == "jsonl" else options["format"]
+    assert formats == {uri: "jsonlines" if options["format"] in ("jsonl", "jl") else options["format"]
                        for uri, options in feeds.items()}
     default = crawler_for(EsteriSpider, tmp_path / "state2")
     close(default)
