@@ -123,3 +123,14 @@ def test_scrapys_tools_refuse_a_misspelt_setting_in_one_line(replica, tool):
     errors = [line.split("] ERROR: ", 1)[1] for line in proc.stderr.splitlines() if "] ERROR: " in line]
     assert errors == ["Not started: setting DELTAFETCH_EARLYSTOP is unknown; did you mean DELTAFETCH_EARLY_STOP?"]
     assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+@pytest.mark.parametrize("setting", ["ALANEWS_AUDIT_GRACE=soon", "ALANEWS_AUDIT_GRACES=6"])
+def test_scrapy_audit_refuses_a_bad_setting_in_one_line(tmp_path, setting):
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "audit", "-s", setting,
+                           "-s", f"ALANEWS_DATA_DIR={tmp_path / 'data'}"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == ExitStatus.NOT_STARTED
+    errors = [line.split("] ERROR: ", 1)[1] for line in proc.stderr.splitlines() if "] ERROR: " in line]
+    assert len(errors) == 1 and errors[0].startswith(f"Not started: setting {setting.split('=')[0]} ")
+    assert "Traceback" not in proc.stderr

@@ -57,7 +57,8 @@ class Command(ScrapyCommand):
     def _outcome(self, crawler) -> tuple[int, str]:
         """The exit status and what it means; prints the report's table, or why there is none."""
         report = getattr(crawler.spider, "report", None)
-        if crawler.stats.get_value("finish_reason") == reachability.FINISH_REASON:
+        if not self.crawler_process.bootstrap_failed and \
+                crawler.stats.get_value("finish_reason") == reachability.FINISH_REASON:  # no stats if not started
             return ExitStatus.SITE_UNREACHABLE, "the site could not be reached"  # its ERROR line said why
         if self.crawler_process.bootstrap_failed or report is None or report["index"] is None:
             print("alanews audit: no report (see the log above)", file=sys.stderr)
