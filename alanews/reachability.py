@@ -6,7 +6,8 @@ delays the verdict by minutes and fills the log. :class:`SiteReachability`, a do
 middleware, watches the site's first answers: until the site has answered once, a DNS
 failure, a refused connection or no route to the host is final. The run logs one ERROR line
 (``cannot reach https://www.alanews.it: DNS lookup failed; offline? try `python -m replica.demo
-esteri```), ignores every other request without retrying it, and closes with the finish
+esteri```; for Scrapy's tools, ``fetch``, ``shell``, ``parse``, the same command on the replica:
+:func:`offline_hint`), ignores every other request without retrying it, and closes with the finish
 reason ``site_unreachable`` (``scrapy crawl`` exits 4, alanews/commands/crawl.py; the
 monitors do not judge such a run). Once the site has answered, a failure is retried as usual.
 
