@@ -212,7 +212,9 @@ def test_a_site_that_is_down_fails_error_and_item_count(make_replica, tmp_path):
     failed = failed_monitors(crawl.log)
     assert set(failed) == {"Item count", "Error count"}
     assert re.fullmatch(r"\d+ ERROR log lines, at most 0 allowed", failed["Error count"])
-    assert summary_beside(crawl.feed)["articles"]["written"] == 0
+    assert not crawl.feed.exists()  # nothing written: no feed file, no summary file
+    assert not crawl.feed.with_name(crawl.feed.name + ".summary.json").exists()
+    assert "Run summary: 0 written (new)" in crawl.log
 
 
 def test_a_run_closed_early_fails_the_finish_reason(replica, tmp_path):
