@@ -43,15 +43,15 @@ def test_a_directory_where_no_file_can_be_made_is_refused_and_nothing_is_left_in
         check_local_feeds(_Settings(FEEDS={str(tmp_path / "dir.jsonl"): {"overwrite": True}}))
 
 
-@pytest.mark.parametrize("option", ["-o", "-O"])
-def test_o_an_existing_directory_is_a_feed_that_cannot_be_written_exit_1(tmp_path, option):
+@pytest.mark.parametrize(("option", "slash"), [("-o", ""), ("-O", "/")])
+def test_o_an_existing_directory_is_a_feed_that_cannot_be_written_exit_1(tmp_path, option, slash):
     """Scrapy would say "Unrecognized output format ''" and exit 2 (a usage error)."""
-    for given in (str(tmp_path), f"{tmp_path}/"):
-        proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "esteri", option, given,
-                               "-s", f"ALANEWS_DATA_DIR={tmp_path / 'data'}"], cwd=ROOT, capture_output=True,
-                              text=True, timeout=120)
-        assert proc.returncode == ExitStatus.NOT_STARTED, proc.stderr[-2000:]
-        errors = [line.split("] ERROR: ", 1)[1] for line in proc.stderr.splitlines() if "] ERROR: " in line]
-        assert errors == [f"Not started: feed {given}: {given} is a directory; name a file in it, "
-                          f"e.g. {tmp_path / 'out.jsonl'}"]
-        assert "Unrecognized output format" not in proc.stderr and not (tmp_path / "data").exists()
+    given = f"{tmp_path}{slash}"
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "esteri", option, given,
+                           "-s", f"ALANEWS_DATA_DIR={tmp_path / 'data'}"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == ExitStatus.NOT_STARTED, proc.stderr[-2000:]
+    errors = [line.split("] ERROR: ", 1)[1] for line in proc.stderr.splitlines() if "] ERROR: " in line]
+    assert errors == [f"Not started: feed {given}: {given} is a directory; name a file in it, "
+                      f"e.g. {tmp_path / 'out.jsonl'}"]
+    assert "Unrecognized output format" not in proc.stderr and not (tmp_path / "data").exists()
