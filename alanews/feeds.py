@@ -106,11 +106,6 @@ class _WriteThroughFile(io.FileIO):
         self.failed = False
         self.replaces = replaces
 
-    def replace(self) -> None:
-        """Replace the file by an empty one now, if it still holds what it held when opened."""
-        if self.replaces is not None and not self.failed:
-            self.write(b"")
-
     def _new_file(self) -> tuple[str, str] | None:
         """A new empty file beside the one replaced, with its mode, now under this descriptor:
         (its name, the path to rename it to). None where no file can be made beside it (a
@@ -218,7 +213,8 @@ def check_local_feeds(settings) -> None:
     """Refuse, before the first request, a local feed that cannot be written or must not be appended to.
 
     The directory of each local feed (its part before any ``%(name)s`` parameter) must be one the
-    run can create files in; a file there must be writable; a JSON, XML or CSV file appended to
+    run can create files in (tried: /proc and /sys refuse even root); a file there must open for
+    writing, and must not be a directory; a JSON, XML or CSV file appended to
     (``-o``, ``overwrite`` False) must not hold items yet. NotStarting, one line, otherwise.
     """
     for uri, options in settings.getdict("FEEDS").items():
@@ -235,20 +231,44 @@ def check_local_feeds(settings) -> None:
             existing = existing.parent
         if not existing.is_dir():
             raise NotStarting(f"feed {uri}: {existing} is not a directory")
-        if not os.access(existing, os.W_OK | os.X_OK):
-            raise NotStarting(f"feed {uri}: cannot create files in {existing} (permission denied)")
+        if existing.resolve().parts[1:2] in (("proc",), ("sys",)):  # their files take a write, then fail it
+            raise NotStarting(f"feed {uri}: /{existing.resolve().parts[1]} holds the kernel's files, not feeds")
+        if fixed and path.is_dir():
+            raise NotStarting(f"feed {uri}: {path} is a directory")
+        if fixed and path.exists():
+            if error := _cannot_open(path):
+                raise NotStarting(f"feed {uri}: {path} cannot be written ({error.strerror.lower()})")
+        elif error := _cannot_create_in(existing):  # /proc, /sys, a read-only mount, no permission
+            raise NotStarting(f"feed {uri}: cannot create files in {existing} ({error.strerror.lower()})")
         if not fixed:
             continue
-        if path.is_dir():
-            raise NotStarting(f"feed {uri}: {path} is a directory")
-        if path.exists() and not os.access(path, os.W_OK):
-            raise NotStarting(f"feed {uri}: {path} is not writable (permission denied)")
         fmt = options.get("format") or path.suffix.lstrip(".")
         if (fmt in NOT_APPENDABLE and not options.get("overwrite", False)
                 and path.is_file() and path.stat().st_size > 0):
             raise NotStarting(f"feed {uri} is {NOT_APPENDABLE[fmt]} that already holds items: appending to it (-o) "
                               f"would make it invalid. Use -O to overwrite it, a JSON Lines feed (.jsonl) to "
                               f"append, or %(time)s in its name for one file per run")
+
+
+def _cannot_create_in(directory: Path) -> OSError | None:
+    """Whether a file can be made in ``directory``, tried for real (permission bits do not tell
+    root, /proc or /sys): None, or the error. The file tried is removed at once."""
+    try:
+        fd, name = tempfile.mkstemp(dir=directory, prefix=".alanews-probe-")
+    except OSError as error:
+        return error
+    os.close(fd)
+    os.unlink(name)
+    return None
+
+
+def _cannot_open(path: Path) -> OSError | None:
+    """Whether the existing ``path`` opens for writing (neither emptied nor changed): None, or the error."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK))
+    except OSError as error:
+        return error
+    return None
 
 
 class _Unopened(io.RawIOBase):
@@ -313,17 +333,14 @@ class _Reporting:
 class FileFeedStorage(_Reporting, feedexport.FileFeedStorage):
     """A local file, written through: each item's line is in the file when ``write`` returns.
 
-    Overwritten (``-O``) at its first line, not at the start: a run that ends without writing
-    one (the site unreachable or failing, stopped by the user, the first write failed) leaves
-    the file as it was; a run that finished cleanly (no ERROR, no page failed, no item dropped)
-    with nothing to write leaves it empty.
+    Overwritten (``-O``) at its first line, not at the start: a run whose first write failed
+    leaves the file as it was. A run that writes nothing does not open it (``FEED_STORE_EMPTY``
+    False): no file is made, an existing one is left as it was.
     """
 
     write_through = True
 
     def open(self, spider):
-        self._stats = spider.crawler.stats
-
         def opener():
             path = Path(self.path)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -334,16 +351,6 @@ class FileFeedStorage(_Reporting, feedexport.FileFeedStorage):
             return _WriteThroughFile(fd, "w", self.failed, replaces=str(path) if regular else None)
 
         return self._open_file(opener)
-
-    def store(self, file):
-        if isinstance(file, _WriteThroughFile) and self._finished_cleanly():
-            file.replace()  # nothing to write, truly: the snapshot is empty
-        return super().store(file)
-
-    def _finished_cleanly(self) -> bool:
-        stats = self._stats.get_stats()
-        return (stats.get("finish_reason") == "finished" and not stats.get("log_count/ERROR")
-                and not stats.get("item_dropped_count") and not any(key.startswith("alanews/failed/") for key in stats))
 
 
 class StdoutFeedStorage(_Reporting, feedexport.StdoutFeedStorage):
@@ -517,6 +524,12 @@ class FeedExporter(feedexport.FeedExporter):
             self.crawler.stats.inc_value("alanews/feeds/failed")
 
     async def close_spider(self, spider):
+        for slot in self.slots:
+            if slot.file is None and slot.batch_id == 1 and not slot.store_empty:  # Scrapy says nothing of it
+                path = _local_path(slot.uri)
+                logger.info("Feed %s: no article written, so %s", mask_credentials(slot.uri),
+                            "the file is left as it was, and its run summary" if path is not None and path.exists()
+                            else "no file made")
         try:
             await super().close_spider(spider)
         finally:

@@ -8,7 +8,8 @@ state (:class:`alanews.state.ArticleStore`); every other component asks it:
   no lock), ``-o`` and the data directory's feeds an incremental run, ``-a incremental=0|1``
   decides either way; ``-a deltafetch_reset=1`` (or ``DELTAFETCH_RESET``) reads nothing from
   the state and records what it writes;
-* **the lock**: ``<state dir>/<spider>.lock`` (``fcntl.flock``), taken when the crawler is
+* **the lock**: ``<state dir>/<spider>.lock`` (``fcntl.flock``), taken by an incremental run (a
+  snapshot reads and writes no state: it takes none) when the crawler is
   built (a second crawl of the same spider is refused before any request: exit 1) and
   released at ``spider_closed`` (a script may crawl the same spider again);
 * **identity**: :meth:`resolve` (post id first, then the URL and its aliases) is the one rule
@@ -118,17 +119,6 @@ def state_dir(settings) -> Path:
     return Path(directory).expanduser().resolve()
 
 
-def _positive_int(settings, name: str, default: int, minimum: int = 0) -> int:
-    value = settings.get(name, default)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = minimum - 1
-    if number < minimum:
-        raise NotStarting(f"{name} must be an integer of at least {minimum}, got {value!r}")
-    return number
-
-
 @dataclass
 class _Pending:
     """An article in the feeds, not recorded yet: what to record, and the feeds it waits for."""
@@ -154,7 +144,7 @@ class ArticleLedger:
         self.mode_reason = reason
         self.reset = reset
         settings = crawler.settings
-        self.retry_runs = _positive_int(settings, "DELTAFETCH_RETRY_RUNS", 3)
+        self.retry_runs = settings.getint("DELTAFETCH_RETRY_RUNS", 3)  # checked: alanews/checks.py
         self.flush_interval = settings.getfloat("ALANEWS_LEDGER_FLUSH_INTERVAL", 1.0)
         self.base_url = normalise_base_url(settings.get("ALANEWS_BASE_URL") or DEFAULT_BASE_URL)
         self.store: ArticleStore | None = None
@@ -206,6 +196,16 @@ class ArticleLedger:
         return ledger
 
     @property
+    def kind(self) -> str:
+        """What the run is, as its log lines say: ``incremental run``; ``snapshot run`` (not incremental,
+        a feed overwritten: -O); ``full run, appended`` (not incremental, -o: every article added again)."""
+        if self.incremental:
+            return "incremental run"
+        overwritten = any((options or {}).get("overwrite") is True
+                          for options in self.crawler.settings.getdict("FEEDS").values())
+        return "snapshot run" if overwritten else "full run, appended"
+
+    @property
     def reads(self) -> bool:
         """Whether known articles are skipped: an incremental run, not reset."""
         return self.incremental and not self.reset
@@ -239,10 +239,11 @@ class ArticleLedger:
     def spider_opened(self, spider):
         self.feeds = self.crawler.get_extension(FeedExporter)
         if not self.incremental:
-            logger.info("deltafetch: snapshot run (%s): every article is fetched and written; the incremental "
-                        "state is neither read nor written", self.mode_reason)
+            logger.info("deltafetch: %s (%s): every article is fetched and written%s; the incremental "
+                        "state is neither read nor written", self.kind, self.mode_reason,
+                        "" if self.kind == "snapshot run" else ", those written before again")
             if self.reset:
-                logger.warning("deltafetch: deltafetch_reset is ignored by a snapshot run: the state is not written; "
+                logger.warning(f"deltafetch: deltafetch_reset is ignored by a {self.kind}: the state is not written; "
                                "add -a incremental=1 to write everything and remember it")
             return
         logger.info("deltafetch: incremental run (%s): articles written by earlier runs are skipped", self.mode_reason)
@@ -278,8 +279,8 @@ class ArticleLedger:
     async def _close(self, reason):
         await feeds_stored(self.crawler)  # uploaded feeds are stored (or failed) by then
         if not self.incremental:
-            logger.info("deltafetch: snapshot run (%s): %d articles written; the incremental state was neither "
-                        "read nor written", self.mode_reason, self.stats.get_value("item_scraped_count", 0))
+            logger.info("deltafetch: %s (%s): %d articles written; the incremental state was neither "
+                        "read nor written", self.kind, self.mode_reason, self.stats.get_value("item_scraped_count", 0))
             return
         self.flush()
         if self._uploading:

@@ -23,7 +23,11 @@ Spidermon runs :class:`RunMonitors` when the spider closes (``SPIDERMON_SPIDER_C
   the rule, judged once at least ``ALANEWS_COVERAGE_MIN_ITEMS`` items were extracted; a run
   too small for that (an hourly incremental run) is judged over the last
   ``ALANEWS_COVERAGE_WINDOW`` articles any run of the data directory wrote (kept in the state:
-  ``alanews/window/*``), so a drift is seen within that many articles whatever the run sizes.
+  ``alanews/window/*``), so a drift is seen within that many articles whatever the run sizes;
+* **Audit** (the audit spider only) — no post of the sitemaps older than ``ALANEWS_AUDIT_GRACE``
+  hours is missing from the feeds;
+* **Time of day** — the share of items whose ``published`` carries a time of day (not the
+  permalink's date alone) reaches ``ALANEWS_TIME_OF_DAY_MIN``, judged as the coverage is.
 
 :class:`Verdict` (an action run once the monitors finished) logs one ERROR line per failed
 monitor, naming it and saying why (field, coverage, threshold), one INFO line naming the
@@ -65,8 +69,6 @@ logger = logging.getLogger(__name__)
 #: finish reasons of runs the monitors do not judge (they have their own exit status), and why
 NOT_JUDGED = {"shutdown": "stopped by the user", "site_unreachable": "the site could not be reached"}
 
-#: coverage fields that are not item fields (alanews.validation.derived_values)
-DERIVED_FIELDS = {"published_time": "published with a time of day, not the date alone"}
 
 
 def _pct(ratio: float) -> str:
@@ -83,7 +85,9 @@ class ItemCountMonitor(BaseScrapyMonitor):
         known = self.stats.get("deltafetch/skipped", 0)
         extracted = self.stats.get("alanews/fields/items", 0)
         invalid = self.stats.get("spidermon/validation/items/errors", 0)
-        self.checked = f"{written} written + {known} skipped as known, at least {minimum}"
+        # a spider for which nothing new is a right answer (ALANEWS_MONITOR_MIN_ITEMS 0) requires none
+        self.checked = f"{written} written + {known} skipped as known, " + (
+            f"at least {minimum}" if minimum else "none required")
         self.assertGreaterEqual(written + known, minimum, msg=(
             f"{written} articles written ({extracted} extracted, {invalid} invalid) and "
             f"{known} skipped as known; at least {minimum} expected"))
@@ -133,6 +137,22 @@ class StateMonitor(BaseScrapyMonitor):
         if self.stats.get("deltafetch/state_failed"):
             self.fail("the incremental state could not be written (see the deltafetch ERROR line); "
                       "the crawl stopped")
+
+
+@monitors.name("Audit")
+class AuditMonitor(BaseScrapyMonitor):
+    """The audit (alanews/spiders/sitemaps.py) found no post older than ALANEWS_AUDIT_GRACE hours
+    missing from the feeds. Added for the audit spider only."""
+
+    def test_nothing_missing(self):
+        report = getattr(self.crawler.spider, "report", None)
+        if report is None or report.get("index") is None:
+            self.skipTest("no report")
+        missing = report["totals"]["missing_overdue"]
+        self.checked = f"{report['totals']['inventory']} posts of the sitemaps, {missing} missing"
+        if missing:
+            self.fail(f"{missing} posts are missing from the feeds (published more than {report['grace_hours']:g} h "
+                      "ago): run `scrapy audit --fetch`")
 
 
 @monitors.name("Item validation")
@@ -206,9 +226,20 @@ class _FieldCoverage(BaseScrapyMonitor):
             self.skipTest(f"{items} items extracted; coverage is judged from {judged_from}")
         coverage = count / of
         self.checked = f"{_pct(coverage)} (at least {minimum:.0%})"
-        meaning = f" ({DERIVED_FIELDS[field]})" if field in DERIVED_FIELDS else ""
         self.assertGreaterEqual(coverage, minimum, msg=(
-            f"{field} coverage {_pct(coverage)} ({count} of {of} {what}), at least {minimum:.0%} expected{meaning}"))
+            f"{self.shown} {_pct(coverage)} ({count} of {of} {what}), at least {minimum:.0%} expected"))
+
+    @property
+    def shown(self) -> str:
+        return f"{self.field} coverage"
+
+
+class _TimeOfDay(_FieldCoverage):
+    """The share of items whose ``published`` carries a time of day (the derived field
+    ``published_time``, alanews.validation), judged as the coverage rules are."""
+
+    field = "published_time"
+    shown = "published with a time of day"
 
 
 def coverage_monitors(rules: dict) -> list[type]:
@@ -218,6 +249,11 @@ def coverage_monitors(rules: dict) -> list[type]:
         cls = type(f"FieldCoverage_{field}", (_FieldCoverage,), {"field": field, "minimum": float(minimum)})
         made.append(monitors.name(f"Field coverage/{field}")(cls))
     return made
+
+
+def time_of_day_monitor(minimum: float) -> type:
+    """The "Time of day" monitor at ``ALANEWS_TIME_OF_DAY_MIN``."""
+    return monitors.name("Time of day")(type("TimeOfDay", (_TimeOfDay,), {"minimum": float(minimum)}))
 
 
 def verdict(result) -> dict:
@@ -285,6 +321,9 @@ class RunMonitors(MonitorSuite):
         super().__init__(*args, crawler=crawler, **kwargs)
         if crawler is not None:
             self.add_monitors(coverage_monitors(crawler.settings.getdict("ALANEWS_COVERAGE_RULES")))
+            self.add_monitors([time_of_day_monitor(crawler.settings.getfloat("ALANEWS_TIME_OF_DAY_MIN", 0.5))])
+            if crawler.spider is not None and crawler.spider.name == "audit":
+                self.add_monitors([AuditMonitor])
 
 
 class Monitors(Spidermon):

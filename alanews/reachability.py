@@ -6,7 +6,8 @@ delays the verdict by minutes and fills the log. :class:`SiteReachability`, a do
 middleware, watches the site's first answers: until the site has answered once, a DNS
 failure, a refused connection or no route to the host is final. The run logs one ERROR line
 (``cannot reach https://www.alanews.it: DNS lookup failed; offline? try `python -m replica.demo
-esteri```), ignores every other request without retrying it, and closes with the finish
+esteri```; for Scrapy's tools, ``fetch``, ``shell``, ``parse``, the same command on the replica:
+:func:`offline_hint`), ignores every other request without retrying it, and closes with the finish
 reason ``site_unreachable`` (``scrapy crawl`` exits 4, alanews/commands/crawl.py; the
 monitors do not judge such a run). Once the site has answered, a failure is retried as usual.
 
@@ -17,6 +18,8 @@ like any other). Stat: ``alanews/site_unreachable/<dns|refused|no_route>``.
 from __future__ import annotations
 
 import logging
+import shlex
+import sys
 
 from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
@@ -41,6 +44,34 @@ _UNREACHABLE = (
 # Spiders that read what earlier runs wrote (the state): the demo's data directory is new and
 # temporary, so the offline hint points at crawling the replica yourself instead.
 _NEEDS_EARLIER_RUNS = frozenset(("audit", "updates", "latest"))
+#: where the README's replica listens (`python -m replica --port 8123`)
+REPLICA_URL = "http://127.0.0.1:8123"
+
+
+def typed_command() -> list[str]:
+    """The words typed after ``scrapy`` (``fetch URL …``): Scrapy takes the command's name out of
+    ``sys.argv``; the interpreter's own ``sys.orig_argv`` still ends with it and what follows."""
+    return sys.orig_argv[len(sys.orig_argv) - len(sys.argv):] if len(sys.argv) <= len(sys.orig_argv) else []
+
+
+def offline_hint(spider: str, data_run: bool, base_url: str, command: list[str]) -> str:
+    """What to try offline. A crawl (``ALANEWS_DATA_RUN``): the demo of its spider. Scrapy's tools
+    (``fetch``, ``shell``, ``parse``…, whose spider may be Scrapy's ``default``): the same
+    ``command`` (:func:`typed_command`) on the replica, its URLs moved from ``base_url`` to it."""
+    if data_run:
+        return (f"try `python -m replica.demo {spider}`" if spider not in _NEEDS_EARLIER_RUNS
+                else "crawl the replica yourself (README)")
+    if not command:  # not run from the command line
+        return f"start the replica (`python -m replica --port 8123`) and set ALANEWS_BASE_URL={REPLICA_URL}"
+    words, given = [], iter(command)
+    for word in given:
+        if word in ("-s", "--set") and next(given, "").startswith("ALANEWS_BASE_URL="):
+            continue  # the base URL is the replica's now
+        if word.startswith(("-sALANEWS_BASE_URL=", "--set=ALANEWS_BASE_URL=")):
+            continue
+        words.append(REPLICA_URL + word[len(base_url):] if word.startswith(base_url) else word)
+    command = shlex.join(["scrapy", *words, "-s", f"ALANEWS_BASE_URL={REPLICA_URL}"])
+    return f"start the replica (`python -m replica --port 8123`) and try `{command}`"
 
 
 class SiteReachability:
@@ -79,9 +110,8 @@ class SiteReachability:
             return None  # a timeout, a dropped connection: retried
         kind, self.unreachable = found
         self.crawler.stats.inc_value(f"alanews/site_unreachable/{kind}")
-        name = self.crawler.spider.name
-        hint = (f"try `python -m replica.demo {name}`" if name not in _NEEDS_EARLIER_RUNS
-                else "crawl the replica yourself (README)")
+        hint = offline_hint(self.crawler.spider.name, self.crawler.settings.getbool("ALANEWS_DATA_RUN"),
+                            self.base_url, typed_command())
         logger.error("cannot reach %s: %s; offline? %s", self.base_url, self.unreachable, hint)
         deferred_from_coro(self.crawler.engine.close_spider_async(reason=FINISH_REASON))
         raise SiteUnreachable(f"site unreachable: {self.unreachable}")

@@ -44,9 +44,10 @@ ALANEWS_REMOVAL_CONFIRM_HOURS = 3
 # (a cache serving an old copy) and page 1 of each category archive is walked instead.
 ALANEWS_FEED_MAX_LAG = 6
 
-# The default feed under ALANEWS_DATA_DIR for `scrapy crawl`; Scrapy's tools (shell, fetch, view,
+# Every ALANEWS_*/DELTAFETCH_* name and value checked before any request (alanews/checks.py); then
+# the default feed under ALANEWS_DATA_DIR for `scrapy crawl`; Scrapy's tools (shell, fetch, view,
 # parse) write no feed and leave the incremental state alone (alanews/addons.py).
-ADDONS = {"alanews.addons.DataRun": 100}
+ADDONS = {"alanews.addons.CheckedSettings": 0, "alanews.addons.DataRun": 100}
 ITEM_PIPELINES = {
     # in-run duplicates, known posts under another URL, unchanged content dropped; every item's version
     "alanews.decision.WriteDecisionPipeline": 100,
@@ -157,6 +158,8 @@ ALANEWS_STOP_IF_UNREACHABLE = True
 
 # --- feeds -------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
+# A run that writes nothing makes no feed file and leaves an existing one as it was (alanews/feeds.py).
+FEED_STORE_EMPTY = False
 FEED_EXPORT_FIELDS = list(Article.fields)
 
 # --- attack surface: no remote code execution or console in production runs -------
@@ -170,7 +173,7 @@ LOG_LEVEL = "INFO"
 # an invalid one is dropped, logged (WARNING, URL and failing fields), counted in
 # spidermon/validation/*. Coverage per field: alanews/fields/*, alanews/coverage/*.
 # Spidermon (monitors at spider close; no stats-history collector: it fails under Scrapyd)
-# and the run summary (logged, and written as <feed stem>.summary.json beside the feed).
+# and the run summary (logged, and written as <feed name>.summary.json beside the feed).
 EXTENSIONS = {
     # Scrapy's FeedExporter, telling which items every feed holds for good (alanews/feeds.py)
     "scrapy.extensions.feedexport.FeedExporter": None,
@@ -212,21 +215,24 @@ ALANEWS_MONITOR_MAX_FALLBACK_ITEMS = 1
 # site: subtitle, image, caption, tags, author each missing on ~10-25% of articles; a
 # selector that stops matching takes a field to ~0%. body and video_url are not ruled
 # (video posts have no text; the schema requires body on the others).
-# published_time: published carries a time of day (not the permalink's date alone).
 ALANEWS_COVERAGE_MIN_ITEMS = 20
 # A run with fewer items is judged over the last this many articles any run of the data
 # directory wrote (the state keeps which fields each filled): hourly runs are judged too.
 ALANEWS_COVERAGE_WINDOW = 20
 ALANEWS_COVERAGE_RULES = {
     "url": 0.98, "title": 0.98, "published": 0.98, "category_path": 0.98, "category": 0.98,
-    "published_time": 0.5, "modified": 0.5, "subtitle": 0.5, "author": 0.5, "tags": 0.5,
+    "modified": 0.5, "subtitle": 0.5, "author": 0.5, "tags": 0.5,
     "image_url": 0.5, "image_caption": 0.4, "related_urls": 0.5, "post_id": 0.9,
 }
+# Minimum share of extracted items whose published carries a time of day (not the permalink's date
+# alone): the "Time of day" monitor, judged as the coverage rules are.
+ALANEWS_TIME_OF_DAY_MIN = 0.5
 
 # --- from the environment ------------------------------------------------------------
 # Any ALANEWS_* or DELTAFETCH_* setting above may be set in the environment instead, e.g.
 # `ALANEWS_DATA_DIR=/srv/alanews scrapy crawl esteri`, or in Scrapyd's environment file.
 # Precedence: -s NAME=VALUE, then the environment, then this file. A value is read as its -s
-# form would be: DELTAFETCH_RESET=1, ALANEWS_GC_THRESHOLD=5000,10,10, ALANEWS_CATEGORY_PATHS='{"video": "video"}'.
+# form would be: DELTAFETCH_RESET=1, ALANEWS_CATEGORY_PATHS='{"video": "video"}'. A variable of
+# these prefixes that is no setting (ALANEWS_DAT_DIR) stops the run (alanews/checks.py).
 globals().update({name: value for name, value in os.environ.items()
                   if name.startswith(("ALANEWS_", "DELTAFETCH_")) and name in globals()})

@@ -1,7 +1,8 @@
 """Run summary: logged at the end of every run and written as JSON beside the feed file.
 
-``-O out.jsonl`` → ``out.summary.json``; the default feed
-``ALANEWS_DATA_DIR/feeds/<spider>/<timestamp>.jsonl`` → ``<timestamp>.summary.json`` beside it.
+``-O out.jsonl`` → ``out.jsonl.summary.json``, one per feed (``-O t.json -O t.csv``: ``t.json.summary.json``
+and ``t.csv.summary.json``); the default feed ``ALANEWS_DATA_DIR/feeds/<spider>/<timestamp>.jsonl`` →
+``<timestamp>.jsonl.summary.json`` beside it.
 A feed that is not a local file (S3, FTP…) gets no summary file; the log line is there anyway.
 
 What it holds (see :meth:`RunSummary.build`): the spider, finish reason and times; articles
@@ -26,14 +27,15 @@ from scrapy.extensions.feedexport import FeedExporter
 from w3lib.url import file_uri_to_path
 
 from alanews.feeds import mask_credentials
+from alanews.items import Article
 from alanews.monitors import Monitors
-from alanews.validation import COVERAGE_FIELDS, field_errors
+from alanews.validation import field_errors
 
 logger = logging.getLogger(__name__)
 
 
 def summary_path(feed_uri: str) -> Path | None:
-    """``out.jsonl`` → ``out.summary.json``, for a local file feed; None for any other storage."""
+    """``out.jsonl`` → ``out.jsonl.summary.json``, for a local file feed; None for any other storage."""
     scheme = urlsplit(feed_uri).scheme
     if scheme == "file":
         path = Path(file_uri_to_path(feed_uri))
@@ -41,7 +43,7 @@ def summary_path(feed_uri: str) -> Path | None:
         path = Path(feed_uri)
     else:
         return None
-    return path.with_name(path.stem + ".summary.json")
+    return path.with_name(path.name + ".summary.json")
 
 
 def _iso(value):
@@ -70,10 +72,11 @@ class RunSummary:
         return [mask_credentials(slot.uri) for slot in exporter.slots] if exporter is not None else []
 
     def kept_feeds(self) -> set[str]:
-        """Feeds (-O) this run left as they were: it wrote them no line (alanews.feeds.FileFeedStorage)."""
+        """Feeds this run left as they were: it wrote them no item (alanews.feeds), or its first write
+        to a feed it replaces (-O) failed. Their summary file describes what they hold: kept with them."""
         exporter = self.crawler.get_extension(FeedExporter)
         return {mask_credentials(slot.uri) for slot in exporter.slots
-                if getattr(slot.file, "replaces", None) is not None} if exporter is not None else set()
+                if not slot.itemcount or getattr(slot.file, "replaces", None) is not None} if exporter is not None else set()
 
     def build(self, spider) -> dict:
         stats = self.crawler.stats.get_stats()
@@ -97,7 +100,8 @@ class RunSummary:
                 "duplicates": get("alanews/duplicates/dropped", 0),
             },
             "categories": dict(sorted(self.categories.items())),
-            "coverage": {f: get(f"alanews/coverage/{f}") for f in COVERAGE_FIELDS if f"alanews/coverage/{f}" in stats},
+            "coverage": {f: get(f"alanews/coverage/{f}") for f in Article.fields if f"alanews/coverage/{f}" in stats},
+            "time_of_day": get("alanews/coverage/published_time"),  # share of published with a time of day
             "validation_failures": dict(sorted(validation.items())),
             "errors": get("log_count/ERROR", 0),
             "monitors": verdict,
@@ -124,8 +128,7 @@ class RunSummary:
             if path is None:
                 logger.info("Run summary: feed %s is not a local file; no summary file written", uri)
                 continue
-            if uri in kept:  # its summary describes what it holds: kept with it
-                logger.info("Run summary: feed %s was left as it was, and its summary file too", uri)
+            if uri in kept:  # the feed's own line said so (alanews/feeds.py)
                 continue
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)

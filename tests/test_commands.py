@@ -217,7 +217,7 @@ def test_default_data_dir_is_beside_scrapy_cfg_from_any_directory_of_the_checkou
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert f"deltafetch: {0 if cwd == checkout else 10} articles known in " \
                f"{checkout / 'data' / 'deltafetch' / 'state.sqlite'}" in proc.stderr
-    assert len(feeds(checkout / "data")) == 2
+    assert len(feeds(checkout / "data")) == 1  # the second run, from tests/, wrote nothing: no feed file
     assert not (checkout / "tests" / "data").exists()
     got = scrapy("settings", "--get", "ALANEWS_DATA_DIR", cwd=checkout / "tests", env=env)
     assert got.stdout.strip() == str(checkout / "data")
@@ -266,9 +266,9 @@ def test_gitignore_covers_what_a_run_leaves(replica, checkout, where):
     proc = crawl_without_data_dir(replica, checkout / where, clean_env(), "-O", "esteri.jsonl",
                                   "-s", "JOBDIR=crawls/esteri-1")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert {"esteri.jsonl", "esteri.summary.json", "crawls"} <= {p.name for p in (checkout / where).iterdir()}
+    assert {"esteri.jsonl", "esteri.jsonl.summary.json", "crawls"} <= {p.name for p in (checkout / where).iterdir()}
     (checkout / "data" / "feeds" / "esteri").mkdir(parents=True)  # and a default feed with its summary
-    for name in ("2026-11-30T01-00-00+00-00.jsonl", "2026-11-30T01-00-00+00-00.summary.json"):
+    for name in ("2026-11-30T01-00-00+00-00.jsonl", "2026-11-30T01-00-00+00-00.jsonl.summary.json"):
         shutil.copy2(checkout / where / "esteri.jsonl", checkout / "data" / "feeds" / "esteri" / name)
     assert "data" in {p.name for p in checkout.iterdir()}
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=checkout,
@@ -316,7 +316,7 @@ def test_demo_runs_from_another_directory_and_writes_the_feed_there(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     written = int(re.search(r"Stored \w+ feed \((\d+) items\) in: \S*out\.jsonl", proc.stderr).group(1))
     assert len((tmp_path / "out.jsonl").read_text("utf-8").splitlines()) == written > 0
-    assert (tmp_path / "out.summary.json").exists() and not (tmp_path / "data").exists()
+    assert (tmp_path / "out.jsonl.summary.json").exists() and not (tmp_path / "data").exists()
 
 
 def test_demo_passes_the_crawls_exit_status_on(tmp_path):

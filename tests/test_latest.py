@@ -304,7 +304,7 @@ def test_since_skips_older_posts_and_ends_the_feed_walk(site, tmp_path):
 
 
 def test_a_snapshot_and_bad_arguments_are_refused_before_any_request(tmp_path):
-    with pytest.raises(NotStarting, match=r"^latest writes only what is new.*-O overwrites .*a snapshot"):
+    with pytest.raises(NotStarting, match=r"^latest is incremental by nature.*use -o FILE.*: -O overwrites "):
         crawler_for(LatestSpider, tmp_path / "state", {"FEEDS": {str(tmp_path / "x.jsonl"): {"overwrite": True}}})
     with pytest.raises(NotStarting, match="incremental=0"):
         crawler_for(LatestSpider, tmp_path / "state", incremental="0")
@@ -312,7 +312,7 @@ def test_a_snapshot_and_bad_arguments_are_refused_before_any_request(tmp_path):
         crawler_for(LatestSpider, tmp_path / "state", category="meteo")
     with pytest.raises(SpiderArgumentError, match="unknown spider argument 'max_pages'"):
         crawler_for(LatestSpider, tmp_path / "state", max_pages="3")
-    with pytest.raises(NotStarting, match="ALANEWS_FEED_MAX_LAG must be a positive number"):
+    with pytest.raises(NotStarting, match="setting ALANEWS_FEED_MAX_LAG must be a number above 0, got '0'"):
         crawler_for(LatestSpider, tmp_path / "state", {"ALANEWS_FEED_MAX_LAG": "0"})
 
 

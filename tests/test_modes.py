@@ -54,10 +54,10 @@ def test_overwrite_output_is_a_snapshot_every_time(site, tmp_path):
     assert not (data / "deltafetch").exists()  # neither read nor written, nor locked
 
 
-def test_an_overwrite_that_writes_nothing_keeps_the_file_unless_it_finished(site, tmp_path):
-    """``-O`` replaces the file at its first line: a run that cannot reach the site (exit 4), or
-    is interrupted before any item, leaves the earlier snapshot as it was; a run that finished
-    with nothing to write leaves the file empty (the snapshot of nothing)."""
+def test_an_overwrite_that_writes_nothing_keeps_the_file(site, tmp_path):
+    """``-O`` replaces the file at its first line: a run that cannot reach the site (exit 4), is
+    interrupted before any item, or finishes with nothing to write leaves the earlier snapshot as it
+    was, its summary with it; and says so once."""
     import socket
 
     data, out = tmp_path / "data", tmp_path / "esteri.jsonl"
@@ -70,12 +70,21 @@ def test_an_overwrite_that_writes_nothing_keeps_the_file_unless_it_finished(site
                              cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert offline.returncode == 4, offline.stderr[-3000:]
     assert out.read_text("utf-8") == '{"url": "an earlier snapshot"}\n'
-    assert not (tmp_path / "esteri.summary.json").exists()  # the summary is kept with its feed
+    assert not (tmp_path / "esteri.jsonl.summary.json").exists()  # the summary is kept with its feed
     # -a since beyond every post: the run finishes, lists posts, writes none
     nothing = scrapy_crawl(site, data, "-O", str(out), "-a", "since=2099-01-01")
     assert nothing.returncode in (0, 3) and "'finish_reason': 'finished'" in nothing.stderr, nothing.stderr[-3000:]
-    assert out.read_text("utf-8") == ""
-    assert json.loads((tmp_path / "esteri.summary.json").read_text("utf-8"))["articles"]["written"] == 0
+    assert out.read_text("utf-8") == '{"url": "an earlier snapshot"}\n'
+    assert not (tmp_path / "esteri.jsonl.summary.json").exists()
+    said = [line for line in nothing.stderr.splitlines() if str(out) in line and "feed" in line.lower()]
+    assert len(said) == 1 and said[0].endswith(
+        f"Feed {out}: no article written, so the file is left as it was, and its run summary"), said
+    # nothing written to a feed not there yet: no file at all
+    fresh = tmp_path / "fresh.jsonl"
+    made = scrapy_crawl(site, data, "-O", str(fresh), "-a", "since=2099-01-01")
+    assert made.returncode in (0, 3)
+    assert not fresh.exists() and not (tmp_path / "fresh.jsonl.summary.json").exists()
+    assert f"Feed {fresh}: no article written, so no file made" in made.stderr
     out.write_text('{"url": "an earlier snapshot"}\n', "utf-8")
     assert scrapy_crawl(site, data, "-O", str(out)).returncode == 0
     assert sorted(urls(out)) == sorted(site.archive(SPIDER))
@@ -140,10 +149,13 @@ def test_the_spider_argument_overrides_either_way(site, tmp_path):
     # -o with incremental=0: everything again (appended: the user asked for it); the state untouched
     again = scrapy_crawl(site, data, "-o", str(out), "-a", "incremental=0")
     assert again.returncode == 0 and sorted(urls(out)) == sorted(archive * 2)
-    assert "deltafetch: snapshot run (-a incremental=0)" in again.stderr
-    # -O with incremental=1: only what was never written (here nothing), into a fresh file
+    assert ("deltafetch: full run, appended (-a incremental=0): every article is fetched and written, those "
+            "written before again; the incremental state is neither read nor written") in again.stderr
+    assert "snapshot" not in again.stderr  # it is not one: the file grew
+    # -O with incremental=1: only what was never written (here nothing): the file is left as it was
     fresh = scrapy_crawl(site, data, "-O", str(out), "-a", "incremental=1")
-    assert fresh.returncode == 0 and urls(out) == []
+    assert fresh.returncode == 0 and sorted(urls(out)) == sorted(archive * 2)
+    assert f"Feed {out}: no article written, so the file is left as it was" in fresh.stderr
     assert "deltafetch: incremental run (-a incremental=1): 0 fetched" in fresh.stderr
 
 

@@ -37,7 +37,7 @@ def failed_monitors(log: str) -> dict[str, str]:
 
 
 def summary_beside(feed) -> dict:
-    return json.loads(feed.with_name(feed.stem + ".summary.json").read_text("utf-8"))
+    return json.loads(feed.with_name(feed.name + ".summary.json").read_text("utf-8"))
 
 
 # --- the schema ------------------------------------------------------------------------
@@ -131,6 +131,8 @@ def test_normal_replica_passes_every_monitor(replica, tmp_path, spider):
     assert summary["articles"]["written"] == summary["articles"]["extracted"] == len(crawl.items)
     assert summary["articles"]["invalid"] == 0 and summary["validation_failures"] == {}
     assert summary["coverage"]["subtitle"] == stats["alanews/coverage/subtitle"]
+    assert "published_time" not in summary["coverage"]  # output fields only; the time of day apart
+    assert summary["time_of_day"] == stats["alanews/coverage/published_time"] > 0.5
     assert summary["monitors"]["failed"] == []
     assert "Run summary: %d written" % len(crawl.items) in crawl.log
     # one line says what was checked, the Error count included (no ERROR line: 0, not "skipped")
@@ -141,7 +143,9 @@ def test_normal_replica_passes_every_monitor(replica, tmp_path, spider):
         f"Error count (0 ERROR lines, at most 0), Feed storage (1 stored, 0 failed), Incremental state ({n} articles "
         f"recorded), Item validation (0 of {n} invalid, at most {max(1, n // 50)}), "
         f"Field sources (0 fields from their last resort, at most {max(1, n // 50)} each), "
-        f"Field coverage of 14 fields: url 100.0% (at least 98%), title 100.0% (at least 98%), "), passed
+        f"Time of day ({stats['alanews/coverage/published_time']:.1%} (at least 50%)), "
+        f"Field coverage of 13 fields: url 100.0% (at least 98%), title 100.0% (at least 98%), "), passed
+    assert "published_time" not in passed  # coverage lines name output fields only
     assert re.search(r", post_id 100\.0% \(at least 90%\)$", passed), passed
     assert "Monitors skipped" not in crawl.log and "no ERROR line" not in crawl.log
 
@@ -215,7 +219,9 @@ def test_a_site_that_is_down_fails_error_and_item_count(make_replica, tmp_path):
     failed = failed_monitors(crawl.log)
     assert set(failed) == {"Item count", "Error count"}
     assert re.fullmatch(r"\d+ ERROR log lines, at most 0 allowed", failed["Error count"])
-    assert summary_beside(crawl.feed)["articles"]["written"] == 0
+    assert not crawl.feed.exists()  # nothing written: no feed file, no summary file
+    assert not crawl.feed.with_name(crawl.feed.name + ".summary.json").exists()
+    assert "Run summary: 0 written (new)" in crawl.log
 
 
 def test_a_run_closed_early_fails_the_finish_reason(replica, tmp_path):

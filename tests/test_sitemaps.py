@@ -182,7 +182,9 @@ def test_the_audit_spider_run_by_scrapy_crawl_fails_as_scrapy_audit_does(site, t
     """`scrapy crawl audit` (a Scrapyd job) with posts missing exits 3, like `scrapy audit`."""
     run = crawl(site, tmp_path / "data", "audit")
     assert run.returncode == 3, run.log[-3000:]
-    assert f"{len(site.truth())} posts are missing from the feeds: run `scrapy audit --fetch`" in run.log
+    assert f"Monitor failed: Audit: {len(site.truth())} posts are missing from the feeds" in run.log
+    assert "data quality OK" not in run.log  # the verdict does not say OK before exit 3
+    assert run.log.rstrip().splitlines()[-1].endswith("INFO: Exit status 3: finished, a monitor failed")
 
 
 def test_audit_finds_missing_and_gone_posts_per_day_and_category_and_fetch_makes_it_clean(site, tmp_path):
@@ -206,7 +208,8 @@ def test_audit_finds_missing_and_gone_posts_per_day_and_category_and_fetch_makes
 
     run, report = audit(site, data)
     assert run.returncode == 3, run.log[-3000:]
-    assert run.errors() == [] and "scrapy audit --fetch" in run.log
+    errors = run.errors()  # the Audit monitor's line, once
+    assert len(errors) == 1 and "Monitor failed: Audit: " in errors[0] and "run `scrapy audit --fetch`" in errors[0]
     assert run.log.rstrip().splitlines()[-1].endswith("INFO: Exit status 3: posts are missing from the feeds")
     assert run.served["article"] == 0 and run.served["sitemap"] == 1 + len(index(site))
     assert progress_lines(run) == []  # nothing to fetch
@@ -292,6 +295,7 @@ def test_updates_write_edited_articles_as_new_versions_and_record_deleted_ones(s
 
     again = crawl(site, data, "updates")  # nothing changed since: the last file only
     assert again.returncode == 0 and again.items == [] and again.served["article"] == 0
+    assert "Item count (0 written + 0 skipped as known, none required)" in again.log  # not "at least 0"
     assert sitemap_requests(again) == 2
     # a page that answers 404 while a stale sitemap still lists it: removed, not an error
     stale = next(i for i in now.values() if i["post_id"] not in (retitled, extended, touched))

@@ -9,6 +9,7 @@ could not be reached, as ``scrapy crawl`` (alanews/commands/crawl.py).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 
@@ -17,6 +18,7 @@ from scrapy.exceptions import UsageError
 
 from alanews import reachability
 from alanews.audit import table, verdict
+from alanews.commands.crawl import report_not_starting
 from alanews.exitcodes import ExitStatus
 
 logger = logging.getLogger(__name__)
@@ -42,7 +44,9 @@ class Command(ScrapyCommand):
             raise UsageError(f"unknown argument(s) {' '.join(args)}: `scrapy audit` takes only [--fetch] and "
                              "Scrapy's global options", print_help=False)
         crawler = self.crawler_process.create_crawler("audit")
-        self.crawler_process.crawl(crawler, fetch="1" if opts.fetch else "0")
+        started = self.crawler_process.crawl(crawler, fetch="1" if opts.fetch else "0")
+        if isinstance(started, asyncio.Future):
+            started.add_done_callback(report_not_starting)  # a bad setting: one line, not a traceback
         self.crawler_process.start()
         status, meaning = self._outcome(crawler)
         self.exitcode = int(status)
@@ -51,7 +55,8 @@ class Command(ScrapyCommand):
     def _outcome(self, crawler) -> tuple[int, str]:
         """The exit status and what it means; prints the report's table, or why there is none."""
         report = getattr(crawler.spider, "report", None)
-        if crawler.stats.get_value("finish_reason") == reachability.FINISH_REASON:
+        if not self.crawler_process.bootstrap_failed and \
+                crawler.stats.get_value("finish_reason") == reachability.FINISH_REASON:  # no stats if not started
             return ExitStatus.SITE_UNREACHABLE, "the site could not be reached"  # its ERROR line said why
         if self.crawler_process.bootstrap_failed:
             report = None

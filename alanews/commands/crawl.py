@@ -4,7 +4,8 @@
 goes through it too (the status is in Scrapyd's own log, ``Process died: exitstatus=N``).
 Scrapy's own command exits 1 only when the crawl could not start (``bootstrap_failed``);
 this one says more (:class:`alanews.exitcodes.ExitStatus`). A run refused before it starts
-(:class:`alanews.errors.NotStarting`: a bad spider argument, state or JOBDIR in use) exits 1
+(:class:`alanews.errors.NotStarting`: a bad spider argument or setting, state or JOBDIR in use;
+``-o`` naming a directory) exits 1
 with one ERROR line rather than a traceback. The run's last line says its status.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
@@ -19,7 +21,8 @@ from scrapy.exceptions import UsageError
 
 from alanews import reachability
 from alanews.audit import verdict
-from alanews.errors import NotStarting
+from alanews.checks import check_settings
+from alanews.errors import NotStarting, SettingError
 from alanews.exitcodes import MEANING, ExitStatus
 
 logger = logging.getLogger(__name__)
@@ -73,12 +76,44 @@ def report_not_starting(task: asyncio.Task) -> None:
         logger.error("Crawl failed", exc_info=(type(error), error, error.__traceback__))
 
 
+def checked_first(command) -> bool:
+    """Check the settings of a Scrapy tool before it runs (alanews/checks.py): False, with one ERROR
+    line and exit status 1, when they are refused."""
+    try:
+        check_settings(command.settings)
+    except SettingError as error:
+        logger.error("Not started: %s", error)
+        command.exitcode = int(ExitStatus.NOT_STARTED)
+        return False
+    return True
+
+
 class Command(ScrapyCrawlCommand):
     # a data run: the default feed and incremental state under ALANEWS_DATA_DIR (alanews.addons),
     # the end-of-run monitors and the run summary (alanews.monitors, alanews.summary)
     default_settings = {**ScrapyCrawlCommand.default_settings, "ALANEWS_DATA_RUN": True, "ALANEWS_MONITORS": True}
 
+    #: why the run is refused before it starts, found among the options (a feed that is a directory)
+    refused: str | None = None
+
+    def process_options(self, args, opts):
+        """``-o DIR`` (an existing directory, no format): Scrapy's error would be a usage error about
+        the format (exit 2); here it is what it is, a feed that cannot be written (exit 1)."""
+        for name in ("output", "overwrite_output"):
+            given = getattr(opts, name, None) or []
+            directories = [value for value in given if Path(value).is_dir()]
+            if directories and self.refused is None:
+                self.refused = (f"feed {directories[0]}: {directories[0]} is a directory; name a file in it, "
+                                f"e.g. {Path(directories[0]) / 'out.jsonl'}")
+            setattr(opts, name, [value for value in given if value not in directories] or None)
+        super().process_options(args, opts)
+
     def run(self, args, opts):
+        if self.refused is not None:
+            logger.error("Not started: %s", self.refused)
+            logger.info("Exit status %d: %s", ExitStatus.NOT_STARTED, MEANING[ExitStatus.NOT_STARTED])
+            self.exitcode = int(ExitStatus.NOT_STARTED)
+            return
         if len(args) != 1:
             return super().run(args, opts)  # Scrapy's own usage errors
         if args[0] not in self.crawler_process.spider_loader.list():  # Scrapy: a KeyError traceback, exit 1

@@ -22,8 +22,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectError, ConnectionDone, ConnectionLost
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
+from alanews.checks import check_settings
 from alanews.errors import NotStarting, TypedIgnore
-from alanews.ledger import ArticleLedger
+from alanews.ledger import ArticleLedger, run_mode
 from alanews.pages.article import ArticlePage
 from alanews.pages.listing import ListingPage
 from alanews.pages.markup import cut_short
@@ -37,8 +38,6 @@ from alanews.spiders.arguments import SpiderArguments
 
 # Scrapy's own IgnoreRequest, by what its message says -> the kind in alanews/failed/<kind>; ours are typed
 _SCRAPY_IGNORED = (("robots.txt", "robots"), ("max redirections", "redirects"), ("DOWNLOAD_MAXSIZE", "too_large"))
-#: DELTAFETCH_EARLY_STOP: where a recrawl stops walking a category's archive (see CategorySpider.parse_listing)
-EARLY_STOP_RULES = ("oldest_known", "all_known", "off")
 _HTML_TYPES = (b"", b"text/html", b"application/xhtml+xml")
 
 
@@ -85,6 +84,8 @@ class ArticleSpider(scrapy.Spider):
 
     #: follow every related post, not only those of the spider's own categories
     follow_all_related = False
+    #: it writes only what the incremental state lacks (latest, updates, audit): a snapshot is refused
+    incremental_only = False
 
     def __init__(self, *args, **kwargs):
         self.args = SpiderArguments.from_kwargs(kwargs)
@@ -94,9 +95,16 @@ class ArticleSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
+        check_settings(crawler.settings)  # Scrapy runs the add-on that checks them after this
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.base_url = normalise_base_url(crawler.settings.get("ALANEWS_BASE_URL"))
         spider.allowed_domains = [urlsplit(spider.base_url).hostname]
+        if cls.incremental_only:
+            incremental, why = run_mode(crawler.settings, spider)
+            if not crawler.settings.getbool("DELTAFETCH_ENABLED") or not incremental:
+                cause = why if crawler.settings.getbool("DELTAFETCH_ENABLED") else "DELTAFETCH_ENABLED is off"
+                raise NotStarting(f"{cls.name} is incremental by nature (it writes what the state lacks), "
+                                  f"use -o FILE or the default feeds: {cause}")
         crawler.signals.connect(spider.articles_settled, signal=articles_settled)
         return spider
 
@@ -315,10 +323,7 @@ class CategorySpider(ArticleSpider):
             overrides.get(name, CATEGORY_BY_SPIDER[name].path) for name in spider.categories or (cls.name,)
         )
         spider.max_listing_pages = crawler.settings.getint("ALANEWS_MAX_LISTING_PAGES", 10000)
-        spider.early_stop = crawler.settings.get("DELTAFETCH_EARLY_STOP") or "oldest_known"
-        if spider.early_stop not in EARLY_STOP_RULES:
-            raise NotStarting(f"DELTAFETCH_EARLY_STOP must be one of {', '.join(EARLY_STOP_RULES)}, "
-                              f"got {spider.early_stop!r}")
+        spider.early_stop = crawler.settings.get("DELTAFETCH_EARLY_STOP") or "oldest_known"  # checked: alanews/checks.py
         return spider
 
     def follows(self, article: ArticleUrl) -> bool:

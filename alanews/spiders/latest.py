@@ -25,8 +25,6 @@ from datetime import timedelta
 
 from scrapy.http import Request
 
-from alanews.errors import NotStarting, SettingError
-from alanews.ledger import run_mode
 from alanews.pages.feed import FeedEntry, FeedPage
 from alanews.site import CATEGORIES, feed_url, parse_article_url
 from alanews.spiders.arguments import LatestArguments, SpiderArguments
@@ -42,10 +40,11 @@ class LatestSpider(CategorySpider):
     ``alanews/feed/<defect>`` (a repaired feed, alanews/pages/feed.py)."""
 
     name = "latest"
+    incremental_only = True
     #: the fallback walks every archive (one, with -a category)
     categories = tuple(c.spider for c in CATEGORIES)
-    # a poll with nothing new is a right answer: no empty feed file then
-    custom_settings = {"ALANEWS_MONITOR_MIN_ITEMS": 0, "FEED_STORE_EMPTY": False}
+    # a poll with nothing new is a right answer
+    custom_settings = {"ALANEWS_MONITOR_MIN_ITEMS": 0}
 
     def __init__(self, *args, **kwargs):
         self.latest_args = LatestArguments.from_kwargs(kwargs)
@@ -58,19 +57,7 @@ class LatestSpider(CategorySpider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        incremental, why = run_mode(crawler.settings, spider)
-        enabled = crawler.settings.getbool("DELTAFETCH_ENABLED")
-        if not enabled or not incremental:
-            cause = f"{why} (a snapshot)" if enabled else "DELTAFETCH_ENABLED is off"
-            raise NotStarting(f"latest writes only what is new, on the incremental state: {cause}; "
-                              f"use -o FILE or the default feeds")
-        value = crawler.settings.get("ALANEWS_FEED_MAX_LAG")
-        try:
-            spider.max_lag = timedelta(hours=float(value))
-        except (TypeError, ValueError, OverflowError):
-            spider.max_lag = timedelta(0)
-        if spider.max_lag <= timedelta(0):
-            raise SettingError(f"ALANEWS_FEED_MAX_LAG must be a positive number of hours, got {value!r}")
+        spider.max_lag = timedelta(hours=crawler.settings.getfloat("ALANEWS_FEED_MAX_LAG"))  # checked: alanews/checks.py
         spider.feed_url = feed_url(spider.base_url, spider.paths[0] if spider.latest_args.category else None)
         return spider
 

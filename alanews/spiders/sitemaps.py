@@ -96,8 +96,8 @@ class SitemapCrawl(ArticleSpider):
     chosen, none in :attr:`incomplete`).
     """
 
-    # they fetch what the sitemaps say is needed, and nothing is a right answer (no empty feed then)
-    custom_settings = {"ALANEWS_MONITOR_MIN_ITEMS": 0, "FEED_STORE_EMPTY": False}
+    # they fetch what the sitemaps say is needed, and nothing is a right answer
+    custom_settings = {"ALANEWS_MONITOR_MIN_ITEMS": 0}
     #: sitemap arguments this spider takes (alanews/spiders/arguments.py SITEMAP_ARGUMENTS)
     accepted_arguments: tuple[str, ...] = ()
 
@@ -543,6 +543,7 @@ class AuditSpider(SitemapCrawl):
     ``fetch=1`` the posts the state lacks are fetched and written first. Run by ``scrapy audit``."""
 
     name = "audit"
+    incremental_only = True
     accepted_arguments = ("fetch",)
 
     def __init__(self, *args, **kwargs):
@@ -559,10 +560,6 @@ class AuditSpider(SitemapCrawl):
     @property
     def writes_probed(self):
         return bool(self.sitemap_args.fetch)
-
-    def closed(self, reason):
-        if self.store is None:
-            self.logger.error("The audit needs the incremental state (DELTAFETCH_ENABLED): no report")
 
     def articles_settled(self, ledger, reason):
         """The report, once every article this audit fetched is recorded."""
@@ -626,6 +623,7 @@ class UpdatesSpider(SitemapCrawl):
     """
 
     name = "updates"
+    incremental_only = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -643,9 +641,6 @@ class UpdatesSpider(SitemapCrawl):
         self.still_live: set[str] = set()  # unlisted written articles the last run found live, still unlisted
 
     async def start(self):
-        if self.store is None:
-            self.logger.error("The updates spider needs the incremental state (DELTAFETCH_ENABLED): nothing to do")
-            return
         self.memory = self.ledger.sitemap_memory()
         async for request in super().start():
             yield request
