@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
@@ -81,6 +82,16 @@ def test_a_poll_costs_robots_and_one_feed_page_plus_one_request_per_new_post(mak
     assert after.items == [] and replica.stats()["total"] == 2
     assert after.stats["alanews/feed/renamed"] == 1
 
+    # N more new posts, the poll stopped after 3 of them (as CLOSESPIDER_TIMEOUT or SIGTERM stops one): the
+    # next poll reads past the posts the stopped one wrote, to the posts of the last complete walk
+    before = set(replica.truth())
+    replica.post(f"/__replica__/publish?count={N}")
+    new = set(replica.truth()) - before
+    stopped = runs.run(settings={"CLOSESPIDER_ITEMCOUNT": "3", "CONCURRENT_REQUESTS": "1"}, returncode=None)
+    assert 3 <= len(stopped.items) < N
+    resumed = runs.run()
+    assert_items_match_truth(stopped.items + resumed.items, replica.truth(), new)
+
 
 def test_a_stale_feed_is_walked_around_and_what_it_hides_is_written(make_replica, tmp_path):
     replica = make_replica("--articles", "30", "--seed", "4")
@@ -134,6 +145,9 @@ def test_the_cron_poll_does_not_start_nor_mail_while_a_poll_runs_and_mails_a_fai
     (data / "deltafetch").mkdir(parents=True)
     store = ArticleStore(data / "deltafetch" / STATE_FILE)
     store.record([Written.of(item, "alanews") for item in replica.truth().values()])
+    paths = [c.path for c in CATEGORIES]  # and walked completely by a first crawl (alanews)
+    store.start_walks(paths, "alanews", time.time() + 1)
+    store.complete_walks(paths)
     store.close()
     # the previous poll still running holds the cron lock: this one does not start, prints nothing
     with open(data / "latest.cron.lock", "a+b") as held:
@@ -274,17 +288,65 @@ def test_the_replicas_stale_feed_is_judged_stale(site, latest):
     assert latest.stats.get_value("alanews/feed/fallback/stale") == 1
 
 
-def test_known_posts_are_skipped_by_post_id_then_by_url_and_paging_stops_at_a_known_one(site, latest):
+def feed_walk_recorded(latest, complete: bool = True, started: float | None = None) -> None:
+    """A walk of the feed by an earlier poll, started at ``started`` (default: now), complete if ``complete``."""
+    store, url = ledger_of(latest).store, latest.spider.feed_url
+    store.start_walks([url], "latest", time.time() if started is None else started)
+    if complete:
+        store.complete_walks([url])
+
+
+def next_feed_pages(output) -> list[str]:
+    return [r.url for r in output if r.callback.__name__ == "parse_feed"]
+
+
+def test_known_posts_are_skipped_by_post_id_then_by_url(site, latest):
     truth = sorted(site.truth().values(), key=lambda item: item["published"], reverse=True)
     store = ledger_of(latest).store
     # the 4th newest known by its post id only (recorded under another URL), the 6th by URL only
     store.record([Written.of({**truth[3], "url": site.url + "/2020/01/01/esteri/old-name/"}, "alanews"),
                   Written.of({**truth[5], "post_id": None}, "alanews")])
-    output = list(latest.spider.parse_feed(answer(site)))
+    feed_walk_recorded(latest)
+    spider = latest.spider
+    list(spider.feed_requests())
+    output = list(spider.parse_feed(answer(site)))
     fetched = [r.url for r in output if r.callback.__name__ == "parse_article"]
     assert fetched == [item["url"] for i, item in enumerate(truth[:10]) if i not in (3, 5)]
-    assert [r for r in output if r.callback.__name__ == "parse_feed"] == []  # not every post new: no page 2
+    assert next_feed_pages(output) == []  # known before the last complete walk of the feed started: it stops
     assert latest.stats.get_value("alanews/feed/renamed") == 1
+
+
+@pytest.mark.parametrize("previous", ["none", "incomplete", "complete_before_the_write"])
+def test_a_known_post_stops_the_feed_walk_only_if_the_last_complete_walk_of_the_feed_read_it(
+        site, latest, previous):
+    """A post another spider wrote since the last complete walk (or with no such walk: a poll stopped
+    early) proves nothing about the posts below it: the next page is read."""
+    truth = sorted(site.truth().values(), key=lambda item: item["published"], reverse=True)
+    store = ledger_of(latest).store
+    if previous != "none":  # started a minute before the write
+        feed_walk_recorded(latest, complete=previous != "incomplete", started=time.time() - 60)
+    store.record([Written.of(truth[2], "calcio")])  # a category crawl wrote a post of page 1 meanwhile
+    spider = latest.spider
+    list(spider.feed_requests())
+    output = list(spider.parse_feed(answer(site)))
+    assert len([r for r in output if r.callback.__name__ == "parse_article"]) == 9
+    assert next_feed_pages(output) == [site.url + "/feed/?paged=2"]
+
+
+def test_a_complete_walk_of_every_archive_proves_the_feed_walk_without_one_of_its_own(site, latest):
+    """After a first crawl of every archive (no poll yet), a poll with nothing new reads one feed page."""
+    store = ledger_of(latest).store
+    store.record([Written.of(item, "alanews") for item in site.truth().values()])
+    paths = latest.spider.paths
+    store.start_walks(paths, "alanews", time.time() + 1)
+    store.complete_walks(paths[1:])
+    spider = latest.spider
+    list(spider.feed_requests())
+    assert next_feed_pages(spider.parse_feed(answer(site))) == [site.url + "/feed/?paged=2"]  # one not complete
+    store.complete_walks(paths[:1])
+    list(spider.feed_requests())
+    output = list(spider.parse_feed(answer(site)))
+    assert output == [] and latest.stats.get_value("deltafetch/early_stop") == 1
 
 
 def test_since_skips_older_posts_and_ends_the_feed_walk(site, tmp_path):

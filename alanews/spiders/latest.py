@@ -1,17 +1,26 @@
 """``latest``: new posts within minutes, from the site's WordPress RSS 2.0 feed.
 
 ``scrapy crawl latest`` reads ``/feed/`` (``-a category=<spider name>``: ``/category/<path>/feed/``),
-10 posts a page, newest first, and the next page (``?paged=N``) only while every post of a page
-is new: unknown to the state and, with ``-a since``, published on or after it. A post is known
-by the post id of its ``guid`` (``<home>/?p=N``, kept through a rename: a renamed post is not
-fetched), else by its permalink. Each new post's page is fetched and written as every spider
-writes it (:class:`~alanews.spiders.base.ArticleSpider`): the feed gives discovery and identity,
-never a field. A poll with nothing new costs robots.txt and one feed page.
+10 posts a page, newest first. Reading its pages is a walk of the feed URL, recorded in the state
+as the category walks are (:class:`~alanews.spiders.base.CategorySpider`): the next page
+(``?paged=N`` on the feed URL; a ``rel=next`` link is not followed) is read until a page lists a
+known post that the last complete walk of this feed read (:meth:`alanews.state.Walked.read`: recorded
+before that walk started, or by that walk itself), or until WordPress's 404 past the last page. A
+post another spider wrote since, or this poll wrote, proves nothing: a poll stopped early (a kill,
+SIGTERM, ``CLOSESPIDER_TIMEOUT``) leaves its walk incomplete, and the next poll reads on until proof.
+Without a walk of the feed, a complete walk of every archive the feed lists (the category crawls)
+is that proof. A post is new when unknown to the state and, with ``-a since``, published on or
+after it (a walk that stops at ``since`` is not complete). A post is known by the post id of its
+``guid`` (``<home>/?p=N``, kept through a rename: a renamed post is not fetched), else by its
+permalink. Each new post's page is fetched and written as every spider writes it
+(:class:`~alanews.spiders.base.ArticleSpider`): the feed gives discovery and identity, never a
+field. A poll with nothing new after a complete walk costs robots.txt and one feed page.
 
 Falls back, never hides: a feed page 1 that fails (404, any error), is not RSS (an HTML or
 maintenance page), is empty, cut (not well-formed XML), or whose newest post is older than the
 newest post the state knows by more than ``ALANEWS_FEED_MAX_LAG`` hours (a stale cached copy),
-or a later page that fails otherwise than with WordPress's 404 past the last page: one WARNING
+a later page that fails otherwise than with WordPress's 404 past the last page, or a page listing
+no post the walk had not listed already (a cache ignoring ``?paged``): one WARNING
 line naming why, the stat ``alanews/feed/fallback/<reason>``, then the category spider's walk of
 each archive (page 1, and on only as far as its early stop allows).
 
@@ -21,19 +30,31 @@ before any request (exit 1).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from scrapy.http import Request
 
 from alanews.errors import NotStarting, SettingError
 from alanews.ledger import run_mode
-from alanews.pages.feed import FeedEntry, FeedPage
+from alanews.pages.feed import FeedEntry, FeedPage, feed_page_url
 from alanews.site import CATEGORIES, feed_url, parse_article_url
 from alanews.spiders.arguments import LatestArguments, SpiderArguments
 from alanews.spiders.base import CategorySpider, failure_kind
+from alanews.state import Walked
 
 #: why a poll walked the archives instead (stat alanews/feed/fallback/<reason>)
 STALE = "stale"
+REPEATED = "repeated"
+
+
+@dataclass
+class FeedWalk:
+    """This poll's walk of the feed: what makes it complete (recorded at a ``finished`` close)."""
+
+    listed: set[str] = field(default_factory=set)  # permalinks of the new posts requested
+    seen: set[str] = field(default_factory=set)  # every entry listed so far (permalink or guid)
+    ended: bool = False  # reached the feed's last page, or stopped early on proof
 
 
 class LatestSpider(CategorySpider):
@@ -54,6 +75,8 @@ class LatestSpider(CategorySpider):
         super().__init__(*args, **kwargs)
         self.args = SpiderArguments(since=self.latest_args.since, related_depth=0)  # the feed finds the posts
         self.fallback: str | None = None  # why the archives were walked, once they were
+        self.feed_walk = FeedWalk()
+        self._proofs: list[Walked] = []  # the last walks whose reading proves an early stop
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -75,10 +98,19 @@ class LatestSpider(CategorySpider):
         return spider
 
     async def start(self):
-        yield Request(self.feed_url, callback=self.parse_feed, errback=self._feed_failed,
-                      meta={"alanews_feed_page": 1})
+        for request in self.feed_requests():
+            yield request
         for request in self.retry_requests():
             yield request
+
+    def feed_requests(self):
+        """Page 1 of the feed, its walk recorded started (incomplete until a finished close): the walk's way in."""
+        ledger = self.ledger
+        if ledger is not None:
+            self._proofs = self._walks_proving(ledger.walks())
+            ledger.start_walks([self.feed_url])
+        yield Request(self.feed_url, callback=self.parse_feed, errback=self._feed_failed,
+                      meta={"alanews_feed_page": 1})
 
     def parse_feed(self, response):
         """A feed page: request its new posts; the next page if every post on it is new; else fall back."""
@@ -95,32 +127,56 @@ class LatestSpider(CategorySpider):
         if number == 1 and (stale := self._stale(entries)):
             yield from self._fall_back(response.url, STALE, stale)
             return
-        new = self._new(entries, response)
+        walk = self.feed_walk
+        listed = {e.url or e.guid for e in entries} - {None}
+        if number > 1 and not listed - walk.seen:
+            self.crawler.stats.inc_value("alanews/feed/repeated")
+            yield from self._fall_back(response.url, REPEATED, f"page {number} lists no post the earlier pages did "
+                                       f"not list (a cache ignoring ?paged)")
+            return
+        walk.seen |= listed
+        new, proof, older = self._new(entries, response)
+        walk.listed.update(new)
         for url in new:
             yield from self.article_requests(url)
-        if len(new) < len(entries):
+        if proof:
+            walk.ended = True
+            self.crawler.stats.inc_value("deltafetch/early_stop")
+            self.logger.info("Feed: stopped at page %d (%s): it lists %s, which the last complete walk of the feed "
+                             "read", number, response.url, proof)
             return
+        if older:
+            return  # -a since: the walk is not complete
         if number >= self.max_listing_pages:
             self.crawler.stats.inc_value("alanews/listing/max_pages")
             self.logger.warning("Stopped reading the feed at page %d (%s): ALANEWS_MAX_LISTING_PAGES is %d; older "
-                                "new posts are left to the category crawls", number, response.url,
-                                self.max_listing_pages)
+                                "new posts are left to the category crawls; the walk is not complete", number,
+                                response.url, self.max_listing_pages)
             return
-        try:
-            next_url = page.next_page()
-        except ValueError as bad:
-            yield from self._fall_back(response.url, "bad_next", f"its next page link {bad.args[0]!r} is not a URL")
-            return
-        yield Request(next_url, callback=self.parse_feed, errback=self._feed_failed,
-                      meta={"alanews_feed_page": number + 1})
+        yield Request(feed_page_url(self.feed_url, number + 1), callback=self.parse_feed,
+                      errback=self._feed_failed, meta={"alanews_feed_page": number + 1})
 
-    def _new(self, entries: list[FeedEntry], response) -> list[str]:
-        """The permalinks of the entries to fetch: not known to the state (post id first, then the URL),
-        wanted by date. One state query for the page."""
+    def _walks_proving(self, walks: dict[str, Walked]) -> list[Walked]:
+        """The last walks whose reading proves an early stop of the feed walk: the feed's own; for a category
+        feed, its archive's; for the site's feed, every archive's together (complete if each is, started
+        when the first started)."""
+        proofs = [walks[self.feed_url]] if self.feed_url in walks else []
+        archives = [walks.get(path) for path in self.paths]
+        if self.latest_args.category:
+            proofs += [w for w in archives if w is not None]
+        elif archives and all(w is not None and w.complete and w.started_at is not None for w in archives):
+            started = min(w.started_at for w in archives)
+            proofs.append(Walked(True, started, started, None))
+        return proofs
+
+    def _new(self, entries: list[FeedEntry], response) -> tuple[list[str], str | None, bool]:
+        """(the permalinks of the entries to fetch: not known to the state (post id first, then the URL),
+        wanted by date; a known post the last complete walk read (the walk may stop), or None; whether an
+        entry is older than ``-a since``). One state query for the page."""
         ledger = self.ledger
         # one query for the page; resolve() then answers each entry from it
         known = ledger.known([k for e in entries for k in (f"post:{e.post_id}" if e.post_id else None, e.url)])
-        new = []
+        new, proof, older = [], None, False
         for entry in entries:
             article = parse_article_url(self.base_url, entry.url) if entry.url else None
             if article is None:
@@ -131,6 +187,8 @@ class LatestSpider(CategorySpider):
             record = ledger.resolve(entry.post_id, entry.url)
             if record is not None:
                 self.crawler.stats.inc_value("alanews/feed/known")
+                if proof is None and any(walk.read(record) for walk in self._proofs):
+                    proof = record.url
                 if record.url != entry.url and entry.url not in known:
                     self.crawler.stats.inc_value("alanews/feed/renamed")
                     self.logger.info("Feed: post %d is known as %s; not fetched under %s", entry.post_id,
@@ -138,7 +196,9 @@ class LatestSpider(CategorySpider):
                 continue
             if self._wanted_by_date(article):
                 new.append(entry.url)
-        return new
+            else:
+                older = True
+        return new, proof, older
 
     def _stale(self, entries: list[FeedEntry]) -> str | None:
         """Why page 1 is a stale copy (its newest post older than the state's newest by more than the
@@ -159,6 +219,7 @@ class LatestSpider(CategorySpider):
         number = failure.request.meta.get("alanews_feed_page", 1)
         if number > 1 and kind == "http_404":
             self.logger.info("Feed %s: past its last page", failure.request.url)
+            self.feed_walk.ended = True
             return
         message = f"HTTP {failure.value.response.status}" if kind.startswith("http_") else failure.getErrorMessage()
         yield from self._fall_back(failure.request.url, kind, message)
@@ -172,3 +233,17 @@ class LatestSpider(CategorySpider):
         self.logger.warning("Feed %s not usable (%s): %s; walking page 1 of %d category archive(s) instead", url,
                             reason, why, len(self.paths))
         yield from self.walk_requests()
+
+    def articles_settled(self, ledger, reason):
+        """The archives' walks (a fallback), then the feed's walk: complete at a ``finished`` close if it
+        ended (the last page, or proof) and every new post it listed is written or recorded as failed."""
+        super().articles_settled(ledger, reason)
+        walk = self.feed_walk
+        if reason != "finished" or not walk.ended or self.fallback is not None:
+            return
+        unsettled = walk.listed - ledger.settled(walk.listed)
+        if unsettled:
+            self.logger.info("Feed walk not complete: %d listed post(s) neither written nor recorded as failed; the "
+                             "next poll reads on until proof", len(unsettled))
+            return
+        ledger.complete_walks([self.feed_url])
