@@ -73,10 +73,12 @@ FAULTS: dict[str, str] = {
     "control-char": "a form feed (U+000C, pasted from a word processor) in the first item: "
                     "not an XML 1.0 character, strict parsers reject the document",
     "stray-byte": "a windows-1252 byte (0x92) in the first item: the UTF-8 document is not UTF-8",
+    "paged-ignored": "every ?paged=N answers page 1 (a cache whose key drops the query string)",
+    "next-link": "an atom:link rel=\"next\" naming the feed's page 1 (a paging plugin misconfigured)",
 }
 # Faults whose answer is the feed template's output: WordPress's headers and conditional GET apply.
 _TEMPLATE_FAULTS = frozenset(("empty", "cut", "dataloss", "fatal", "stale", "bom", "whitespace",
-                              "control-char", "stray-byte"))
+                              "control-char", "stray-byte", "paged-ignored", "next-link"))
 
 _FEED_RE = re.compile(r"^(?:/category/(?P<path>[a-z0-9\-]+(?:/[a-z0-9\-]+)*))?/feed(?P<slash>/?)$")
 _PAGED_RE = re.compile(r"\s*[+-]?(\d+)")
@@ -371,6 +373,8 @@ class Feeds:
             h._send(status, body, headers={"Retry-After": "600"} if status == 503 else None, head_only=head_only)
             return True
         before = fault.before if name == "stale" else None
+        if name == "paged-ignored":
+            page = 1
         self_url = base + path + (f"?{u.query}" if u.query else "")
         state = (name, before, self.summary)
         body = r._cached(("feed", category, page, self_url, state),
@@ -390,6 +394,9 @@ class Feeds:
                 h._send(304, b"", ctype, headers=headers, head_only=True)
                 return True
         body = self._damaged(body, name)
+        if name == "next-link":
+            self_link = b' rel="self" type="application/rss+xml" />'
+            body = body.replace(self_link, self_link + f'\n\t<atom:link href="{base}{path}" rel="next" />'.encode(), 1)
         if name == "php-warning":
             ctype, headers = "text/html; charset=UTF-8", {}
         r.count("feed", path, 200)

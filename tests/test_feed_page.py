@@ -110,6 +110,8 @@ VERDICTS = {
     "php-warning": (None, {PREAMBLE}),
     "control-char": (None, {CONTROL_CHARACTERS}),
     "stray-byte": (None, {NOT_UTF8}),
+    "paged-ignored": (None, set()),
+    "next-link": (None, set()),
 }
 
 

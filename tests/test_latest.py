@@ -349,6 +349,34 @@ def test_a_complete_walk_of_every_archive_proves_the_feed_walk_without_one_of_it
     assert output == [] and latest.stats.get_value("deltafetch/early_stop") == 1
 
 
+def feed_page(site, number: int) -> Response:
+    response = answer(site, f"/feed/?paged={number}" if number > 1 else "/feed/")
+    response.request.meta["alanews_feed_page"] = number
+    return response
+
+
+def test_the_next_feed_page_is_paged_on_the_feed_url_whatever_a_next_link_says(site, latest):
+    site.post("/__replica__/feed?fault=next-link")  # rel="next" names page 1
+    spider = latest.spider
+    list(spider.feed_requests())
+    assert next_feed_pages(spider.parse_feed(feed_page(site, 1))) == [site.url + "/feed/?paged=2"]
+    assert next_feed_pages(spider.parse_feed(feed_page(site, 2))) == [site.url + "/feed/?paged=3"]
+
+
+def test_feed_pages_that_repeat_stop_the_walk_with_one_warning_and_the_fallback(site, latest, caplog):
+    site.post("/__replica__/feed?fault=paged-ignored")  # every ?paged=N is page 1
+    spider = latest.spider
+    list(spider.feed_requests())
+    assert next_feed_pages(spider.parse_feed(feed_page(site, 1))) == [site.url + "/feed/?paged=2"]
+    with caplog.at_level(logging.WARNING):
+        output = list(spider.parse_feed(feed_page(site, 2)))
+        assert list(spider.parse_feed(feed_page(site, 3))) == []  # the fallback is once a run
+    assert walked(output) == archives(site) and next_feed_pages(output) == []
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(lines) == 1 and "(repeated)" in lines[0] and "?paged=2" in lines[0]
+    assert latest.stats.get_value("alanews/feed/fallback/repeated") == 1
+
+
 def test_since_skips_older_posts_and_ends_the_feed_walk(site, tmp_path):
     truth = sorted(site.truth().values(), key=lambda item: item["published"], reverse=True)
     days = [parse_article_url(site.url, item["url"]).published for item in truth[:10]]

@@ -206,6 +206,8 @@ SHAPES = {
     "php-warning": (200, "text/html", "prefixed"),
     "control-char": (200, "application/rss+xml", "broken"),
     "stray-byte": (200, "application/rss+xml", "broken"),
+    "paged-ignored": (200, "application/rss+xml", "page_1"),
+    "next-link": (200, "application/rss+xml", "next"),
 }
 
 
@@ -257,6 +259,12 @@ def test_a_fault_switched_on_a_running_replica(site, fault):
             assert body[start:] == live and start > 0
             assert {"bom": b"\xef\xbb\xbf", "whitespace": b"\n"}.get(fault, body[:start]) == body[:start]
             assert b"<b>Warning</b>" in body[:start] or fault != "php-warning"
+        elif shape == "page_1":
+            second = etree.fromstring(_get_raw(site.url + "/category/esteri/feed/?paged=2")[2])
+            assert [i.findtext("link") for i in second.findall("channel/item")] == site.archive("esteri")[:PER_PAGE]
+        elif shape == "next":
+            links = etree.fromstring(body).findall("channel/{http://www.w3.org/2005/Atom}link")
+            assert [a.get("href") for a in links if a.get("rel") == "next"] == [site.url + "/category/esteri/feed/"]
         elif shape == "old":
             newest = max(datetime.fromisoformat(e["published"]) for e in feed_truth(site))  # the site's
             dates = [datetime.strptime(i.findtext("pubDate"), "%a, %d %b %Y %H:%M:%S %z")
