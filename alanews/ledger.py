@@ -628,7 +628,8 @@ class ArticleLedger:
 
     def request_dropped(self, request, spider=None):
         """The dupefilter dropped an article request: another spelling of an article already requested
-        (its key becomes an alias of that article), a redirect to a page that is no article, already
+        (its key becomes an alias of that article; not when the request named a post id and was
+        redirected: failed, stat ``alanews/failed/other_post``), a redirect to a page that is no article, already
         fetched (the article failed: WARNING, stat ``alanews/failed/redirected_off_article``), or a
         request the run a JOBDIR resumes had asked for (stat ``deltafetch/dropped_as_seen``)."""
         key = request.meta.get("deltafetch_key")
@@ -639,6 +640,14 @@ class ArticleLedger:
         if by == id(request):  # request_scheduled is sent before the dupefilter is asked: it was this one
             del self._scheduled[fingerprint]
             first = None
+        if first and first != key and request.meta.get("alanews_post_id") is not None and request.meta.get(
+                "redirect_urls"):
+            # a URL given for one post redirected to a page requested for another: no alias of it unread
+            self.stats.inc_value("alanews/failed/other_post")
+            logger.warning("Failed %s (failed/other_post): post %d was expected, it redirects to %s, requested for "
+                           "another article", key, request.meta["alanews_post_id"], request.url)
+            self.article_failed(key, "other_post")
+            return
         if first and first != key:
             self._folded.setdefault(first, set()).add(key)
             self._settled.add(key)

@@ -9,6 +9,7 @@ is judged in process, on the bytes the replica's feed really answers with that f
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import re
@@ -116,6 +117,28 @@ def test_a_stale_feed_is_walked_around_and_what_it_hides_is_written(make_replica
     # page 1 of each archive, the usual early stop: no listing page 2 where page 1 ends with a known post
     served = replica.stats()
     assert served["by_kind"]["listing"] == len(CATEGORIES) and served["by_kind"]["article"] == 3
+
+
+def test_a_new_url_redirected_to_another_post_is_no_alias_of_it_but_a_failed_post_retried(make_replica, tmp_path):
+    """WordPress's redirect_guess_404_permalink 301s a post listed before its page is live to a post with a
+    similar slug: the feed's guid names the post expected, the page answers another."""
+    replica = make_replica("--articles", "20", "--seed", "5")
+    runs = Runs(replica, tmp_path, spider="latest")
+    runs.run()
+    older = sorted(replica.truth().values(), key=lambda item: item["published"])[-5]
+    for target in ("older", "new"):  # an older post written before; another new post of the same poll
+        (fresh, other) = sorted((json.loads(line) for line in replica.post("/__replica__/publish?count=2")
+                                 .decode().splitlines()), key=lambda item: item["published"], reverse=True)
+        to = older if target == "older" else other
+        replica.post(f"/__replica__/break?post_id={fresh['post_id']}&status=to_post&to={to['post_id']}&times=1")
+        poll = runs.run()
+        assert [item["url"] for item in poll.items] == [other["url"]]
+        warnings = [line for line in poll.log.splitlines() if "] WARNING: " in line]
+        assert len(warnings) == 1 and f"Failed {fresh['url']}" in warnings[0]
+        assert poll.stats["alanews/failed/other_post"] == 1
+        retried = runs.run()  # its page live now: the next poll writes it
+        assert [item["url"] for item in retried.items] == [fresh["url"]]
+    runs.assert_union_is(set(replica.truth()))
 
 
 def operations_cron_line() -> str:

@@ -136,9 +136,9 @@ class LatestSpider(CategorySpider):
             return
         walk.seen |= listed
         new, proof, older = self._new(entries, response)
-        walk.listed.update(new)
-        for url in new:
-            yield from self.article_requests(url)
+        walk.listed.update(url for url, _ in new)
+        for url, post_id in new:
+            yield from self.article_requests(url, post_id=post_id)
         if proof:
             walk.ended = True
             self.crawler.stats.inc_value("deltafetch/early_stop")
@@ -169,8 +169,8 @@ class LatestSpider(CategorySpider):
             proofs.append(Walked(True, started, started, None))
         return proofs
 
-    def _new(self, entries: list[FeedEntry], response) -> tuple[list[str], str | None, bool]:
-        """(the permalinks of the entries to fetch: not known to the state (post id first, then the URL),
+    def _new(self, entries: list[FeedEntry], response) -> tuple[list[tuple[str, int | None]], str | None, bool]:
+        """(the permalinks and post ids of the entries to fetch: not known to the state (post id first, then the URL),
         wanted by date; a known post the last complete walk read (the walk may stop), or None; whether an
         entry is older than ``-a since``). One state query for the page."""
         ledger = self.ledger
@@ -195,7 +195,7 @@ class LatestSpider(CategorySpider):
                                      record.url, entry.url)
                 continue
             if self._wanted_by_date(article):
-                new.append(entry.url)
+                new.append((entry.url, entry.post_id))
             else:
                 older = True
         return new, proof, older
