@@ -73,6 +73,7 @@ FAULTS: dict[str, str] = {
     "control-char": "a form feed (U+000C, pasted from a word processor) in the first item: "
                     "not an XML 1.0 character, strict parsers reject the document",
     "stray-byte": "a windows-1252 byte (0x92) in the first item: the UTF-8 document is not UTF-8",
+    "moved": "301 to the same feed on another host name (localhost for 127.0.0.1): a feed moved to another host",
     "paged-ignored": "every ?paged=N answers page 1 (a cache whose key drops the query string)",
     "next-link": "an atom:link rel=\"next\" naming the feed's page 1 (a paging plugin misconfigured)",
 }
@@ -360,6 +361,11 @@ class Feeds:
         if name == "missing":
             r.count("feed", path, 404)
             h._not_found(head_only)
+            return True
+        if name == "moved":
+            r.count("feed", path, 301)
+            h._redirect(base.replace("127.0.0.1", "localhost", 1) + path + (f"?{u.query}" if u.query else ""),
+                        head_only)
             return True
         if name == "disabled":
             r.count("feed", path, 301)

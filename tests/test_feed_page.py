@@ -110,6 +110,7 @@ VERDICTS = {
     "php-warning": (None, {PREAMBLE}),
     "control-char": (None, {CONTROL_CHARACTERS}),
     "stray-byte": (None, {NOT_UTF8}),
+    "moved": (NOT_RSS, set()),  # the 301 itself
     "paged-ignored": (None, set()),
     "next-link": (None, set()),
 }

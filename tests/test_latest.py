@@ -141,6 +141,27 @@ def test_a_new_url_redirected_to_another_post_is_no_alias_of_it_but_a_failed_pos
     runs.assert_union_is(set(replica.truth()))
 
 
+@pytest.mark.parametrize(("fault", "reason", "says"), [
+    ("moved", "not_answered", "dropped without an answer (offsite/filtered 1"),  # a 301 to another host name
+    ("maintenance", "http_503", "HTTP 503, after 2 retries"),  # 503 through every retry
+    ("dataloss", "connection", "after 2 retries"),  # cut through every retry
+    ("disabled", "not_rss", "(redirected to http://127.0.0.1:"),  # a 301 to the home page: the feed's URL named
+])
+def test_a_feed_that_never_answers_usably_is_one_warning_and_the_fallback_exit_0(make_replica, tmp_path, fault,
+                                                                                   reason, says):
+    replica = make_replica("--articles", "12", "--seed", "6", "--feed-fault", fault)
+    poll = Runs(replica, tmp_path, spider="latest").run(settings={"ALANEWS_RETRY_BACKOFF": "0.1", "RETRY_TIMES": "2"})
+    assert poll.returncode == 0 and "] ERROR: " not in poll.log
+    lines = [line for line in poll.log.splitlines() if "] WARNING: " in line and "] ERROR: " not in line
+             and ("[latest]" in line or "Gave up retrying" in line)]
+    fallback = [line for line in lines if "not usable" in line]
+    assert len(fallback) == 1 and f"Feed {replica.url}/feed/ not usable ({reason})" in fallback[0]
+    assert says in fallback[0]
+    assert len(lines) == 1 + ("retries" in says)  # and Scrapy's give-up line, at WARNING, not ERROR
+    assert poll.stats[f"alanews/feed/fallback/{reason}"] == 1
+    assert_items_match_truth(poll.items, replica.truth(), set(replica.truth()))
+
+
 def operations_cron_line() -> str:
     """The plain-cron poll of docs/operations.md, as written."""
     text = (ROOT / "docs" / "operations.md").read_text("utf-8")

@@ -206,6 +206,7 @@ SHAPES = {
     "php-warning": (200, "text/html", "prefixed"),
     "control-char": (200, "application/rss+xml", "broken"),
     "stray-byte": (200, "application/rss+xml", "broken"),
+    "moved": (301, "text/html", "redirect"),
     "paged-ignored": (200, "application/rss+xml", "page_1"),
     "next-link": (200, "application/rss+xml", "next"),
 }
@@ -241,6 +242,8 @@ def test_a_fault_switched_on_a_running_replica(site, fault):
         assert whole == (shape != "short")
         if shape == "html":
             assert body.lstrip().lower().startswith(b"<!doctype html>") and b"<rss" not in body
+        elif shape == "redirect" and fault == "moved":
+            assert headers["Location"] == site.url.replace("127.0.0.1", "localhost") + "/category/esteri/feed/"
         elif shape == "redirect":
             assert headers["Location"] == site.url + "/category/esteri/"
         elif shape == "empty":

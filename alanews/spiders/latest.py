@@ -33,6 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request
 
 from alanews.errors import NotStarting, SettingError
@@ -46,6 +48,9 @@ from alanews.state import Walked
 #: why a poll walked the archives instead (stat alanews/feed/fallback/<reason>)
 STALE = "stale"
 REPEATED = "repeated"
+NOT_ANSWERED = "not_answered"
+# every feed request: the retry give-up is this spider's one WARNING + fallback, not an ERROR (Scrapy's meta key)
+_FEED_META = {"give_up_log_level": "WARNING"}
 
 
 @dataclass
@@ -76,6 +81,7 @@ class LatestSpider(CategorySpider):
         self.args = SpiderArguments(since=self.latest_args.since, related_depth=0)  # the feed finds the posts
         self.fallback: str | None = None  # why the archives were walked, once they were
         self.feed_walk = FeedWalk()
+        self.feed_answered = False  # page 1 of the feed brought a response or a failure
         self._proofs: list[Walked] = []  # the last walks whose reading proves an early stop
 
     @classmethod
@@ -95,6 +101,7 @@ class LatestSpider(CategorySpider):
         if spider.max_lag <= timedelta(0):
             raise SettingError(f"ALANEWS_FEED_MAX_LAG must be a positive number of hours, got {value!r}")
         spider.feed_url = feed_url(spider.base_url, spider.paths[0] if spider.latest_args.category else None)
+        crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         return spider
 
     async def start(self):
@@ -110,18 +117,38 @@ class LatestSpider(CategorySpider):
             self._proofs = self._walks_proving(ledger.walks())
             ledger.start_walks([self.feed_url])
         yield Request(self.feed_url, callback=self.parse_feed, errback=self._feed_failed,
-                      meta={"alanews_feed_page": 1})
+                      meta={**_FEED_META, "alanews_feed_page": 1})
+
+    def spider_idle(self):
+        """Page 1 of the feed never answered, nothing else to do: its request was dropped without a failure
+        (a redirect to another host filtered as off-site, the dupefilter): one WARNING and the fallback."""
+        if self.feed_answered or self.fallback is not None:
+            return
+        self.feed_answered = True
+        stats = self.crawler.stats
+        dropped = [f"{name} {count}" for name in ("offsite/filtered", "dupefilter/filtered")
+                   if (count := stats.get_value(name))]
+        why = ("its request was dropped without an answer"
+               + (f" ({', '.join(dropped)}: a redirect to another host?)" if dropped else ""))
+        requests = list(self._fall_back(self.feed_url, NOT_ANSWERED, why))
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            raise DontCloseSpider
 
     def parse_feed(self, response):
         """A feed page: request its new posts; the next page if every post on it is new; else fall back."""
         page = FeedPage(response)
         number = response.meta.get("alanews_feed_page", 1)
+        self.feed_answered = True
         self.crawler.stats.inc_value("alanews/feed/pages")
         for defect, what in page.defects.items():
             self.crawler.stats.inc_value(f"alanews/feed/{defect}")
             self.logger.warning("Feed %s repaired (%s): %s", response.url, defect, what)
+        requested = response.meta.get("redirect_urls", [response.url])[0]
         if page.problem:
-            yield from self._fall_back(response.url, page.problem, page.reason)
+            answered = f" (redirected to {response.url})" if requested != response.url else ""
+            yield from self._fall_back(requested, page.problem, page.reason + answered)
             return
         entries = page.entries()
         if number == 1 and (stale := self._stale(entries)):
@@ -154,7 +181,7 @@ class LatestSpider(CategorySpider):
                                 response.url, self.max_listing_pages)
             return
         yield Request(feed_page_url(self.feed_url, number + 1), callback=self.parse_feed,
-                      errback=self._feed_failed, meta={"alanews_feed_page": number + 1})
+                      errback=self._feed_failed, meta={**_FEED_META, "alanews_feed_page": number + 1})
 
     def _walks_proving(self, walks: dict[str, Walked]) -> list[Walked]:
         """The last walks whose reading proves an early stop of the feed walk: the feed's own; for a category
@@ -214,6 +241,7 @@ class LatestSpider(CategorySpider):
     def _feed_failed(self, failure):
         """A feed page brought no answer: past the last page (a 404 after page 1) the feed is read; else fall back."""
         kind = failure_kind(failure)
+        self.feed_answered = True
         if kind == "unreachable":
             return  # the run is stopping; its one ERROR line says why (alanews/reachability.py)
         number = failure.request.meta.get("alanews_feed_page", 1)
@@ -221,8 +249,10 @@ class LatestSpider(CategorySpider):
             self.logger.info("Feed %s: past its last page", failure.request.url)
             self.feed_walk.ended = True
             return
-        message = f"HTTP {failure.value.response.status}" if kind.startswith("http_") else failure.getErrorMessage()
-        yield from self._fall_back(failure.request.url, kind, message)
+        message = (f"HTTP {failure.value.response.status}" if kind.startswith("http_")
+                   else failure.getErrorMessage() or f"{type(failure.value).__name__} (no message)")
+        retries = failure.request.meta.get("retry_times")
+        yield from self._fall_back(failure.request.url, kind, message + (f", after {retries} retries" if retries else ""))
 
     def _fall_back(self, url: str, reason: str, why: str):
         """One WARNING line naming why, the stat, then the category walk (once a run)."""
