@@ -207,8 +207,9 @@ def test_the_cron_poll_does_not_start_nor_mail_while_a_poll_runs_and_mails_a_fai
     assert "Exit status 0: finished" in log and "'downloader/request_count': 2," in log
     assert replica.stats()["by_path"] == {"/robots.txt": 1, "/feed/": 1}
 
-    # a failing poll (the site gone) mails the end of its log
+    # a failing poll (the site gone) mails the end of its log; on a fresh data directory too (its lock file made)
     replica.stop()
+    env_file.write_text(f"ALANEWS_DATA_DIR={tmp_path / 'fresh' / 'data'}\nALANEWS_BASE_URL={replica.url}\n")
     failed = cron()
     assert failed.returncode == 0 and "Exit status 4: the site could not be reached" in failed.stdout
 
