@@ -447,6 +447,15 @@ def test_a_snapshot_and_bad_arguments_are_refused_before_any_request(tmp_path):
         crawler_for(LatestSpider, tmp_path / "state", category="meteo")
     with pytest.raises(SpiderArgumentError, match="unknown spider argument 'max_pages'"):
         crawler_for(LatestSpider, tmp_path / "state", max_pages="3")
+    with pytest.raises(NotStarting, match=r"^latest finds what is new by the state: deltafetch_reset"):
+        crawler_for(LatestSpider, tmp_path / "state", deltafetch_reset="1")
+    with pytest.raises(NotStarting, match=r"^latest finds what is new by the state: deltafetch_reset"):
+        crawler_for(LatestSpider, tmp_path / "state", {"DELTAFETCH_RESET": True})
+    json_feed = tmp_path / "x.json"
+    json_feed.write_text('[{"url": "x"}]')
+    with pytest.raises(NotStarting, match=r"would make it invalid\. Use a JSON Lines feed") as refused:
+        crawler_for(LatestSpider, tmp_path / "state", {"FEEDS": {str(json_feed): {"format": "json"}}})
+    assert "-O" not in str(refused.value)
     with pytest.raises(NotStarting, match="ALANEWS_FEED_MAX_LAG must be a positive number"):
         crawler_for(LatestSpider, tmp_path / "state", {"ALANEWS_FEED_MAX_LAG": "0"})
 

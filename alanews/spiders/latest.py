@@ -24,8 +24,8 @@ no post the walk had not listed already (a cache ignoring ``?paged``): one WARNI
 line naming why, the stat ``alanews/feed/fallback/<reason>``, then the category spider's walk of
 each archive (page 1, and on only as far as its early stop allows).
 
-Incremental only: a snapshot (``-O``, ``-a incremental=0``) or a run without the state is refused
-before any request (exit 1).
+Incremental only: a snapshot (``-O``, ``-a incremental=0``), a reset (``-a deltafetch_reset=1``) or a
+run without the state is refused before any request (exit 1).
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request
 
-from alanews.errors import NotStarting, SettingError
-from alanews.ledger import run_mode
+from alanews.errors import NotStarting, SettingError, SpiderArgumentError
+from alanews.ledger import as_bool, run_mode
 from alanews.pages.feed import FeedEntry, FeedPage, feed_page_url
 from alanews.site import CATEGORIES, feed_url, parse_article_url
 from alanews.spiders.arguments import LatestArguments, SpiderArguments
@@ -68,6 +68,8 @@ class LatestSpider(CategorySpider):
     ``alanews/feed/<defect>`` (a repaired feed, alanews/pages/feed.py)."""
 
     name = "latest"
+    #: never a snapshot (-O): only what is new (alanews/feeds.py gives no -O advice then)
+    snapshots = False
     #: the fallback walks every archive (one, with -a category)
     categories = tuple(c.spider for c in CATEGORIES)
     # a poll with nothing new is a right answer: no empty feed file then
@@ -87,6 +89,14 @@ class LatestSpider(CategorySpider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        try:
+            reset = as_bool(getattr(spider, "deltafetch_reset", None), "deltafetch_reset") or as_bool(
+                crawler.settings.get("DELTAFETCH_RESET"), "DELTAFETCH_RESET")
+        except ValueError as error:
+            raise SpiderArgumentError(str(error)) from None
+        if reset:
+            raise NotStarting("latest finds what is new by the state: deltafetch_reset (write everything again) is a "
+                              "category spider's, e.g. scrapy crawl alanews -a deltafetch_reset=1")
         incremental, why = run_mode(crawler.settings, spider)
         enabled = crawler.settings.getbool("DELTAFETCH_ENABLED")
         if not enabled or not incremental:
