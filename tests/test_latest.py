@@ -348,8 +348,9 @@ def next_feed_pages(output) -> list[str]:
 def test_known_posts_are_skipped_by_post_id_then_by_url(site, latest):
     truth = sorted(site.truth().values(), key=lambda item: item["published"], reverse=True)
     store = ledger_of(latest).store
-    # the 4th newest known by its post id only (recorded under another URL), the 6th by URL only
-    store.record([Written.of({**truth[3], "url": site.url + "/2020/01/01/esteri/old-name/"}, "alanews"),
+    # the 4th newest known by its post id only (recorded under another slug: renamed), the 6th by URL only
+    renamed = truth[3]["url"].rstrip("/").rsplit("/", 1)[0] + "/old-name/"
+    store.record([Written.of({**truth[3], "url": renamed}, "alanews"),
                   Written.of({**truth[5], "post_id": None}, "alanews")])
     feed_walk_recorded(latest)
     spider = latest.spider
@@ -359,6 +360,24 @@ def test_known_posts_are_skipped_by_post_id_then_by_url(site, latest):
     assert fetched == [item["url"] for i, item in enumerate(truth[:10]) if i not in (3, 5)]
     assert next_feed_pages(output) == []  # known before the last complete walk of the feed started: it stops
     assert latest.stats.get_value("alanews/feed/renamed") == 1
+
+
+@pytest.mark.parametrize("day", ["2020/01/01", "2030/06/30"])
+def test_a_guid_naming_a_known_post_of_another_day_is_no_rename_and_is_fetched(site, latest, day, caplog):
+    """A rename keeps the permalink's day: a guid whose post is known under a permalink of another day
+    (a duplicated guid, an import) names another post; the entry is fetched, its post id not trusted."""
+    truth = sorted(site.truth().values(), key=lambda item: item["published"], reverse=True)
+    category = truth[3]["category_path"]
+    ledger_of(latest).store.record([Written.of({**truth[3], "url": f"{site.url}/{day}/{category}/other/"}, "alanews")])
+    with caplog.at_level(logging.WARNING):
+        output = list(latest.spider.parse_feed(answer(site)))
+    requests = [r for r in output if r.callback.__name__ == "parse_article"]
+    assert [r.url for r in requests] == [item["url"] for item in truth[:10]]
+    assert "alanews_post_id" not in requests[3].meta and requests[2].meta["alanews_post_id"] == truth[2]["post_id"]
+    assert latest.stats.get_value("alanews/feed/guid_of_other_post") == 1
+    assert latest.stats.get_value("alanews/feed/renamed") is None
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and "not a rename, fetched" in lines[0]
 
 
 @pytest.mark.parametrize("previous", ["none", "incomplete", "complete_before_the_write"])

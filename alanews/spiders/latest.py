@@ -11,7 +11,8 @@ SIGTERM, ``CLOSESPIDER_TIMEOUT``) leaves its walk incomplete, and the next poll 
 Without a walk of the feed, a complete walk of every archive the feed lists (the category crawls)
 is that proof. A post is new when unknown to the state and, with ``-a since``, published on or
 after it (a walk that stops at ``since`` is not complete). A post is known by the post id of its
-``guid`` (``<home>/?p=N``, kept through a rename: a renamed post is not fetched), else by its
+``guid`` (``<home>/?p=N``, kept through a rename: a renamed post, whose permalink keeps its day, is not
+fetched; a guid naming a known post of another day is another post's, and fetched), else by its
 permalink. Each new post's page is fetched and written as every spider writes it
 (:class:`~alanews.spiders.base.ArticleSpider`): the feed gives discovery and identity, never a
 field. A poll with nothing new after a complete walk costs robots.txt and one feed page.
@@ -64,7 +65,8 @@ class FeedWalk:
 
 class LatestSpider(CategorySpider):
     """See the module docstring. Stats: ``alanews/feed/pages``, ``alanews/feed/known`` (posts the state
-    knows), ``alanews/feed/renamed`` (known by post id under another URL), ``alanews/feed/fallback/<reason>``,
+    knows), ``alanews/feed/renamed`` (known by post id under another URL of the same day),
+    ``alanews/feed/guid_of_other_post`` (a guid naming a known post of another day: fetched), ``alanews/feed/fallback/<reason>``,
     ``alanews/feed/<defect>`` (a repaired feed, alanews/pages/feed.py)."""
 
     name = "latest"
@@ -221,18 +223,27 @@ class LatestSpider(CategorySpider):
                 self.logger.warning("Feed %s: item %s links no article of %s (%r)", response.url,
                                     entry.guid, self.base_url, entry.url)
                 continue
-            record = ledger.resolve(entry.post_id, entry.url)
+            record, post_id = ledger.resolve(entry.post_id, entry.url), entry.post_id
+            if record is not None and record.url != entry.url and entry.url not in known:
+                before = parse_article_url(self.base_url, record.url)
+                if before is not None and before.published != article.published:
+                    # a rename keeps the permalink's day (the publication's): the guid is another post's
+                    self.crawler.stats.inc_value("alanews/feed/guid_of_other_post")
+                    self.logger.warning("Feed %s: item %s names post %d, known as %s, published another day than "
+                                        "%s: not a rename, fetched", response.url, entry.guid, entry.post_id,
+                                        record.url, entry.url)
+                    record, post_id = None, None
+                else:
+                    self.crawler.stats.inc_value("alanews/feed/renamed")
+                    self.logger.info("Feed: post %d is known as %s; not fetched under %s", entry.post_id,
+                                     record.url, entry.url)
             if record is not None:
                 self.crawler.stats.inc_value("alanews/feed/known")
                 if proof is None and any(walk.read(record) for walk in self._proofs):
                     proof = record.url
-                if record.url != entry.url and entry.url not in known:
-                    self.crawler.stats.inc_value("alanews/feed/renamed")
-                    self.logger.info("Feed: post %d is known as %s; not fetched under %s", entry.post_id,
-                                     record.url, entry.url)
                 continue
             if self._wanted_by_date(article):
-                new.append((entry.url, entry.post_id))
+                new.append((entry.url, post_id))
             else:
                 older = True
         return new, proof, older
