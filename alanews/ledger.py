@@ -401,12 +401,13 @@ class ArticleLedger:
         """Category path -> its last walk; empty when the run reads nothing."""
         return self.store.walks() if self.reads else {}
 
-    def newest_published(self, category_path: str | None = None) -> datetime | None:
-        """When the newest article written (of ``category_path`` and its subcategories, if given) was
-        published, aware; None when the run reads nothing or no article gives a time."""
+    def newest_published(self, category_path: str | None = None, written_after: float | None = None) -> datetime | None:
+        """When the newest article written (of ``category_path`` and its subcategories, if given; first
+        recorded after ``written_after``, UNIX time, if given) was published, aware; None when the run
+        reads nothing or no article gives a time."""
         if not self.reads:
             return None
-        instants = [value for text in self.store.newest_published(category_path)
+        instants = [value for text in self.store.newest_published(category_path, written_after=written_after)
                     if isinstance(value := parse_date(text), datetime)]
         return max(instants, default=None)
 

@@ -40,6 +40,10 @@ ALANEWS_UPDATES_MAX_AGE = 48
 # newest post the state knows (of that category, with -a category) before the feed is judged stale
 # (a cache serving an old copy) and page 1 of each category archive is walked instead.
 ALANEWS_FEED_MAX_LAG = 6
+# `scrapy crawl latest`: hours the feed's newest post (publication dates in the future ignored) may be
+# older than now before the feed is judged stale (a frozen cache while only latest runs), unless a
+# complete walk of every archive started within as many hours.
+ALANEWS_FEED_MAX_AGE = 24
 
 # The default feed under ALANEWS_DATA_DIR for `scrapy crawl`; Scrapy's tools (shell, fetch, view,
 # parse) write no feed and leave the incremental state alone (alanews/addons.py).

@@ -74,12 +74,15 @@ FAULTS: dict[str, str] = {
                     "not an XML 1.0 character, strict parsers reject the document",
     "stray-byte": "a windows-1252 byte (0x92) in the first item: the UTF-8 document is not UTF-8",
     "moved": "301 to the same feed on another host name (localhost for 127.0.0.1): a feed moved to another host",
+    "future-date": "the first item's pubDate in 2099 (a garbled or mistyped date)",
+    "no-dates": "no item has a pubDate (a feed template that drops it)",
     "paged-ignored": "every ?paged=N answers page 1 (a cache whose key drops the query string)",
     "next-link": "an atom:link rel=\"next\" naming the feed's page 1 (a paging plugin misconfigured)",
 }
 # Faults whose answer is the feed template's output: WordPress's headers and conditional GET apply.
 _TEMPLATE_FAULTS = frozenset(("empty", "cut", "dataloss", "fatal", "stale", "bom", "whitespace",
-                              "control-char", "stray-byte", "paged-ignored", "next-link"))
+                              "control-char", "stray-byte", "paged-ignored", "next-link", "future-date",
+                              "no-dates"))
 
 _FEED_RE = re.compile(r"^(?:/category/(?P<path>[a-z0-9\-]+(?:/[a-z0-9\-]+)*))?/feed(?P<slash>/?)$")
 _PAGED_RE = re.compile(r"\s*[+-]?(\d+)")
@@ -424,6 +427,10 @@ class Feeds:
             return b"\n" + body
         if name == "php-warning":
             return _PHP_WARNINGS + body
+        if name == "future-date":
+            return re.sub(rb"<pubDate>[^<]*</pubDate>", b"<pubDate>Thu, 01 Jan 2099 00:00:00 +0000</pubDate>", body, 1)
+        if name == "no-dates":
+            return re.sub(rb"\s*<pubDate>[^<]*</pubDate>", b"", body)
         if name in ("control-char", "stray-byte") and b"<item>" in body:
             at = _first_item_text(body)
             return body[:at] + (b"\x0c" if name == "control-char" else b"\x92") + body[at:]

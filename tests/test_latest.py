@@ -41,6 +41,8 @@ from alanews.spiders.latest import LatestSpider
 from alanews.state import STATE_FILE, ArticleStore, Written
 
 N = 23  # new posts: more than two feed pages of 10
+#: the replica's posts are dated up to November 2026, not now (tests/conftest.py FAST says the same)
+SETTLED = {"ALANEWS_FEED_MAX_AGE": "1000000"}
 
 
 def feed_requests(served: dict) -> int:
@@ -237,7 +239,7 @@ def answer(site, path: str = "/feed/") -> Response:
 
 @pytest.fixture
 def latest(site, tmp_path):
-    crawler = crawler_for(LatestSpider, tmp_path / "state", {"ALANEWS_BASE_URL": site.url})
+    crawler = crawler_for(LatestSpider, tmp_path / "state", {**SETTLED, "ALANEWS_BASE_URL": site.url})
     yield crawler
     close(crawler)
     site.post("/__replica__/feed?fault=none")
@@ -323,6 +325,56 @@ def test_a_stale_feed_falls_back_only_beyond_the_bound(site, latest, caplog):
         assert walked(spider.parse_feed(answer(site))) == archives(site)
     lines = [r.getMessage() for r in caplog.records if "not usable" in r.getMessage()]
     assert len(lines) == 1 and "(stale): its newest post" in lines[0] and "7.0 h older than the newest" in lines[0]
+
+
+def test_a_frozen_feed_is_stale_by_its_age_unless_every_archive_was_walked_within_it(site, tmp_path, caplog):
+    """Only latest runs, the feed's cache frozen: the state's newest is the feed's newest, but the feed's
+    newest is days old (the replica's posts end in November 2026)."""
+    crawler = crawler_for(LatestSpider, tmp_path / "state", {"ALANEWS_BASE_URL": site.url})
+    try:
+        store, spider = ledger_of(crawler).store, crawler.spider
+        store.record([Written.of(item, "latest") for item in site.truth().values()])
+        list(spider.feed_requests())
+        with caplog.at_level(logging.WARNING):
+            assert walked(spider.parse_feed(answer(site))) == archives(site)
+        lines = [r.getMessage() for r in caplog.records if "not usable" in r.getMessage()]
+        assert len(lines) == 1 and "(stale)" in lines[0] and "ALANEWS_FEED_MAX_AGE is 24 h" in lines[0]
+        # the fallback's walks complete (as at its close): the next poll believes the feed for 24 hours
+        store.complete_walks(spider.paths)
+        spider.fallback = None
+        list(spider.feed_requests())
+        assert walked(spider.parse_feed(answer(site))) == []
+    finally:
+        close(crawler)
+
+
+@pytest.mark.parametrize(("fault", "reason"), [("future-date", "stale"), ("no-dates", "no_dates")])
+def test_future_dates_are_ignored_and_a_feed_without_dates_is_not_usable(site, latest, fault, reason):
+    truth = sorted(site.truth().values(), key=lambda item: item["published"])
+    newest = datetime.fromisoformat(truth[-1]["published"])
+    # a post known 7 hours newer than the feed's newest: a date in 2099 must not hide the lag
+    ledger_of(latest).store.record([Written.of({**truth[-1], "url": f"{site.url}/2026/12/01/esteri/known/",
+                                                "post_id": 90002, "published": (newest + timedelta(hours=7)).isoformat()},
+                                               "alanews")])
+    site.post(f"/__replica__/feed?fault={fault}")
+    assert walked(latest.spider.parse_feed(answer(site))) == archives(site)
+    assert latest.stats.get_value(f"alanews/feed/fallback/{reason}") == 1
+
+
+def test_a_fallback_that_found_nothing_is_not_repeated_for_a_deleted_newest_post(site, latest):
+    """The newest post known was deleted from the site (not yet recorded removed): the feed is behind it."""
+    truth = sorted(site.truth().values(), key=lambda item: item["published"])
+    newest = datetime.fromisoformat(truth[-1]["published"])
+    store, spider = ledger_of(latest).store, latest.spider
+    store.record([Written.of({**truth[-1], "url": f"{site.url}/2026/12/01/esteri/deleted/", "post_id": 90001,
+                              "published": (newest + timedelta(hours=7)).isoformat()}, "alanews")])
+    list(spider.feed_requests())
+    assert walked(spider.parse_feed(answer(site))) == archives(site)  # stale: 7 h behind
+    store.complete_walks(spider.paths)  # the fallback's walks, complete, found nothing new
+    spider.fallback = None
+    list(spider.feed_requests())
+    assert walked(spider.parse_feed(answer(site))) == []
+    assert latest.stats.get_value("alanews/feed/fallback/stale") == 1
 
 
 def test_the_replicas_stale_feed_is_judged_stale(site, latest):
@@ -445,7 +497,7 @@ def test_since_skips_older_posts_and_ends_the_feed_walk(site, tmp_path):
     truth = sorted(site.truth().values(), key=lambda item: item["published"], reverse=True)
     days = [parse_article_url(site.url, item["url"]).published for item in truth[:10]]
     since = days[4]
-    crawler = crawler_for(LatestSpider, tmp_path / "state", {"ALANEWS_BASE_URL": site.url}, since=since.isoformat())
+    crawler = crawler_for(LatestSpider, tmp_path / "state", {**SETTLED, "ALANEWS_BASE_URL": site.url}, since=since.isoformat())
     try:
         output = list(crawler.spider.parse_feed(answer(site)))
     finally:
@@ -480,7 +532,7 @@ def test_a_snapshot_and_bad_arguments_are_refused_before_any_request(tmp_path):
 
 
 def test_a_category_poll_reads_that_category_feed_and_walks_only_its_archive(site, tmp_path):
-    crawler = crawler_for(LatestSpider, tmp_path / "state", {"ALANEWS_BASE_URL": site.url}, category="calcio")
+    crawler = crawler_for(LatestSpider, tmp_path / "state", {**SETTLED, "ALANEWS_BASE_URL": site.url}, category="calcio")
     try:
         spider = crawler.spider
         assert spider.feed_url == site.url + "/category/sport/calcio/feed/"

@@ -207,6 +207,8 @@ SHAPES = {
     "control-char": (200, "application/rss+xml", "broken"),
     "stray-byte": (200, "application/rss+xml", "broken"),
     "moved": (301, "text/html", "redirect"),
+    "future-date": (200, "application/rss+xml", "dates"),
+    "no-dates": (200, "application/rss+xml", "dates"),
     "paged-ignored": (200, "application/rss+xml", "page_1"),
     "next-link": (200, "application/rss+xml", "next"),
 }
@@ -262,6 +264,10 @@ def test_a_fault_switched_on_a_running_replica(site, fault):
             assert body[start:] == live and start > 0
             assert {"bom": b"\xef\xbb\xbf", "whitespace": b"\n"}.get(fault, body[:start]) == body[:start]
             assert b"<b>Warning</b>" in body[:start] or fault != "php-warning"
+        elif shape == "dates":
+            dates = [i.findtext("pubDate") for i in etree.fromstring(body).findall("channel/item")]
+            assert dates == ([None] * PER_PAGE if fault == "no-dates" else
+                             ["Thu, 01 Jan 2099 00:00:00 +0000", *[d for d in dates[1:] if "2099" not in d]])
         elif shape == "page_1":
             second = etree.fromstring(_get_raw(site.url + "/category/esteri/feed/?paged=2")[2])
             assert [i.findtext("link") for i in second.findall("channel/item")] == site.archive("esteri")[:PER_PAGE]

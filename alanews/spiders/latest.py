@@ -32,7 +32,7 @@ run without the state is refused before any request (exit 1).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
@@ -50,8 +50,23 @@ from alanews.state import Walked
 STALE = "stale"
 REPEATED = "repeated"
 NOT_ANSWERED = "not_answered"
+NO_DATES = "no_dates"
+#: a publication date later than now by more than this is not believed (a clock off, a garbled date)
+FUTURE_MARGIN = timedelta(hours=1)
 # every feed request: the retry give-up is this spider's one WARNING + fallback, not an ERROR (Scrapy's meta key)
 _FEED_META = {"give_up_log_level": "WARNING"}
+
+
+def _hours(settings, name: str) -> timedelta:
+    """A setting in hours, positive; SettingError otherwise."""
+    value = settings.get(name)
+    try:
+        hours = timedelta(hours=float(value))
+    except (TypeError, ValueError, OverflowError):
+        hours = timedelta(0)
+    if hours <= timedelta(0):
+        raise SettingError(f"{name} must be a positive number of hours, got {value!r}")
+    return hours
 
 
 @dataclass
@@ -87,6 +102,7 @@ class LatestSpider(CategorySpider):
         self.feed_walk = FeedWalk()
         self.feed_answered = False  # page 1 of the feed brought a response or a failure
         self._proofs: list[Walked] = []  # the last walks whose reading proves an early stop
+        self._archives: Walked | None = None  # every archive's last walks together, when all are complete
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -105,13 +121,8 @@ class LatestSpider(CategorySpider):
             cause = f"{why} (a snapshot)" if enabled else "DELTAFETCH_ENABLED is off"
             raise NotStarting(f"latest writes only what is new, on the incremental state: {cause}; "
                               f"use -o FILE or the default feeds")
-        value = crawler.settings.get("ALANEWS_FEED_MAX_LAG")
-        try:
-            spider.max_lag = timedelta(hours=float(value))
-        except (TypeError, ValueError, OverflowError):
-            spider.max_lag = timedelta(0)
-        if spider.max_lag <= timedelta(0):
-            raise SettingError(f"ALANEWS_FEED_MAX_LAG must be a positive number of hours, got {value!r}")
+        spider.max_lag, spider.max_age = (_hours(crawler.settings, name) for name in
+                                          ("ALANEWS_FEED_MAX_LAG", "ALANEWS_FEED_MAX_AGE"))
         spider.feed_url = feed_url(spider.base_url, spider.paths[0] if spider.latest_args.category else None)
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         return spider
@@ -164,7 +175,7 @@ class LatestSpider(CategorySpider):
             return
         entries = page.entries()
         if number == 1 and (stale := self._stale(entries)):
-            yield from self._fall_back(response.url, STALE, stale)
+            yield from self._fall_back(response.url, *stale)
             return
         walk = self.feed_walk
         listed = {e.url or e.guid for e in entries} - {None}
@@ -201,11 +212,15 @@ class LatestSpider(CategorySpider):
         when the first started)."""
         proofs = [walks[self.feed_url]] if self.feed_url in walks else []
         archives = [walks.get(path) for path in self.paths]
+        self._archives = None
+        if archives and all(w is not None and w.complete and w.started_at is not None for w in archives):
+            spiders = {w.spider for w in archives}
+            started = min(w.started_at for w in archives)
+            self._archives = Walked(True, started, started, spiders.pop() if len(spiders) == 1 else None)
         if self.latest_args.category:
             proofs += [w for w in archives if w is not None]
-        elif archives and all(w is not None and w.complete and w.started_at is not None for w in archives):
-            started = min(w.started_at for w in archives)
-            proofs.append(Walked(True, started, started, None))
+        elif self._archives is not None:
+            proofs.append(Walked(True, self._archives.started_at, self._archives.started_at, None))
         return proofs
 
     def _new(self, entries: list[FeedEntry], response) -> tuple[list[tuple[str, int | None]], str | None, bool]:
@@ -248,16 +263,32 @@ class LatestSpider(CategorySpider):
                 older = True
         return new, proof, older
 
-    def _stale(self, entries: list[FeedEntry]) -> str | None:
-        """Why page 1 is a stale copy (its newest post older than the state's newest by more than the
-        bound), or None."""
-        newest_feed = max((e.published for e in entries if e.published), default=None)
-        newest_known = self.ledger.newest_published(self.paths[0] if self.latest_args.category else None)
-        if newest_feed is None or newest_known is None or newest_known - newest_feed <= self.max_lag:
+    def _stale(self, entries: list[FeedEntry]) -> tuple[str, str] | None:
+        """(reason, why) page 1 is no current feed, or None. Its newest post (dates beyond now +
+        FUTURE_MARGIN ignored; none readable: NO_DATES) is stale when older than now by more than
+        ALANEWS_FEED_MAX_AGE, unless a complete walk of every archive started within as many hours, or
+        older than the newest post the state knows by more than ALANEWS_FEED_MAX_LAG. Known posts
+        recorded before this spider's own last complete walk of every archive (a fallback) started
+        were judged then: a fallback that found nothing new is not repeated for them (a deleted post)."""
+        now = datetime.now(timezone.utc)
+        dates = [e.published for e in entries if e.published is not None and e.published <= now + FUTURE_MARGIN]
+        if not dates:
+            return NO_DATES, "no item has a readable publication date (pubDate) that is not in the future"
+        newest_feed = max(dates)
+        archives = self._archives
+        hours = (now - newest_feed).total_seconds() / 3600
+        if now - newest_feed > self.max_age and (archives is None or archives.started_at < (now - self.max_age).timestamp()):
+            return STALE, (f"its newest post ({newest_feed.isoformat()}) is {hours:.1f} h old, and no complete walk "
+                           f"of every archive started since; ALANEWS_FEED_MAX_AGE is "
+                           f"{self.max_age.total_seconds() / 3600:g} h")
+        judged = archives.started_at if archives is not None and archives.spider == self.name else None
+        newest_known = self.ledger.newest_published(self.paths[0] if self.latest_args.category else None, judged)
+        if newest_known is None or newest_known - newest_feed <= self.max_lag:
             return None
         hours = (newest_known - newest_feed).total_seconds() / 3600
-        return (f"its newest post ({newest_feed.isoformat()}) is {hours:.1f} h older than the newest post written "
-                f"({newest_known.isoformat()}); ALANEWS_FEED_MAX_LAG is {self.max_lag.total_seconds() / 3600:g} h")
+        return STALE, (f"its newest post ({newest_feed.isoformat()}) is {hours:.1f} h older than the newest post "
+                       f"written ({newest_known.isoformat()}); ALANEWS_FEED_MAX_LAG is "
+                       f"{self.max_lag.total_seconds() / 3600:g} h")
 
     def _feed_failed(self, failure):
         """A feed page brought no answer: past the last page (a 404 after page 1) the feed is read; else fall back."""
