@@ -18,12 +18,16 @@ permalink. Each new post's page is fetched and written as every spider writes it
 field. A poll with nothing new after a complete walk costs robots.txt and one feed page.
 
 Falls back, never hides: a feed page 1 that fails (404, any error), is not RSS (an HTML or
-maintenance page), is empty, cut (not well-formed XML), or whose newest post is older than the
-newest post the state knows by more than ``ALANEWS_FEED_MAX_LAG`` hours (a stale cached copy),
-a later page that fails otherwise than with WordPress's 404 past the last page, or a page listing
-no post the walk had not listed already (a cache ignoring ``?paged``): one WARNING
-line naming why, the stat ``alanews/feed/fallback/<reason>``, then the category spider's walk of
-each archive (page 1, and on only as far as its early stop allows).
+maintenance page), is empty, cut (not well-formed XML), has no readable ``pubDate`` (``no_dates``),
+or is stale (:meth:`LatestSpider._stale`: its newest post older than now by more than
+``ALANEWS_FEED_MAX_AGE`` hours, or than the newest post the state knows by more than
+``ALANEWS_FEED_MAX_LAG``), a feed never answered (its request dropped: ``not_answered``, at
+``spider_idle``), a later page that fails otherwise than with WordPress's 404 past the last page,
+or a page listing no post the walk had not listed already (a cache ignoring ``?paged``): one
+WARNING line naming why, the stat ``alanews/feed/fallback/<reason>``, then the category spider's
+walk of each archive (page 1, and on only as far as its early stop allows). A feed request's
+retry give-up is logged at WARNING: the fallback is the answer, and the poll exits 0 when it did
+its job.
 
 Incremental only: a snapshot (``-O``, ``-a incremental=0``), a reset (``-a deltafetch_reset=1``) or a
 run without the state is refused before any request (exit 1).
