@@ -76,13 +76,15 @@ FAULTS: dict[str, str] = {
     "moved": "301 to the same feed on another host name (localhost for 127.0.0.1): a feed moved to another host",
     "future-date": "the first item's pubDate in 2099 (a garbled or mistyped date)",
     "no-dates": "no item has a pubDate (a feed template that drops it)",
+    "https-links": "every item's link and guid with https for http (a site half moved to https, its feed's home URL)",
+    "proxy-links": "every item's link through a feed proxy's host (FeedBurner's feedproxy.google.com/~r/...)",
     "paged-ignored": "every ?paged=N answers page 1 (a cache whose key drops the query string)",
     "next-link": "an atom:link rel=\"next\" naming the feed's page 1 (a paging plugin misconfigured)",
 }
 # Faults whose answer is the feed template's output: WordPress's headers and conditional GET apply.
 _TEMPLATE_FAULTS = frozenset(("empty", "cut", "dataloss", "fatal", "stale", "bom", "whitespace",
                               "control-char", "stray-byte", "paged-ignored", "next-link", "future-date",
-                              "no-dates"))
+                              "no-dates", "https-links", "proxy-links"))
 
 _FEED_RE = re.compile(r"^(?:/category/(?P<path>[a-z0-9\-]+(?:/[a-z0-9\-]+)*))?/feed(?P<slash>/?)$")
 _PAGED_RE = re.compile(r"\s*[+-]?(\d+)")
@@ -429,6 +431,10 @@ class Feeds:
             return _PHP_WARNINGS + body
         if name == "future-date":
             return re.sub(rb"<pubDate>[^<]*</pubDate>", b"<pubDate>Thu, 01 Jan 2099 00:00:00 +0000</pubDate>", body, 1)
+        if name == "https-links":
+            return re.sub(rb"<(link|guid)([^>]*)>http://", rb"<\1\2>https://", body)
+        if name == "proxy-links":
+            return re.sub(rb"<link>https?://[^/<]+/", b"<link>https://feedproxy.google.com/~r/alanews/", body)
         if name == "no-dates":
             return re.sub(rb"\s*<pubDate>[^<]*</pubDate>", b"", body)
         if name in ("control-char", "stray-byte") and b"<item>" in body:

@@ -493,6 +493,25 @@ def test_feed_pages_that_repeat_stop_the_walk_with_one_warning_and_the_fallback(
     assert latest.stats.get_value("alanews/feed/fallback/repeated") == 1
 
 
+def test_links_differing_from_the_base_url_only_by_scheme_are_read_on_it(site, latest, caplog):
+    site.post("/__replica__/feed?fault=https-links")  # the base is http://, the feed's links https://
+    truth = sorted(site.truth().values(), key=lambda item: item["published"], reverse=True)
+    with caplog.at_level(logging.WARNING):
+        output = list(latest.spider.parse_feed(answer(site)))
+    assert [r.url for r in output if r.callback.__name__ == "parse_article"] == [i["url"] for i in truth[:10]]
+    assert latest.stats.get_value("alanews/feed/mapped_to_base") == 10 and caplog.records == []
+
+
+def test_a_feed_page_linking_no_article_of_the_site_is_one_warning_and_the_fallback(site, latest, caplog):
+    site.post("/__replica__/feed?fault=proxy-links")  # every link through feedproxy.google.com
+    with caplog.at_level(logging.WARNING):
+        output = list(latest.spider.parse_feed(answer(site)))
+    assert walked(output) == archives(site)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2 and "10 item(s) link no article" in lines[0] and "(no_article_links)" in lines[1]
+    assert latest.stats.get_value("alanews/feed/fallback/no_article_links") == 1
+
+
 def test_since_skips_older_posts_and_ends_the_feed_walk(site, tmp_path):
     truth = sorted(site.truth().values(), key=lambda item: item["published"], reverse=True)
     days = [parse_article_url(site.url, item["url"]).published for item in truth[:10]]

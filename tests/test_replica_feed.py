@@ -209,6 +209,8 @@ SHAPES = {
     "moved": (301, "text/html", "redirect"),
     "future-date": (200, "application/rss+xml", "dates"),
     "no-dates": (200, "application/rss+xml", "dates"),
+    "https-links": (200, "application/rss+xml", "links"),
+    "proxy-links": (200, "application/rss+xml", "links"),
     "paged-ignored": (200, "application/rss+xml", "page_1"),
     "next-link": (200, "application/rss+xml", "next"),
 }
@@ -268,6 +270,10 @@ def test_a_fault_switched_on_a_running_replica(site, fault):
             dates = [i.findtext("pubDate") for i in etree.fromstring(body).findall("channel/item")]
             assert dates == ([None] * PER_PAGE if fault == "no-dates" else
                              ["Thu, 01 Jan 2099 00:00:00 +0000", *[d for d in dates[1:] if "2099" not in d]])
+        elif shape == "links":
+            links = [i.findtext("link") for i in etree.fromstring(body).findall("channel/item")]
+            prefix = site.url.replace("http:", "https:") if fault == "https-links" else "https://feedproxy.google.com/~r/"
+            assert len(links) == PER_PAGE and all(link.startswith(prefix) for link in links)
         elif shape == "page_1":
             second = etree.fromstring(_get_raw(site.url + "/category/esteri/feed/?paged=2")[2])
             assert [i.findtext("link") for i in second.findall("channel/item")] == site.archive("esteri")[:PER_PAGE]

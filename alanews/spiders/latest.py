@@ -35,8 +35,9 @@ run without the state is refused before any request (exit 1).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
@@ -55,6 +56,8 @@ STALE = "stale"
 REPEATED = "repeated"
 NOT_ANSWERED = "not_answered"
 NO_DATES = "no_dates"
+NO_ARTICLES = "no_article_links"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 #: a publication date later than now by more than this is not believed (a clock off, a garbled date)
 FUTURE_MARGIN = timedelta(hours=1)
 # every feed request: the retry give-up is this spider's one WARNING + fallback, not an ERROR (Scrapy's meta key)
@@ -181,6 +184,11 @@ class LatestSpider(CategorySpider):
         if number == 1 and (stale := self._stale(entries)):
             yield from self._fall_back(response.url, *stale)
             return
+        entries = self._on_base(entries, response)
+        if not any(entry.url for entry in entries):
+            yield from self._fall_back(response.url, NO_ARTICLES, f"none of its {len(entries)} items links an "
+                                       f"article of {self.base_url}")
+            return
         walk = self.feed_walk
         listed = {e.url or e.guid for e in entries} - {None}
         if number > 1 and not listed - walk.seen:
@@ -210,6 +218,35 @@ class LatestSpider(CategorySpider):
         yield Request(feed_page_url(self.feed_url, number + 1), callback=self.parse_feed,
                       errback=self._feed_failed, meta={**_FEED_META, "alanews_feed_page": number + 1})
 
+    def _on_base(self, entries: list[FeedEntry], response) -> list[FeedEntry]:
+        """The entries with each link on the base URL: one differing only by scheme, or by a ``www.``
+        of its host (a port its scheme's default), is mapped to it (stat ``alanews/feed/mapped_to_base``);
+        one that is no article of the site then has no URL (one WARNING for the page, stat
+        ``alanews/feed/not_article``)."""
+        base = urlsplit(self.base_url)
+        out, mapped, off = [], 0, []
+        for entry in entries:
+            url = entry.url
+            if url and parse_article_url(self.base_url, url) is None:
+                parts = urlsplit(url)
+                same_host = (parts.hostname or "").removeprefix("www.") == (base.hostname or "").removeprefix("www.")
+                port_ok = parts.port in (None, base.port, _DEFAULT_PORTS.get(parts.scheme))
+                moved = urlunsplit((base.scheme, base.netloc, parts.path, parts.query, "")) if same_host and port_ok \
+                    else None
+                if moved is not None and parse_article_url(self.base_url, moved) is not None:
+                    url, mapped = moved, mapped + 1
+                else:
+                    url = None
+                    off.append(entry.url or entry.guid)
+            out.append(replace(entry, url=url) if url != entry.url else entry)
+        if mapped:
+            self.crawler.stats.inc_value("alanews/feed/mapped_to_base", mapped)
+        if off:
+            self.crawler.stats.inc_value("alanews/feed/not_article", len(off))
+            self.logger.warning("Feed %s: %d item(s) link no article of %s (e.g. %r)", response.url, len(off),
+                                self.base_url, off[0])
+        return out
+
     def _walks_proving(self, walks: dict[str, Walked]) -> list[Walked]:
         """The last walks whose reading proves an early stop of the feed walk: the feed's own; for a category
         feed, its archive's; for the site's feed, every archive's together (complete if each is, started
@@ -238,9 +275,6 @@ class LatestSpider(CategorySpider):
         for entry in entries:
             article = parse_article_url(self.base_url, entry.url) if entry.url else None
             if article is None:
-                self.crawler.stats.inc_value("alanews/feed/not_article")
-                self.logger.warning("Feed %s: item %s links no article of %s (%r)", response.url,
-                                    entry.guid, self.base_url, entry.url)
                 continue
             record, post_id = ledger.resolve(entry.post_id, entry.url), entry.post_id
             if record is not None and record.url != entry.url and entry.url not in known:
