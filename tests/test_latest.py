@@ -353,9 +353,9 @@ def test_future_dates_are_ignored_and_a_feed_without_dates_is_not_usable(site, l
     truth = sorted(site.truth().values(), key=lambda item: item["published"])
     newest = datetime.fromisoformat(truth[-1]["published"])
     # a post known 7 hours newer than the feed's newest: a date in 2099 must not hide the lag
+    later = (newest + timedelta(hours=7)).isoformat()
     ledger_of(latest).store.record([Written.of({**truth[-1], "url": f"{site.url}/2026/12/01/esteri/known/",
-                                                "post_id": 90002, "published": (newest + timedelta(hours=7)).isoformat()},
-                                               "alanews")])
+                                                "post_id": 90002, "published": later}, "alanews")])
     site.post(f"/__replica__/feed?fault={fault}")
     assert walked(latest.spider.parse_feed(answer(site))) == archives(site)
     assert latest.stats.get_value(f"alanews/feed/fallback/{reason}") == 1
@@ -516,7 +516,8 @@ def test_since_skips_older_posts_and_ends_the_feed_walk(site, tmp_path):
     truth = sorted(site.truth().values(), key=lambda item: item["published"], reverse=True)
     days = [parse_article_url(site.url, item["url"]).published for item in truth[:10]]
     since = days[4]
-    crawler = crawler_for(LatestSpider, tmp_path / "state", {**SETTLED, "ALANEWS_BASE_URL": site.url}, since=since.isoformat())
+    crawler = crawler_for(LatestSpider, tmp_path / "state", {**SETTLED, "ALANEWS_BASE_URL": site.url},
+                          since=since.isoformat())
     try:
         output = list(crawler.spider.parse_feed(answer(site)))
     finally:
@@ -551,7 +552,8 @@ def test_a_snapshot_and_bad_arguments_are_refused_before_any_request(tmp_path):
 
 
 def test_a_category_poll_reads_that_category_feed_and_walks_only_its_archive(site, tmp_path):
-    crawler = crawler_for(LatestSpider, tmp_path / "state", {**SETTLED, "ALANEWS_BASE_URL": site.url}, category="calcio")
+    crawler = crawler_for(LatestSpider, tmp_path / "state", {**SETTLED, "ALANEWS_BASE_URL": site.url},
+                          category="calcio")
     try:
         spider = crawler.spider
         assert spider.feed_url == site.url + "/category/sport/calcio/feed/"

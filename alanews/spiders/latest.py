@@ -88,7 +88,8 @@ class FeedWalk:
 class LatestSpider(CategorySpider):
     """See the module docstring. Stats: ``alanews/feed/pages``, ``alanews/feed/known`` (posts the state
     knows), ``alanews/feed/renamed`` (known by post id under another URL of the same day),
-    ``alanews/feed/guid_of_other_post`` (a guid naming a known post of another day: fetched), ``alanews/feed/fallback/<reason>``,
+    ``alanews/feed/guid_of_other_post`` (a guid naming a known post of another day: fetched),
+    ``alanews/feed/mapped_to_base``, ``alanews/feed/not_article``, ``alanews/feed/fallback/<reason>``,
     ``alanews/feed/<defect>`` (a repaired feed, alanews/pages/feed.py)."""
 
     name = "latest"
@@ -167,7 +168,7 @@ class LatestSpider(CategorySpider):
             raise DontCloseSpider
 
     def parse_feed(self, response):
-        """A feed page: request its new posts; the next page if every post on it is new; else fall back."""
+        """A feed page: request its new posts; the next page until proof (see the module docstring); else fall back."""
         page = FeedPage(response)
         number = response.meta.get("alanews_feed_page", 1)
         self.feed_answered = True
@@ -315,7 +316,8 @@ class LatestSpider(CategorySpider):
         newest_feed = max(dates)
         archives = self._archives
         hours = (now - newest_feed).total_seconds() / 3600
-        if now - newest_feed > self.max_age and (archives is None or archives.started_at < (now - self.max_age).timestamp()):
+        walked_lately = archives is not None and archives.started_at >= (now - self.max_age).timestamp()
+        if now - newest_feed > self.max_age and not walked_lately:
             return STALE, (f"its newest post ({newest_feed.isoformat()}) is {hours:.1f} h old, and no complete walk "
                            f"of every archive started since; ALANEWS_FEED_MAX_AGE is "
                            f"{self.max_age.total_seconds() / 3600:g} h")
@@ -342,7 +344,8 @@ class LatestSpider(CategorySpider):
         message = (f"HTTP {failure.value.response.status}" if kind.startswith("http_")
                    else failure.getErrorMessage() or f"{type(failure.value).__name__} (no message)")
         retries = failure.request.meta.get("retry_times")
-        yield from self._fall_back(failure.request.url, kind, message + (f", after {retries} retries" if retries else ""))
+        yield from self._fall_back(failure.request.url, kind,
+                                   message + (f", after {retries} retries" if retries else ""))
 
     def _fall_back(self, url: str, reason: str, why: str):
         """One WARNING line naming why, the stat, then the category walk (once a run)."""
