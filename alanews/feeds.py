@@ -209,8 +209,9 @@ def _local_path(uri: str) -> Path | None:
     return Path(uri) if scheme == "" and uri != "-" else None
 
 
-def check_local_feeds(settings) -> None:
-    """Refuse, before the first request, a local feed that cannot be written or must not be appended to.
+def check_local_feeds(settings, snapshots: bool = True) -> None:
+    """Refuse, before the first request, a local feed that cannot be written or must not be appended to
+    (``snapshots``: whether the spider may overwrite a feed, ``-O``, and so be told to).
 
     The directory of each local feed (its part before any ``%(name)s`` parameter) must be one the
     run can create files in (tried: /proc and /sys refuse even root); a file there must open for
@@ -246,8 +247,8 @@ def check_local_feeds(settings) -> None:
         if (fmt in NOT_APPENDABLE and not options.get("overwrite", False)
                 and path.is_file() and path.stat().st_size > 0):
             raise NotStarting(f"feed {uri} is {NOT_APPENDABLE[fmt]} that already holds items: appending to it (-o) "
-                              f"would make it invalid. Use -O to overwrite it, a JSON Lines feed (.jsonl) to "
-                              f"append, or %(time)s in its name for one file per run")
+                              f"would make it invalid. {'Use -O to overwrite it, a' if snapshots else 'Use a'} JSON "
+                              f"Lines feed (.jsonl) to append, or %(time)s in its name for one file per run")
 
 
 def _cannot_create_in(directory: Path) -> OSError | None:
@@ -424,7 +425,7 @@ class FeedExporter(feedexport.FeedExporter):
 
     @classmethod
     def from_crawler(cls, crawler):
-        check_local_feeds(crawler.settings)
+        check_local_feeds(crawler.settings, getattr(crawler.spider, "snapshots", True))
         exporter = super().from_crawler(crawler)
         crawler.signals.connect(exporter.feed_slot_closed, signal=signals.feed_slot_closed)
         return exporter

@@ -402,12 +402,13 @@ class ArticleLedger:
         """Category path -> its last walk; empty when the run reads nothing."""
         return self.store.walks() if self.reads else {}
 
-    def newest_published(self, category_path: str | None = None) -> datetime | None:
-        """When the newest article written (of ``category_path`` and its subcategories, if given) was
-        published, aware; None when the run reads nothing or no article gives a time."""
+    def newest_published(self, category_path: str | None = None, written_after: float | None = None) -> datetime | None:
+        """When the newest article written (of ``category_path`` and its subcategories, if given; first
+        recorded after ``written_after``, UNIX time, if given) was published, aware; None when the run
+        reads nothing or no article gives a time."""
         if not self.reads:
             return None
-        instants = [value for text in self.store.newest_published(category_path)
+        instants = [value for text in self.store.newest_published(category_path, written_after=written_after)
                     if isinstance(value := parse_date(text), datetime)]
         return max(instants, default=None)
 
@@ -637,7 +638,8 @@ class ArticleLedger:
 
     def request_dropped(self, request, spider=None):
         """The dupefilter dropped an article request: another spelling of an article already requested
-        (its key becomes an alias of that article), a redirect to a page that is no article, already
+        (its key becomes an alias of that article; not when the request named a post id and was
+        redirected: failed, stat ``alanews/failed/other_post``), a redirect to a page that is no article, already
         fetched (the article failed: WARNING, stat ``alanews/failed/redirected_off_article``), or a
         request the run a JOBDIR resumes had asked for (stat ``deltafetch/dropped_as_seen``)."""
         key = request.meta.get("deltafetch_key")
@@ -648,6 +650,14 @@ class ArticleLedger:
         if by == id(request):  # request_scheduled is sent before the dupefilter is asked: it was this one
             del self._scheduled[fingerprint]
             first = None
+        if first and first != key and request.meta.get("alanews_post_id") is not None and request.meta.get(
+                "redirect_urls"):
+            # a URL given for one post redirected to a page requested for another: no alias of it unread
+            self.stats.inc_value("alanews/failed/other_post")
+            logger.warning("Failed %s (failed/other_post): post %d was expected, it redirects to %s, requested for "
+                           "another article", key, request.meta["alanews_post_id"], request.url)
+            self.article_failed(key, "other_post")
+            return
         if first and first != key:
             self._folded.setdefault(first, set()).add(key)
             self._settled.add(key)

@@ -43,6 +43,10 @@ ALANEWS_REMOVAL_CONFIRM_HOURS = 3
 # newest post the state knows (of that category, with -a category) before the feed is judged stale
 # (a cache serving an old copy) and page 1 of each category archive is walked instead.
 ALANEWS_FEED_MAX_LAG = 6
+# `scrapy crawl latest`: hours the feed's newest post (publication dates in the future ignored) may be
+# older than now before the feed is judged stale (a frozen cache while only latest runs), unless a
+# complete walk of every archive started within as many hours.
+ALANEWS_FEED_MAX_AGE = 24
 
 # Every ALANEWS_*/DELTAFETCH_* name and value checked before any request (alanews/checks.py); then
 # the default feed under ALANEWS_DATA_DIR for `scrapy crawl`; Scrapy's tools (shell, fetch, view,

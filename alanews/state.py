@@ -607,14 +607,19 @@ class ArticleStore:
         return {row[0]: Walked(bool(row[1]), *row[2:]) for row in
                 self.conn.execute("SELECT category, complete, started_at, updated_at, spider FROM walks")}
 
-    def newest_published(self, category_path: str | None = None, candidates: int = 8) -> list[str]:
+    def newest_published(self, category_path: str | None = None, candidates: int = 8,
+                         written_after: float | None = None) -> list[str]:
         """The ``candidates`` greatest ``published`` values (ISO 8601) of the articles not removed, of
-        ``category_path`` and its subcategories if given: compared as text, so a value whose offset
-        differs from its neighbours' (+01:00, +02:00) is among them; the caller compares instants."""
+        ``category_path`` and its subcategories if given, first recorded after ``written_after`` (UNIX
+        time) if given: compared as text, so a value whose offset differs from its neighbours' (+01:00,
+        +02:00) is among them; the caller compares instants."""
         where, args = "published IS NOT NULL AND removed_at IS NULL", []
         if category_path:
             where += " AND (category_path = ? OR category_path LIKE ?)"
             args = [category_path, category_path.replace("%", "").replace("_", "") + "/%"]
+        if written_after is not None:
+            where += " AND first_written_at > ?"
+            args.append(written_after)
         return [row[0] for row in self.conn.execute(
             f"SELECT published FROM articles WHERE {where} ORDER BY published DESC LIMIT ?",  # noqa: S608
             (*args, candidates))]

@@ -73,10 +73,18 @@ FAULTS: dict[str, str] = {
     "control-char": "a form feed (U+000C, pasted from a word processor) in the first item: "
                     "not an XML 1.0 character, strict parsers reject the document",
     "stray-byte": "a windows-1252 byte (0x92) in the first item: the UTF-8 document is not UTF-8",
+    "moved": "301 to the same feed on another host name (localhost for 127.0.0.1): a feed moved to another host",
+    "future-date": "the first item's pubDate in 2099 (a garbled or mistyped date)",
+    "no-dates": "no item has a pubDate (a feed template that drops it)",
+    "https-links": "every item's link and guid with https for http (a site half moved to https, its feed's home URL)",
+    "proxy-links": "every item's link through a feed proxy's host (FeedBurner's feedproxy.google.com/~r/...)",
+    "paged-ignored": "every ?paged=N answers page 1 (a cache whose key drops the query string)",
+    "next-link": "an atom:link rel=\"next\" naming the feed's page 1 (a paging plugin misconfigured)",
 }
 # Faults whose answer is the feed template's output: WordPress's headers and conditional GET apply.
 _TEMPLATE_FAULTS = frozenset(("empty", "cut", "dataloss", "fatal", "stale", "bom", "whitespace",
-                              "control-char", "stray-byte"))
+                              "control-char", "stray-byte", "paged-ignored", "next-link", "future-date",
+                              "no-dates", "https-links", "proxy-links"))
 
 _FEED_RE = re.compile(r"^(?:/category/(?P<path>[a-z0-9\-]+(?:/[a-z0-9\-]+)*))?/feed(?P<slash>/?)$")
 _PAGED_RE = re.compile(r"\s*[+-]?(\d+)")
@@ -359,6 +367,11 @@ class Feeds:
             r.count("feed", path, 404)
             h._not_found(head_only)
             return True
+        if name == "moved":
+            r.count("feed", path, 301)
+            h._redirect(base.replace("127.0.0.1", "localhost", 1) + path + (f"?{u.query}" if u.query else ""),
+                        head_only)
+            return True
         if name == "disabled":
             r.count("feed", path, 301)
             h._redirect(render.cat_url(base, category) if category else base + "/", head_only)
@@ -371,6 +384,8 @@ class Feeds:
             h._send(status, body, headers={"Retry-After": "600"} if status == 503 else None, head_only=head_only)
             return True
         before = fault.before if name == "stale" else None
+        if name == "paged-ignored":
+            page = 1
         self_url = base + path + (f"?{u.query}" if u.query else "")
         state = (name, before, self.summary)
         body = r._cached(("feed", category, page, self_url, state),
@@ -390,6 +405,9 @@ class Feeds:
                 h._send(304, b"", ctype, headers=headers, head_only=True)
                 return True
         body = self._damaged(body, name)
+        if name == "next-link":
+            self_link = b' rel="self" type="application/rss+xml" />'
+            body = body.replace(self_link, self_link + f'\n\t<atom:link href="{base}{path}" rel="next" />'.encode(), 1)
         if name == "php-warning":
             ctype, headers = "text/html; charset=UTF-8", {}
         r.count("feed", path, 200)
@@ -411,6 +429,14 @@ class Feeds:
             return b"\n" + body
         if name == "php-warning":
             return _PHP_WARNINGS + body
+        if name == "future-date":
+            return re.sub(rb"<pubDate>[^<]*</pubDate>", b"<pubDate>Thu, 01 Jan 2099 00:00:00 +0000</pubDate>", body, 1)
+        if name == "https-links":
+            return re.sub(rb"<(link|guid)([^>]*)>http://", rb"<\1\2>https://", body)
+        if name == "proxy-links":
+            return re.sub(rb"<link>https?://[^/<]+/", b"<link>https://feedproxy.google.com/~r/alanews/", body)
+        if name == "no-dates":
+            return re.sub(rb"\s*<pubDate>[^<]*</pubDate>", b"", body)
         if name in ("control-char", "stray-byte") and b"<item>" in body:
             at = _first_item_text(body)
             return body[:at] + (b"\x0c" if name == "control-char" else b"\x92") + body[at:]

@@ -169,9 +169,15 @@ class Replica:
             # (the drifted page without <title> or h1), "cut" (cut inside its content, Content-Length
             # that of the cut copy), "standfirst" (only the subtitle's class renamed, as a theme update may), or 301s
             # to its category's archive ("to_category") or the home page ("to_home"), as redirect plugins
-            # do; with times=K only its next K answers (a transient failure)
+            # do, or to another post ("to_post" and to=M: WordPress's redirect_guess_404_permalink, for a
+            # post listed before its page is live); with times=K only its next K answers (a transient failure)
             status = (q.get("status") or ["404"])[0]
-            status = status if status in _PAGE_BREAKS else int(status)
+            if status == "to_post":
+                target = int(q["to"][0])
+                if target not in self.site.by_id:
+                    raise KeyError(target)
+                status = f"to_post:{target}"
+            status = status if status in _PAGE_BREAKS or status.startswith("to_post:") else int(status)
             times = int((q.get("times") or ["0"])[0])
             if times < 0:
                 raise ValueError(f"times must be a positive integer, got {times}")
@@ -540,9 +546,10 @@ class Handler(BaseHTTPRequestHandler):
                 status = r.broken_status(a.post_id) if a else None
                 gone = r.gone.get(canon) if a is None else None
                 moved = r.site.by_id.get(r.site.moved.get(canon))
-            if status in ("to_category", "to_home"):
+            if status in ("to_category", "to_home") or str(status).startswith("to_post:"):
                 r.count("article", path, 301)
-                target = f"{base}/category/{a.category_path}/" if status == "to_category" else f"{base}/"
+                target = (f"{base}/category/{a.category_path}/" if status == "to_category" else f"{base}/"
+                          if status == "to_home" else r.site.by_id[int(status.split(":")[1])].url(base))
                 self._redirect(target, head_only)
                 return
             if status == "standfirst":

@@ -206,6 +206,13 @@ SHAPES = {
     "php-warning": (200, "text/html", "prefixed"),
     "control-char": (200, "application/rss+xml", "broken"),
     "stray-byte": (200, "application/rss+xml", "broken"),
+    "moved": (301, "text/html", "redirect"),
+    "future-date": (200, "application/rss+xml", "dates"),
+    "no-dates": (200, "application/rss+xml", "dates"),
+    "https-links": (200, "application/rss+xml", "links"),
+    "proxy-links": (200, "application/rss+xml", "links"),
+    "paged-ignored": (200, "application/rss+xml", "page_1"),
+    "next-link": (200, "application/rss+xml", "next"),
 }
 
 
@@ -239,6 +246,8 @@ def test_a_fault_switched_on_a_running_replica(site, fault):
         assert whole == (shape != "short")
         if shape == "html":
             assert body.lstrip().lower().startswith(b"<!doctype html>") and b"<rss" not in body
+        elif shape == "redirect" and fault == "moved":
+            assert headers["Location"] == site.url.replace("127.0.0.1", "localhost") + "/category/esteri/feed/"
         elif shape == "redirect":
             assert headers["Location"] == site.url + "/category/esteri/"
         elif shape == "empty":
@@ -257,6 +266,20 @@ def test_a_fault_switched_on_a_running_replica(site, fault):
             assert body[start:] == live and start > 0
             assert {"bom": b"\xef\xbb\xbf", "whitespace": b"\n"}.get(fault, body[:start]) == body[:start]
             assert b"<b>Warning</b>" in body[:start] or fault != "php-warning"
+        elif shape == "dates":
+            dates = [i.findtext("pubDate") for i in etree.fromstring(body).findall("channel/item")]
+            assert dates == ([None] * PER_PAGE if fault == "no-dates" else
+                             ["Thu, 01 Jan 2099 00:00:00 +0000", *[d for d in dates[1:] if "2099" not in d]])
+        elif shape == "links":
+            links = [i.findtext("link") for i in etree.fromstring(body).findall("channel/item")]
+            prefix = site.url.replace("http:", "https:") if fault == "https-links" else "https://feedproxy.google.com/~r/"
+            assert len(links) == PER_PAGE and all(link.startswith(prefix) for link in links)
+        elif shape == "page_1":
+            second = etree.fromstring(_get_raw(site.url + "/category/esteri/feed/?paged=2")[2])
+            assert [i.findtext("link") for i in second.findall("channel/item")] == site.archive("esteri")[:PER_PAGE]
+        elif shape == "next":
+            links = etree.fromstring(body).findall("channel/{http://www.w3.org/2005/Atom}link")
+            assert [a.get("href") for a in links if a.get("rel") == "next"] == [site.url + "/category/esteri/feed/"]
         elif shape == "old":
             newest = max(datetime.fromisoformat(e["published"]) for e in feed_truth(site))  # the site's
             dates = [datetime.strptime(i.findtext("pubDate"), "%a, %d %b %Y %H:%M:%S %z")

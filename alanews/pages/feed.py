@@ -45,7 +45,6 @@ _HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body)\b", re.I)
 _DECLARED = re.compile(rb"""<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 # C0 controls other than tab, newline and carriage return: no XML 1.0 document may hold them
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_ATOM = "{http://www.w3.org/2005/Atom}"
 _DC = "{http://purl.org/dc/elements/1.1/}"
 _JETPACK_POST_ID = "{com-wordpress:feed-additions:1}post-id"
 
@@ -190,21 +189,8 @@ class FeedPage:
         digits = re.match(r"\s*[+-]?(\d+)", value)
         return max(1, int(digits[1])) if digits else 1
 
-    def next_page(self) -> str | None:
-        """The next (older) feed page's URL, canonical; None when this page is unusable.
 
-        WordPress's feeds say nothing of a next page: a page past the last answers 404, which ends
-        a walk. Raises ValueError, with the link as its argument, when a next link is no http(s) URL.
-        """
-        channel = self._document[0]
-        if channel is None:
-            return None
-        # RFC 5005 paging, where a plugin writes it
-        href = next((link.get("href") for link in channel.iterfind(f"{_ATOM}link")
-                     if link.get("rel") == "next" and link.get("href")), None)
-        # WordPress's ?paged=N+1 on this page's URL
-        href = href or add_or_replace_parameter(self.response.url, "paged", str(self.page_number + 1))
-        url = canonical_url(href, self.response.url)
-        if url is None:
-            raise ValueError(href)
-        return url
+def feed_page_url(feed_url: str, number: int) -> str:
+    """Page ``number`` of the feed at ``feed_url``: WordPress's ``?paged=N`` on the feed's own URL (a
+    ``rel=next`` link a plugin writes is not followed: it may name page 1 or another host)."""
+    return add_or_replace_parameter(feed_url, "paged", str(number)) if number > 1 else feed_url

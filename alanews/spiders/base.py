@@ -169,7 +169,9 @@ class ArticleSpider(scrapy.Spider):
                 self.logger.warning("Truncated page %s: no </html> at its end; its content is whole, fields after "
                                     "it may be missing", response.url)
         page = ArticlePage(response, self.base_url)
-        yield page.to_item(self.crawler.stats)
+        item = page.to_item(self.crawler.stats)
+        self._check_post_id(response, item)
+        yield item
         url = response.meta.get("deltafetch_key", response.url)
         related = self._articles(page.related_urls(), response)
         depth = self._depths.get(url, response.meta.get("alanews_depth", 0))
@@ -193,6 +195,21 @@ class ArticleSpider(scrapy.Spider):
         self.logger.warning("Truncated page %s: no </html> at its end, its content cut (%d tries); written as it "
                             "is (a snapshot), fields after the cut are missing", response.url, tries)
         return True
+
+    def _check_post_id(self, response, item) -> None:
+        """A page requested for one post (``alanews_post_id`` meta: the id the listing gave, e.g. a feed's
+        guid) that answered another (a redirect guessed from a slug, WordPress's
+        ``redirect_guess_404_permalink``): the requested URL is no alias of it. The requested post failed
+        (WARNING, stat ``alanews/failed/other_post``; retried by the next runs); the page is the post it is."""
+        expected, found = response.meta.get("alanews_post_id"), item.get("post_id")
+        if expected is None or found is None or found == expected:
+            return
+        first = response.meta.get("redirect_urls", [response.url])[0]
+        self.crawler.stats.inc_value("alanews/failed/other_post")
+        self.logger.warning("Failed %s (failed/other_post): post %d was expected, %s answered post %d (written as "
+                            "that post, not under this URL)", first, expected, response.url, found)
+        self._article_failed(response.request, "other_post")
+        response.meta["deltafetch_key"] = item.get("url") or response.url  # the answered post's own key
 
     def _articles(self, hrefs, response, count: bool = True) -> list[tuple[str, ArticleUrl]]:
         """Canonical permalinks among ``hrefs``; other links are dropped, and counted if ``count``."""
@@ -235,8 +252,9 @@ class ArticleSpider(scrapy.Spider):
             if count:
                 self.crawler.stats.inc_value(f"alanews/related/{name}", count)
 
-    def article_requests(self, url: str, depth: int = 0):
-        """Request an article once, and remember the smallest depth it is reached at.
+    def article_requests(self, url: str, depth: int = 0, post_id: int | None = None):
+        """Request an article once (``post_id``: the id its listing gave, checked against the page's), and
+        remember the smallest depth it is reached at.
 
         A post first reached through Related Posts and later listed in an archive
         is closer than it looked: its related posts, left unfollowed, are followed now.
@@ -253,6 +271,8 @@ class ArticleSpider(scrapy.Spider):
             return
         # an article is known to the ledger by its canonical URL, whatever link led to it
         meta = {"alanews_depth": depth, "deltafetch_key": url}
+        if post_id is not None:
+            meta["alanews_post_id"] = post_id
         yield Request(url, callback=self.parse_article, errback=self._failed, meta=meta, priority=1)
 
     def _failed(self, failure):
