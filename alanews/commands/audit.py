@@ -54,12 +54,11 @@ class Command(ScrapyCommand):
 
     def _outcome(self, crawler) -> tuple[int, str]:
         """The exit status and what it means; prints the report's table, or why there is none."""
-        report = getattr(crawler.spider, "report", None)
-        if not self.crawler_process.bootstrap_failed and \
-                crawler.stats.get_value("finish_reason") == reachability.FINISH_REASON:  # no stats if not started
+        if self.crawler_process.bootstrap_failed:  # its ERROR line said why; no stats
+            return ExitStatus.NOT_STARTED, "not started"
+        if crawler.stats.get_value("finish_reason") == reachability.FINISH_REASON:
             return ExitStatus.SITE_UNREACHABLE, "the site could not be reached"  # its ERROR line said why
-        if self.crawler_process.bootstrap_failed:
-            report = None
+        report = getattr(crawler.spider, "report", None)
         status, meaning, advice = verdict(report, getattr(crawler.spider, "report_path", None),
                                           bool(crawler.stats.get_value("alanews/monitors/failed")))
         if status != ExitStatus.NOT_STARTED:
