@@ -11,7 +11,8 @@ class ExitStatus(IntEnum):
     """One status per way a run ends."""
 
     OK = 0  # finished, every monitor passed (or skipped); the audit found nothing missing
-    NOT_STARTED = 1  # refused before the first request: a bad argument, setting or feed, another crawl running, a bad state
+    # refused before the first request: a bad argument, setting or feed, another crawl running, a bad state
+    NOT_STARTED = 1
     MONITORS_FAILED = 3  # finished, a data-quality monitor failed, the state failed, or (audit) posts are missing
     SITE_UNREACHABLE = 4  # the site's first requests failed: DNS, refused connection (finish reason site_unreachable)
     STOPPED = 5  # stopped by the user: Ctrl-C or SIGTERM, closed gracefully (finish reason shutdown)

@@ -54,12 +54,12 @@ from twisted.internet.defer import Deferred
 
 from alanews import signals as alanews_signals
 from alanews.dates import parse_date
+from alanews.decision import ArticleDrop, ClaimedElsewhere, StateUnavailable
 from alanews.errors import NotStarting, SpiderArgumentError
 from alanews.feeds import FeedExporter, feeds_stored, fired, mask_credentials
-from alanews.decision import ArticleDrop, ClaimedElsewhere, StateUnavailable
-from alanews.validation import COVERAGE_FIELDS, filled_fields
 from alanews.site import DEFAULT_BASE_URL, normalise_base_url, parse_article_url
 from alanews.state import STATE_FILE, ArticleRecord, ArticleStore, StateError, Walked, Written
+from alanews.validation import COVERAGE_FIELDS, filled_fields
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,8 @@ class _Pending:
 
 class ArticleLedger:
     """See the module docstring. Settings: ``DELTAFETCH_ENABLED``, ``DELTAFETCH_DIR``,
-    ``DELTAFETCH_RESET``, ``DELTAFETCH_RETRY_RUNS``, ``ALANEWS_LEDGER_FLUSH_INTERVAL``. Stats: ``deltafetch/stored``, ``deltafetch/not_recorded``,
+    ``DELTAFETCH_RESET``, ``DELTAFETCH_RETRY_RUNS``, ``ALANEWS_LEDGER_FLUSH_INTERVAL``.
+    Stats: ``deltafetch/stored``, ``deltafetch/not_recorded``,
     ``deltafetch/state_failed``, ``deltafetch/folded``, ``deltafetch/failed/recorded``,
     ``deltafetch/failed/retried``, ``deltafetch/failed/given_up``, ``deltafetch/unsettled``.
     """

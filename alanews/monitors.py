@@ -276,7 +276,8 @@ def verdict(result) -> dict:
 
 
 def _passed_line(names: list[str], checked: dict[str, str]) -> str:
-    """``Item count (61 written + 0 skipped as known, at least 1), …, Field coverage of 14 fields: url 100.0% (at least 98%), …``."""
+    """``Item count (61 written + 0 skipped as known, at least 1), …, Field coverage of 13 fields:
+    url 100.0% (at least 98%), …``."""
     coverage = [name for name in names if name.startswith("Field coverage/")]
     shown = [f"{name} ({checked[name]})" if name in checked else name for name in names if name not in coverage]
     if coverage:

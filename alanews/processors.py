@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import html
 import re
-from html.entities import html5
 from functools import lru_cache
+from html.entities import html5
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string

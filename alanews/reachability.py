@@ -23,7 +23,8 @@ import sys
 
 from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
-from twisted.internet.error import ConnectionRefusedError, DNSLookupError, NoRouteError
+from twisted.internet.error import ConnectionRefusedError as TCPConnectionRefusedError
+from twisted.internet.error import DNSLookupError, NoRouteError
 
 from alanews.errors import SiteUnreachable
 from alanews.site import DEFAULT_BASE_URL, normalise_base_url
@@ -36,7 +37,7 @@ FINISH_REASON = "site_unreachable"
 # exception -> (stat kind, what the ERROR line says); Scrapy 2.19 wraps Twisted's DNS and refused errors
 _UNREACHABLE = (
     ((CannotResolveHostError, DNSLookupError), "dns", "DNS lookup failed"),
-    ((DownloadConnectionRefusedError, ConnectionRefusedError), "refused", "connection refused"),
+    ((DownloadConnectionRefusedError, TCPConnectionRefusedError), "refused", "connection refused"),
     ((NoRouteError,), "no_route", "no route to host"),
 )
 

@@ -261,7 +261,7 @@ class ArticleStore:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise self._refuse(f"was made by a newer alanews (schema {version}, this one reads {SCHEMA_VERSION})")
-            if not _TABLES <= tables:
+            if not tables >= _TABLES:
                 raise self._refuse(f"is not an alanews state (tables: {', '.join(sorted(tables)) or 'none'})")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
@@ -345,7 +345,7 @@ class ArticleStore:
             conn = sqlite3.connect(f"file:{old}?mode=rw", uri=True, timeout=self.timeout)
             try:
                 tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-                if not _OLD_TABLES <= tables:
+                if not tables >= _OLD_TABLES:
                     raise StateError(f"state {old} is not a state file of an earlier alanews release "
                                      f"(tables: {', '.join(sorted(tables)) or 'none'}); not starting. Move it "
                                      f"out of {old.parent}")

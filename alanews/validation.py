@@ -10,7 +10,8 @@ so it works from a Scrapyd egg and from any working directory).
   drops the invalid ones (so a field the site stopped serving shows its real coverage, not
   100% of the survivors), written to the stats when the spider closes:
   ``alanews/fields/items``, ``alanews/fields/<field>`` (items where the field is not
-  null/""/[]) and ``alanews/coverage/<field>`` (ratio 0..1). ``published_time`` is a derived field: ``published`` carries a time of day,
+  null/""/[]) and ``alanews/coverage/<field>`` (ratio 0..1). ``published_time`` is a derived field:
+  ``published`` carries a time of day,
   not the date alone (the date alone comes from the permalink when every dated source is gone);
 * a null in a field the schema wants non-null reads "Missing required field" (every key is
   always present in our items, so "missing" is null), as an absent key does;

@@ -135,8 +135,9 @@ def main(argv=None) -> int:
             results[3] = crawl.run(report, big, workdir / "e2e", args.concurrency, extra, args.rounds)
             print(f"[3 end to end done in {time.perf_counter() - t:.0f} s]", flush=True)
             ours = results[3]["ours"]
+            samples = ours.samples[::max(1, len(ours.samples) // 12)]
             details[3].append("3. crawl RSS samples (s, progress, MB): " + ", ".join(
-                f"({s:.0f}, {p * 100:.0f}%, {r / 2**20:.0f})" for s, p, r in ours.samples[::max(1, len(ours.samples) // 12)] if r))
+                f"({s:.0f}, {p * 100:.0f}%, {r / 2**20:.0f})" for s, p, r in samples if r))
             st = ours.stats
             details[3].append(f"3. crawl: {st.get('response_received_count')} responses "
                            f"({results[3]['articles']} article pages, {st.get('alanews/listing/pages')} listing pages), "

@@ -18,8 +18,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.common import (Finished, cpu_seconds, incremental_available, memory, reap,
-                          scrapy_command, self_cpu_seconds, system_busy_seconds)
+from bench.common import (
+    Finished,
+    cpu_seconds,
+    incremental_available,
+    memory,
+    reap,
+    scrapy_command,
+    self_cpu_seconds,
+    system_busy_seconds,
+)
 from replica.harness import ROOT, scrapy_stats
 
 SAMPLE_INTERVAL = 0.05  # seconds between /proc samples of the crawl process
@@ -217,7 +225,8 @@ def run(report, replica, workdir: Path, concurrency: int, extra: dict | None = N
                f"baseline {baseline.finished.cpu / baseline.finished.wall * 100:.0f}%",
                "100% = one core busy")
     report.add(sec, "replica CPU during the baseline", f"{server_busy * 100:.0f}% of one core",
-               f"{baseline.server_cpu:.1f} s over {base_elapsed:.1f} s", "server not the limit" if server_busy < 0.9 else "SERVER BOUND")
+               f"{baseline.server_cpu:.1f} s over {base_elapsed:.1f} s",
+               "server not the limit" if server_busy < 0.9 else "SERVER BOUND")
     report.add(sec, "other processes' CPU on the machine", f"{ours.other_cpu / ours.finished.wall:.2f} cores",
                f"baseline run {baseline.other_cpu / baseline.finished.wall:.2f} cores", "(average; 0 = quiet machine)")
     report.add(sec, "items in feed / truth", f"{feed_check['items']} / {n_truth}",

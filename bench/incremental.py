@@ -14,8 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 from bench.common import incremental_available, scrapy_command
-from replica.harness import ROOT, scrapy_stats
 from bench.crawl import crawl_settings
+from replica.harness import ROOT, scrapy_stats
 
 
 def _crawl(replica, workdir: Path, name: str, settings: dict) -> dict:

@@ -62,7 +62,7 @@ class LocalScrapyd:
             except OSError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
                     self.stop()
-                    raise RuntimeError(f"scrapyd did not start: {(workdir / 'scrapyd.out').read_text()[-2000:]}")
+                    raise RuntimeError(f"scrapyd did not start: {(workdir / 'scrapyd.out').read_text()[-2000:]}") from None
                 time.sleep(0.1)
 
     def api(self, endpoint: str, params=()) -> dict:

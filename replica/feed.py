@@ -398,7 +398,7 @@ class Feeds:
         ctype = "application/rss+xml; charset=UTF-8"
         if name is None or name in _TEMPLATE_FAULTS:
             modified = http_date(self.last_modified(before) or datetime.now(timezone.utc))
-            etag = '"' + hashlib.md5(modified.encode()).hexdigest() + '"'
+            etag = '"' + hashlib.md5(modified.encode(), usedforsecurity=False).hexdigest() + '"'
             headers.update({"Last-Modified": modified, "ETag": etag})
             if _not_modified(h.headers, modified, etag):
                 r.count("feed", path, 304)
@@ -430,7 +430,7 @@ class Feeds:
         if name == "php-warning":
             return _PHP_WARNINGS + body
         if name == "future-date":
-            return re.sub(rb"<pubDate>[^<]*</pubDate>", b"<pubDate>Thu, 01 Jan 2099 00:00:00 +0000</pubDate>", body, 1)
+            return re.sub(rb"<pubDate>[^<]*</pubDate>", b"<pubDate>Thu, 01 Jan 2099 00:00:00 +0000</pubDate>", body, count=1)
         if name == "https-links":
             return re.sub(rb"<(link|guid)([^>]*)>http://", rb"<\1\2>https://", body)
         if name == "proxy-links":

@@ -491,21 +491,21 @@ class Site:
     def _title(self, cat: str) -> str:
         r = self.rng
         who = r.choice(PEOPLE[cat])
-        Who = who[0].upper() + who[1:]
+        who_capital = who[0].upper() + who[1:]
         what = r.choice(TOPICS[cat])
         place = r.choice(PLACES)
         form = r.randrange(6)
         if form == 0:
             return f"{place}, {who}: “{r.choice(QUOTES)}”"
         if form == 1:
-            return f"{Who} {r.choice(VERBS)} {what}: “{r.choice(QUOTES)}”"
+            return f"{who_capital} {r.choice(VERBS)} {what}: “{r.choice(QUOTES)}”"
         if form == 2:
             return f"{what[0].upper() + what[1:]}, {who} {r.choice(VERBS)} {r.choice(TOPICS[cat])}"
         if form == 3:
             return f"{place}: {what} & {r.choice(TOPICS[cat])}, {who} {r.choice(VERBS)} l’accordo"
         if form == 4:
-            return f"{Who} a {place}: “{r.choice(QUOTES)}” sull’ipotesi di {what.split(' ', 1)[-1]}"
-        return f"{place}, {what}: è già polemica. {Who} {r.choice(VERBS)} la città"
+            return f"{who_capital} a {place}: “{r.choice(QUOTES)}” sull’ipotesi di {what.split(' ', 1)[-1]}"
+        return f"{place}, {what}: è già polemica. {who_capital} {r.choice(VERBS)} la città"
 
     def _sentences(self, k: int) -> str:
         return " ".join(self.rng.sample(SENTENCES, k))

@@ -23,7 +23,7 @@ import re
 from datetime import timezone
 from functools import lru_cache
 
-from .model import (CATEGORIES, CATEGORY_NAMES, TODAY, UTM_QUERY, Article, Site, fmt_std, fmt_top_date)
+from .model import CATEGORIES, CATEGORY_NAMES, TODAY, UTM_QUERY, Article, Site, fmt_std, fmt_top_date
 
 PER_PAGE = 10
 UTC = timezone.utc
@@ -135,7 +135,7 @@ def filler_js() -> str:
 
 
 def theme_config(base: str, post_id: int | None) -> str:
-    cfg = {"ajax_url": f"/?ajax-request=jnews", "login_reload": base + "/", "popup_script": "magnific",
+    cfg = {"ajax_url": "/?ajax-request=jnews", "login_reload": base + "/", "popup_script": "magnific",
            "single_gallery": False, "ismobile": False, "isie": False, "sidefeed_ajax": False,
            "language": "it_IT", "module_prefix": "jnews_module_ajax_", "live_search": True,
            "postid": post_id or 0, "isblog": post_id is not None, "admin_bar": 0,
@@ -290,24 +290,24 @@ def mobile_drawer(base: str) -> str:
 
 
 def login_popup(base: str) -> str:
-    return (f'<div id="jeg_loginform" class="jeg_popup mfp-with-anim mfp-hide">\n<div class="jeg_popupform jeg_popup_account">\n'
-            f'<form action="#" data-type="login" method="post" accept-charset="utf-8">\n<h3>Welcome Back!</h3>\n'
-            f'<p>Login to your account below</p>\n<!-- Form Messages -->\n<div class="form-message"></div>\n'
-            f'<p class="input_field">\n<input type="text" name="username" placeholder="Username" value="">\n</p>\n'
-            f'<p class="input_field">\n<input type="password" name="password" placeholder="Password" value="">\n</p>\n'
-            f'<p class="input_field remember_me">\n<input type="checkbox" id="remember_me" name="remember_me" value="true">\n'
-            f'<label for="remember_me">Remember Me</label>\n</p>\n<p class="submit">\n<input type="hidden" name="action" value="login_handler">\n'
-            f'<input type="hidden" name="jnews_nonce" value="a1b2c3d4e5">\n<input type="submit" name="jeg_login_button" class="button" value="Log In" data-process="Processing . . ." data-string="Log In">\n'
-            f'</p>\n<div class="bottom_links clearfix">\n<a href="#jeg_forgotform" class="jeg_popuplink forgot">Forgotten Password?</a>\n'
-            f'</div>\n</form>\n</div>\n</div>\n'
-            f'<div id="jeg_forgotform" class="jeg_popup mfp-with-anim mfp-hide">\n<div class="jeg_popupform jeg_popup_account">\n'
-            f'<form action="#" data-type="forgot" method="post" accept-charset="utf-8">\n<h3>Retrieve your password</h3>\n'
-            f'<p>Please enter your username or email address to reset your password.</p>\n<div class="form-message"></div>\n'
-            f'<p class="input_field">\n<input type="text" name="user_login" placeholder="Your email or username" size="20" value="">\n</p>\n'
-            f'<p class="submit">\n<input type="hidden" name="action" value="forget_password_handler">\n'
-            f'<input type="submit" name="jeg_login_button" class="button" value="Reset Password" data-process="Processing . . ." data-string="Reset Password">\n'
-            f'</p>\n<div class="bottom_links clearfix">\n<a href="#jeg_loginform" class="jeg_popuplink"><i class="fa fa-angle-left"></i> Log In</a>\n'
-            f'</div>\n</form>\n</div>\n</div>')
+    return ('<div id="jeg_loginform" class="jeg_popup mfp-with-anim mfp-hide">\n<div class="jeg_popupform jeg_popup_account">\n'
+            '<form action="#" data-type="login" method="post" accept-charset="utf-8">\n<h3>Welcome Back!</h3>\n'
+            '<p>Login to your account below</p>\n<!-- Form Messages -->\n<div class="form-message"></div>\n'
+            '<p class="input_field">\n<input type="text" name="username" placeholder="Username" value="">\n</p>\n'
+            '<p class="input_field">\n<input type="password" name="password" placeholder="Password" value="">\n</p>\n'
+            '<p class="input_field remember_me">\n<input type="checkbox" id="remember_me" name="remember_me" value="true">\n'
+            '<label for="remember_me">Remember Me</label>\n</p>\n<p class="submit">\n<input type="hidden" name="action" value="login_handler">\n'
+            '<input type="hidden" name="jnews_nonce" value="a1b2c3d4e5">\n<input type="submit" name="jeg_login_button" class="button" value="Log In" data-process="Processing . . ." data-string="Log In">\n'
+            '</p>\n<div class="bottom_links clearfix">\n<a href="#jeg_forgotform" class="jeg_popuplink forgot">Forgotten Password?</a>\n'
+            '</div>\n</form>\n</div>\n</div>\n'
+            '<div id="jeg_forgotform" class="jeg_popup mfp-with-anim mfp-hide">\n<div class="jeg_popupform jeg_popup_account">\n'
+            '<form action="#" data-type="forgot" method="post" accept-charset="utf-8">\n<h3>Retrieve your password</h3>\n'
+            '<p>Please enter your username or email address to reset your password.</p>\n<div class="form-message"></div>\n'
+            '<p class="input_field">\n<input type="text" name="user_login" placeholder="Your email or username" size="20" value="">\n</p>\n'
+            '<p class="submit">\n<input type="hidden" name="action" value="forget_password_handler">\n'
+            '<input type="submit" name="jeg_login_button" class="button" value="Reset Password" data-process="Processing . . ." data-string="Reset Password">\n'
+            '</p>\n<div class="bottom_links clearfix">\n<a href="#jeg_loginform" class="jeg_popuplink"><i class="fa fa-angle-left"></i> Log In</a>\n'
+            '</div>\n</form>\n</div>\n</div>')
 
 
 def head_assets(base: str) -> str:
@@ -346,7 +346,7 @@ def _doc(head: str, body_class: str, main: str, base: str, site: Site, post_id: 
 
 # ------------------------------------------------------------ article page
 def _person_id(base: str, name: str) -> str:
-    return f"{base}/#/schema/person/" + hashlib.md5(name.encode()).hexdigest()
+    return f"{base}/#/schema/person/" + hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
 
 
 def _yoast_graph(a: Article, base: str) -> str:
@@ -407,7 +407,7 @@ def _yoast_graph(a: Article, base: str) -> str:
     if a.author:
         graph.append({"@type": "Person", "@id": _person_id(base, a.author), "name": a.author,
                       "image": {"@type": "ImageObject", "inLanguage": "it-IT", "@id": base + "/#/schema/person/image/",
-                                "url": "https://secure.gravatar.com/avatar/" + hashlib.md5(a.author.encode()).hexdigest() + "?s=96&d=mm&r=g",
+                                "url": "https://secure.gravatar.com/avatar/" + hashlib.md5(a.author.encode(), usedforsecurity=False).hexdigest() + "?s=96&d=mm&r=g",
                                 "caption": a.author},
                       "url": f"{base}/author/{a.author_slug}/"})
     data = {"@context": "https://schema.org", "@graph": graph}
@@ -529,7 +529,7 @@ def _ad_inline(slot: int) -> str:
 def _thumb_img(a: Article, base: str, size: str, w: int, h: int) -> str:
     src = a.image_sized(base, size)
     if not src:
-        return f'<div class="thumbnail-container animate-lazy no_thumbnail size-715 "></div>'
+        return '<div class="thumbnail-container animate-lazy no_thumbnail size-715 "></div>'
     return (f'<div class="thumbnail-container animate-lazy  size-715 "><img width="{w}" height="{h}" '
             f'src="{base}/wp-content/themes/jnews/assets/img/jeg-empty.png" class="attachment-jnews-{size} size-jnews-{size} lazyload wp-post-image" '
             f'alt="{a_(a.image[1] or a.title)}" decoding="async" data-src="{src}" data-sizes="auto" '
@@ -561,7 +561,7 @@ def _bio(a: Article) -> str:
 
 
 def _jnews_author_box(a: Article, base: str) -> str:
-    av = hashlib.md5(a.author.encode()).hexdigest()
+    av = hashlib.md5(a.author.encode(), usedforsecurity=False).hexdigest()
     return (f'<div class="jeg_authorbox"><div class="jeg_author_image"><img alt=\'{a_(a.author)}\' '
             f'src=\'https://secure.gravatar.com/avatar/{av}?s=80&#038;d=mm&#038;r=g\' class=\'avatar avatar-80 photo\' '
             f'height=\'80\' width=\'80\'/></div><div class="jeg_author_content"><h3 class="jeg_author_name">'
@@ -676,12 +676,12 @@ def render_article(site: Site, a: Article, base_url: str) -> str:
         p = "/".join(parts[: k + 1])
         cls = ' class="breadcrumb_last_link"' if k == len(parts) - 1 else ""
         crumbs.append(f'<i class="fa fa-angle-right"></i>\n<span{cls}><a href="{cat_url(base, p)}">{t(CATEGORY_NAMES[p])}</a></span>')
-    breadcrumbs = (f'<div class="jeg_breadcrumbs jeg_breadcrumb_container">\n<div id="breadcrumbs">'
+    breadcrumbs = ('<div class="jeg_breadcrumbs jeg_breadcrumb_container">\n<div id="breadcrumbs">'
                    + "".join(crumbs) + '</div></div>')
     # ---- header meta
     meta = ['<div class="jeg_meta_container"><div class="jeg_post_meta jeg_post_meta_1">\n\n\t<div class="meta_left">']
     if a.author:
-        av = hashlib.md5(a.author.encode()).hexdigest()
+        av = hashlib.md5(a.author.encode(), usedforsecurity=False).hexdigest()
         meta.append(f'\t\t\t\t\t<div class="jeg_meta_author">\n\t\t\t\t<img alt=\'{a_(a.author)}\' '
                     f'src=\'https://secure.gravatar.com/avatar/{av}?s=80&#038;d=mm&#038;r=g\' '
                     f'srcset=\'https://secure.gravatar.com/avatar/{av}?s=160&#038;d=mm&#038;r=g 2x\' '
@@ -690,7 +690,7 @@ def render_article(site: Site, a: Article, base_url: str) -> str:
     meta.append(f'\t\t\t\t\t<div class="jeg_meta_date">\n\t\t\t\t<a href="{url}">{t(a.visible_date)}</a>\n\t\t\t</div>')
     cats = [f'<a href="{cat_url(base, a.category_path)}" rel="category tag">{t(a.category)}</a>']
     cats += [f'<a href="{cat_url(base, p)}" rel="category tag">{t(CATEGORY_NAMES[p])}</a>' for p in a.listed_in]
-    meta.append(f'\t\t\t\t\t<div class="jeg_meta_category">\n\t\t\t\t<span><span class="meta_text">in</span>\n\t\t\t\t\t'
+    meta.append('\t\t\t\t\t<div class="jeg_meta_category">\n\t\t\t\t<span><span class="meta_text">in</span>\n\t\t\t\t\t'
                 + ", ".join(cats) + '\t\t\t\t</span>\n\t\t\t</div>')
     meta_right = ('\t<div class="meta_right">\n\t\t\t\t\t\t\t<div class="jeg_meta_comment"><a href="'
                   + url + '#comments"><i class="fa fa-comment-o"></i> 0 </a></div>\n\t\t\t</div>')
@@ -781,9 +781,9 @@ def render_article(site: Site, a: Article, base_url: str) -> str:
         tags = ('<div class="jeg_post_tags"><span>Tags:</span> '
                 + "".join(f'<a href="{base}/tag/{_tag_slug(x)}/" rel="tag">{t(x)}</a>' for x in a.tags) + '</div>')
     custom = a.template == "custom"
-    entry_content = (f'<div class="entry-content no-share">\n<div class="jeg_share_button share-float jeg_sticky_share clearfix share-monocrhome">'
-                     f'<div class="jeg_share_float_container"></div></div>\n'
-                     f'<div class="content-inner ">' + "\n".join(content) + ("" if custom else f'\n{tags}') + '\n</div>\n</div>')
+    entry_content = ('<div class="entry-content no-share">\n<div class="jeg_share_button share-float jeg_sticky_share clearfix share-monocrhome">'
+                     '<div class="jeg_share_float_container"></div></div>\n'
+                     '<div class="content-inner ">' + "\n".join(content) + ("" if custom else f'\n{tags}') + '\n</div>\n</div>')
     entry = (f'<div class="jeg_share_top_container">{_share(a, base, "top")}</div>\n'
              f'<div class="jeg_ad jeg_article jnews_content_top_ads "><div class=\'ads-wrapper  \'></div></div>\n'
              + entry_content)
@@ -811,9 +811,9 @@ def render_article(site: Site, a: Article, base_url: str) -> str:
            f'<script>var jnews_module_{a.post_id}_0_x = {{"header_icon":"","first_title":"Related","second_title":" Posts",'
            f'"number_post":"6","post_type":"post","include_category":"{list(CATEGORY_NAMES).index(a.category_path) + 2}",'
            f'"sort_by":"latest","pagination_mode":"disable"}};</script>\n</div></div>')
-    comments = (f'<div class="jnews_comment_container"><div id="respond" class="comment-respond">\n'
-                f'<h3 id="reply-title" class="comment-reply-title">Leave a Reply</h3></div></div>')
-    author_box = (f'<div class="jnews_author_box_container ">'
+    comments = ('<div class="jnews_comment_container"><div id="respond" class="comment-respond">\n'
+                '<h3 id="reply-title" class="comment-reply-title">Leave a Reply</h3></div></div>')
+    author_box = ('<div class="jnews_author_box_container ">'
                   + (_jnews_author_box(a, base) if a.author and a.author_box == "jnews" else "") + '</div>')
     # template 1: breadcrumbs and header inside the main column; template 2: before the row that holds it
     before_row, in_column = ("", f'{breadcrumbs}\n{entry_header}\n') if a.template == "1" else \
@@ -944,8 +944,8 @@ def render_listing(site: Site, path: str, page: int, base_url: str) -> str | Non
             bc.append(f'<i class="fa fa-angle-right"></i>\n<span class="breadcrumb_last_link"><a href="{cat_url(base, p)}">{t(CATEGORY_NAMES[p])}</a></span>')
         else:
             bc.append(f'<i class="fa fa-angle-right"></i>\n<span><a href="{cat_url(base, p)}">{t(CATEGORY_NAMES[p])}</a></span>')
-    cat_header = (f'<div class="jeg_cat_header jeg_cat_header_1">\n<div class="jeg_breadcrumbs jeg_breadcrumb_category jeg_breadcrumb_container">'
-                  f'<div id="breadcrumbs">' + "".join(bc) + f'</div></div>\n<h1 class="jeg_cat_title">{t(name)}</h1>\n'
+    cat_header = ('<div class="jeg_cat_header jeg_cat_header_1">\n<div class="jeg_breadcrumbs jeg_breadcrumb_category jeg_breadcrumb_container">'
+                  '<div id="breadcrumbs">' + "".join(bc) + f'</div></div>\n<h1 class="jeg_cat_title">{t(name)}</h1>\n'
                   f'<h2 class="jeg_cat_subtitle"></h2>\n</div>')
     chunk = posts[(page - 1) * PER_PAGE: page * PER_PAGE]
     content = (f'<div class="jnews_category_content_wrapper"><div  class="jeg_postblock_5 jeg_postblock jeg_module_hook '

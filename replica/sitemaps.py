@@ -78,10 +78,8 @@ class Sitemaps:
         """Every post in the order of the post sitemaps (sorted once per site version)."""
         version, order = self._order
         if version != self.site.version:
-            if self.mode == "yoast":  # ORDER BY post_modified ASC
-                key = lambda a: (self.lastmod(a).timestamp(), a.post_id)  # noqa: E731
-            else:  # WordPress core: orderby ID ASC
-                key = lambda a: a.post_id  # noqa: E731
+            def key(a):  # Yoast: ORDER BY post_modified ASC; WordPress core: orderby ID ASC
+                return (self.lastmod(a).timestamp(), a.post_id) if self.mode == "yoast" else a.post_id
             order = sorted(self.site.by_id.values(), key=key)
             self._order = (self.site.version, order)
         return order

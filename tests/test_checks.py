@@ -8,11 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from scrapy import Spider
-from scrapy.utils.test import get_crawler
-
 from conftest import FAST, ROOT
 from inprocess import close, crawler_for, project
+from scrapy import Spider
+from scrapy.utils.test import get_crawler
 
 from alanews import settings as project_settings
 from alanews.checks import ENVIRONMENT_ONLY, SETTINGS, check_settings

@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import FAST, ROOT, copy_tracked, run_crawl, tracked_files
 
 from alanews.exitcodes import ExitStatus

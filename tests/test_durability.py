@@ -69,10 +69,12 @@ def test_random_kills_and_full_disks_lose_nothing_and_write_nothing_twice(make_r
             crawl = BackgroundCrawl("alanews", replica.url, workdir, data, settings=SETTINGS)
             if rng.random() < 0.2:  # while it starts, opens the state, reads the first listings
                 deadline = time.monotonic() + rng.uniform(0.3, 3)
-                crawl.wait_for(lambda: time.monotonic() > deadline or crawl.process.poll() is not None, timeout=120)
+                crawl.wait_for(lambda crawl=crawl, deadline=deadline: time.monotonic() > deadline
+                               or crawl.process.poll() is not None, timeout=120)
             else:  # right after its k-th article, or a few ms later (the next key being written)
                 k = rng.randrange(1, 6)
-                crawl.wait_for(lambda: len(crawl.lines()) >= k or crawl.process.poll() is not None, timeout=120)
+                crawl.wait_for(lambda crawl=crawl, k=k: len(crawl.lines()) >= k or crawl.process.poll() is not None,
+                               timeout=120)
                 time.sleep(rng.choice([0, rng.uniform(0.001, 0.03)]))
             if crawl.process.poll() is None:
                 crawl.kill()

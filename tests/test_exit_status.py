@@ -16,7 +16,6 @@ import threading
 import time
 
 import pytest
-
 from conftest import BackgroundCrawl, run_crawl
 
 from alanews.exitcodes import ExitStatus
@@ -138,7 +137,8 @@ def test_one_signal_stops_gracefully_with_its_own_status_and_no_error_line(repli
     assert error_lines(log) == [] and "Traceback" not in log
     assert "Monitors not run: stopped by the user (finish reason shutdown)" in log
     assert log.rstrip().endswith("Exit status 5: stopped by the user, closed gracefully")
-    assert 5 <= len(crawl.items()) == stats["item_scraped_count"] < len(replica.truth())  # the feed holds what was counted
+    # the feed holds what was counted
+    assert 5 <= len(crawl.items()) == stats["item_scraped_count"] < len(replica.truth())
 
 
 @pytest.mark.parametrize("marker", ["Enabled item pipelines", "Spider opened"])

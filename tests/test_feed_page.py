@@ -16,8 +16,17 @@ from hypothesis import strategies as st
 from scrapy.http import Headers, HtmlResponse, XmlResponse
 from scrapy.responsetypes import responsetypes
 
-from alanews.pages.feed import (CONTROL_CHARACTERS, EMPTY, NOT_RSS, NOT_UTF8, PREAMBLE, UNPARSEABLE, FeedEntry,
-                                FeedPage, feed_page_url)
+from alanews.pages.feed import (
+    CONTROL_CHARACTERS,
+    EMPTY,
+    NOT_RSS,
+    NOT_UTF8,
+    PREAMBLE,
+    UNPARSEABLE,
+    FeedEntry,
+    FeedPage,
+    feed_page_url,
+)
 from replica.feed import FAULTS, PER_PAGE
 from replica.harness import ReplicaProcess
 

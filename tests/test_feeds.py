@@ -23,9 +23,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, Crawl, crawl_command, run_crawl
 
 from alanews.exitcodes import ExitStatus
-from conftest import ROOT, Crawl, crawl_command, run_crawl
 from replica.harness import scrapy_stats
 
 SPIDER = "esteri"

@@ -112,7 +112,7 @@ def test_two_crawls_of_one_data_directory_at_once_never_both_write_a_post(make_r
         assert wanted <= set(written)
         assert all("Traceback" not in c.log() for c in crawls)
         for crawl in crawls:  # the closing line accounts for every article it fetched and did not write
-            stats, line = crawl.stats(), next(l for l in crawl.log().splitlines() if " fetched, " in l)
+            stats, line = crawl.stats(), next(entry for entry in crawl.log().splitlines() if " fetched, " in entry)
             for reason, words in (("ClaimedElsewhere", "left to another running crawl"), ("Unchanged", "unchanged")):
                 if stats.get(f"item_dropped_reasons_count/{reason}"):
                     assert f", {stats[f'item_dropped_reasons_count/{reason}']} {words}," in line, line

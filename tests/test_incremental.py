@@ -13,7 +13,6 @@ import signal
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, BackgroundCrawl, Crawl, publish_in_archive, run_crawl
 
 SPIDER = "esteri"

@@ -11,7 +11,6 @@ import json
 from urllib.parse import quote
 
 import pytest
-
 from test_sitemaps import Run, audit, crawl, sitemap_requests, state
 
 ARTICLES = "40"

@@ -22,23 +22,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
+from inprocess import close, crawler_for, ledger_of
 from scrapy.exceptions import ResponseDataLossError
 from scrapy.http import Request
 from scrapy.http.response import Response
 from scrapy.responsetypes import responsetypes
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.python.failure import Failure
-
-from conftest import ROOT
-from inprocess import close, crawler_for, ledger_of
-from replica.harness import ReplicaThread
 from test_crawl import assert_items_match_truth
 from test_walks import Runs
+from twisted.python.failure import Failure
 
 from alanews.errors import NotStarting, SpiderArgumentError
 from alanews.site import CATEGORIES, category_url, parse_article_url
 from alanews.spiders.latest import LatestSpider
 from alanews.state import STATE_FILE, ArticleStore, Written
+from replica.harness import ReplicaThread
 
 N = 23  # new posts: more than two feed pages of 10
 #: the replica's posts are dated up to November 2026, not now (tests/conftest.py FAST says the same)

@@ -9,10 +9,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from inprocess import BASE, close, crawler_for, ledger_of
 from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, Request
 
-from inprocess import BASE, close, crawler_for, ledger_of
 from alanews.decision import DuplicateArticle, KnownPost, Unchanged, WriteDecisionPipeline
 from alanews.errors import NotStarting
 from alanews.feeds import check_local_feeds

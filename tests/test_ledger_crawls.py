@@ -10,12 +10,10 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from conftest import FAST, ROOT, BackgroundCrawl, crawl_command, run_crawl
 from test_state import Holder
 
@@ -114,11 +112,11 @@ def test_a_state_failing_mid_run_leaves_a_valid_document_feed(make_replica, tmp_
     if fmt == "json":
         written = [item["url"] for item in json.loads(out.read_text("utf-8"))]
     else:
-        written = [element.findtext("url") for element in ET.parse(out).getroot()]
+        written = [element.findtext("url") for element in ET.parse(out).getroot()]  # noqa: S314 our own feed
     conn = sqlite3.connect(data / "deltafetch" / "state.sqlite")
     recorded = {row[0] for row in conn.execute("SELECT url FROM articles")}
     conn.close()
-    assert 2 <= len(written) and set(written) == recorded
+    assert len(written) >= 2 and set(written) == recorded
 
 
 # --- a document feed is not appended to -----------------------------------------------------------------

@@ -15,7 +15,6 @@ import sys
 from collections import Counter
 
 import pytest
-
 from conftest import ROOT, run_crawl
 
 sys.path.insert(0, str(ROOT))
@@ -123,7 +122,7 @@ def test_normal_replica_passes_every_monitor(replica, tmp_path, spider):
     # the replica's normal variation is there, and within the thresholds
     for field in ("subtitle", "author", "image_url", "image_caption", "tags", "published_time", "modified"):
         assert 0.7 < stats[f"alanews/coverage/{field}"] < 1, field
-    assert 0 < stats["alanews/coverage/video_url"] and stats["alanews/coverage/body"] < 1  # videos without text
+    assert stats["alanews/coverage/video_url"] > 0 and stats["alanews/coverage/body"] < 1  # videos without text
     # the run summary beside the feed
     summary = summary_beside(crawl.feed)
     assert summary["spider"] == spider and summary["finish_reason"] == "finished"

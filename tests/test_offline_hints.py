@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 from alanews.reachability import REPLICA_URL, offline_hint

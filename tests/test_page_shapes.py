@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lxml import etree, html as lxml_html
+from lxml import etree
+from lxml import html as lxml_html
 from scrapy.http import HtmlResponse
 
 from alanews.middlewares import CharsetMiddleware

@@ -4,9 +4,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alanews.items import Article
-from alanews.processors import (_ALREADY_CANONICAL, _canonical_absolute, _canonical_by_w3lib, _with_slash,
-                                canonical_url, clean_text, decode_entities, post_id)
+from alanews.processors import (
+    _ALREADY_CANONICAL,
+    _canonical_absolute,
+    _canonical_by_w3lib,
+    canonical_url,
+    clean_text,
+    decode_entities,
+    post_id,
+)
 from alanews.site import category_url, normalise_base_url, parse_article_url
 
 BASE = "https://www.alanews.it"

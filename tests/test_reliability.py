@@ -19,7 +19,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
 from conftest import BackgroundCrawl, Crawl, Replica, run_crawl
 from test_crawl import assert_items_match_truth
 

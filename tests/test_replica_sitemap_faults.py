@@ -91,7 +91,8 @@ def parses(body: bytes) -> bool:
 
 
 def test_every_fault_is_tested_here():
-    tested = {"fatal", "cut", "dataloss", "error", "empty", "declaration", "short", "html", "bom", "whitespace", "php-warning", "gzip",
+    tested = {"fatal", "cut", "dataloss", "error", "empty", "declaration", "short", "html", "bom", "whitespace",
+              "php-warning", "gzip",
               "trailing-slash", "stale", "index-no-lastmod", "index-offset", "extra-file", "missing-file",
               "nested", "overlap", "date-only", "url-offset", "future-lastmod", "scheduled"}
     assert set(FAULTS) == tested

@@ -27,13 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, copy_tracked, tracked_files
-
-from replica.harness import scrapy_stats, stop_process
 from test_crawl import assert_items_match_truth
 
 from alanews.state import ArticleStore
+from replica.harness import scrapy_stats, stop_process
 
 USERNAME = "alanews-ops"
 # %, $ and : survive: scrapyd-client expands ${SCRAPYD_PASSWORD} after ConfigParser's
@@ -87,7 +85,7 @@ class Scrapyd:
         conf = configparser.ConfigParser()
         conf.read(ROOT / "deploy" / "scrapyd.conf")
         self.production = dict(conf["scrapyd"])
-        for attempt in range(3):
+        for _attempt in range(3):
             self.port = _free_port()
             conf["scrapyd"].update({
                 "http_port": str(self.port), "eggs_dir": str(workdir / "eggs"),
@@ -361,7 +359,7 @@ def test_unsafe_job_ids_are_refused_and_a_job_runs_after_a_named_one_on_a_single
         for unsafe in ("nightly/esteri", "../esteri", ".esteri", "", "esteri run"):
             refused = run("-d", f"jobid={unsafe}")
             assert refused.returncode == 2 and refused.stdout == "", refused.stderr
-            assert f"jobid must be letters, digits, '.', '_' or '-'" in refused.stderr and repr(unsafe) in refused.stderr
+            assert "jobid must be letters, digits, '.', '_' or '-'" in refused.stderr and repr(unsafe) in refused.stderr
         jobs = single.api("listjobs.json", [("project", PROJECT)])
         assert jobs["pending"] == jobs["running"] == jobs["finished"] == []
 
@@ -397,7 +395,7 @@ def test_scheduled_runs_full_then_incremental_then_exactly_the_new_articles(scra
     cron_line = next(line for line in (ROOT / "deploy" / "crontab").read_text().splitlines()
                      if line.split()[6:7] == ["esteri"])
     cron_log = tmp_path / "schedule.log"
-    cron = subprocess.run(" ".join(cron_line.split()[5:]), shell=True, timeout=60, capture_output=True, text=True,
+    cron = subprocess.run(" ".join(cron_line.split()[5:]), shell=True,  # noqa: S602 cron runs it in a shell timeout=60, capture_output=True, text=True,
                           env={**env, "ALANEWS_HOME": str(ROOT), "ALANEWS_SCHEDULE_LOG": str(cron_log)})
     assert cron.returncode == 0 and cron.stderr == "", cron.stderr
     assert cron_log.read_text().startswith("skipped alanews/esteri: already ")
@@ -446,7 +444,8 @@ def test_two_schedules_of_one_spider_at_once_never_crawl_together(scrapyd, deplo
     ran = [job for job in jobs if "Spider closed (finished)" in job.log]
     assert len(refused) == 1 and len(ran) == 1, [job.log[-2000:] for job in jobs]
     refused, ran = refused[0], ran[0]
-    assert re.search(rf"\[alanews\.commands\.crawl\] ERROR: Not started: {LOCK_REFUSED} \(lock {data_dir}/deltafetch/esteri\.lock\)",
+    assert re.search(rf"\[alanews\.commands\.crawl\] ERROR: Not started: {LOCK_REFUSED} "
+                     rf"\(lock {data_dir}/deltafetch/esteri\.lock\)",
                      refused.log)
     assert "Spider opened" not in refused.log and refused.feed is None  # refused before any feed or state
     assert re.search(rf"Process died: exitstatus=1 project='alanews' spider='esteri' job='{refused.id}'",
@@ -499,7 +498,7 @@ def test_schedule_all_runs_each_category_spider_as_its_own_job(scrapyd, deployed
     assert sorted(scheduled) == sorted(CATEGORY_SPIDERS) and len(proc.stdout.splitlines()) == 12
     assert all(job_id == f"backfill-{spider}" for spider, job_id in scheduled.items())
     jobs = {spider: scrapyd.wait(job_id, timeout=JOB_TIMEOUT * 3) for spider, job_id in scheduled.items()}
-    for spider, job in jobs.items():
+    for job in jobs.values():
         assert_finished(job)
         assert deltafetch_known(job)[1] == data_dir / "deltafetch" / "state.sqlite"  # one state for the node
     # a child category's posts are in its parent's archive too: written by whichever job came first

@@ -18,16 +18,15 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from base64 import b64encode
 from pathlib import Path
 
 from conftest import ROOT, copy_tracked
+from test_scrapyd import BIN, _free_port, clean_env
 
 from replica.harness import scrapy_stats
-from test_scrapyd import BIN, _free_port, clean_env
 
 BLOCK = re.compile(r"^# --- user-level Scrapyd ---\n(.*?)^# --- end ---$", re.S | re.M)
 

@@ -8,7 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from conftest import FAST, ROOT
 
 

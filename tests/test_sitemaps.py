@@ -12,21 +12,21 @@ import re
 import sqlite3
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from lxml import etree
-
 from conftest import FAST, ROOT
+from lxml import etree
+from test_crawl import COMPARED
+
 from alanews.errors import SpiderArgumentError
 from alanews.pages.sitemap import parse_lastmod
 from alanews.site import CATEGORIES, SITEMAP_INDEX_PATHS, post_sitemap_number
 from alanews.spiders.arguments import SitemapArguments
 from alanews.spiders.sitemaps import stored_bounds
 from replica.harness import scrapy_stats
-from test_crawl import COMPARED
 
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 ARTICLES = "100"
@@ -127,7 +127,8 @@ def test_backfill_of_a_range_is_its_truth_in_the_fewest_requests_and_nothing_is_
     assert {p for p in first.paths if p.endswith(".xml")} == {"/sitemap_index.xml", *needed}
     # its progress, from the sitemaps' posts: every one done at close
     assert progress_lines(first)[-1].startswith(f"Progress: {len(expected)}/{len(expected)} articles (100.0 %), ")
-    assert first.stats["alanews/progress/total"] == len(expected) and " articles/s]" not in first.log  # no terminal: no bar
+    # no terminal: no bar
+    assert first.stats["alanews/progress/total"] == len(expected) and " articles/s]" not in first.log
 
     esteri = crawl(site, data, "esteri")  # a category crawl after the backfill
     rest = crawl(site, data, "archive", "missing=1")  # after both: only what they had not written

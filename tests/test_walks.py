@@ -13,10 +13,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
-from alanews.exitcodes import ExitStatus
 from conftest import Crawl, publish_in_archive, run_crawl
 from test_crawl import assert_items_match_truth
+
+from alanews.exitcodes import ExitStatus
 
 PER_PAGE = 10
 RETRY_TIMES = 3  # settings.py
@@ -312,7 +312,8 @@ def test_a_page_cut_short_is_retried_and_never_recorded_until_it_is_whole(make_r
     assert written[flaky]["body"] == truth[flaky]["body"]  # whole on its retry
     assert cut not in written
     assert replica.stats()["by_path"][path_of(cut)] == RETRY_TIMES + 1
-    assert first.stats["retry/reason_count/cut_short"] == RETRY_TIMES + 1  # the cut one retried 3 times, the flaky one once
+    # the cut one retried 3 times, the flaky one once
+    assert first.stats["retry/reason_count/cut_short"] == RETRY_TIMES + 1
     assert f"Truncated page {cut}: no </html> at its end, its content cut ({RETRY_TIMES + 1} tries); not written, " \
            "recorded as failed" in first.log
     assert first.stats["deltafetch/failed/recorded"] == 1

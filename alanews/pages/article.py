@@ -18,8 +18,7 @@ from scrapy.http import TextResponse
 
 from alanews.dates import parse_date
 from alanews.loaders import ArticleLoader
-from alanews.pages.markup import (STRING, by_class, parse_part, post_region, select, strings,
-                                  utf8_body)
+from alanews.pages.markup import STRING, by_class, parse_part, post_region, select, strings, utf8_body
 from alanews.pages.structured import RANK_MATH, JsonLd, dates
 from alanews.pages.structured import strings as ld_strings
 from alanews.processors import canonical_url, clean_text, decode_entities

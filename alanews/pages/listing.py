@@ -11,7 +11,7 @@ from alanews.pages.markup import by_class, listing_region, parse_part, select, u
 from alanews.processors import canonical_url
 
 # Parts of a listing page whose links are not the archive's posts.
-_NOISE = "jeg_sidebar jeg_footer jnews_category_hero_container jeg_navbar jeg_header jeg_megamenu".split()
+_NOISE = ["jeg_sidebar", "jeg_footer", "jnews_category_hero_container", "jeg_navbar", "jeg_header", "jeg_megamenu"]
 _ANY_POST = etree.XPath(
     "//article[not(ancestor::*[" + " or ".join(f"contains(@class, '{c}')" for c in _NOISE) + "])]"
     "//*[self::h2 or self::h3]//a/@href", smart_strings=False)

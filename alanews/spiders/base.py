@@ -8,14 +8,17 @@ than needed (:class:`Walk`).
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import (
-    DownloadCancelledError, DownloadConnectionRefusedError, DownloadFailedError, DownloadTimeoutError,
-    IgnoreRequest, ResponseDataLossError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
 )
 from scrapy.http import HtmlResponse, Request
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -31,7 +34,12 @@ from alanews.pages.markup import cut_short
 from alanews.processors import canonical_url
 from alanews.signals import article_failed, articles_settled
 from alanews.site import (
-    CATEGORY_BY_SPIDER, ArticleUrl, category_url, in_category, normalise_base_url, parse_article_url,
+    CATEGORY_BY_SPIDER,
+    ArticleUrl,
+    category_url,
+    in_category,
+    normalise_base_url,
+    parse_article_url,
     parse_category_url,
 )
 from alanews.spiders.arguments import SpiderArguments
@@ -343,7 +351,8 @@ class CategorySpider(ArticleSpider):
             overrides.get(name, CATEGORY_BY_SPIDER[name].path) for name in spider.categories or (cls.name,)
         )
         spider.max_listing_pages = crawler.settings.getint("ALANEWS_MAX_LISTING_PAGES", 10000)
-        spider.early_stop = crawler.settings.get("DELTAFETCH_EARLY_STOP") or "oldest_known"  # checked: alanews/checks.py
+        # checked: alanews/checks.py
+        spider.early_stop = crawler.settings.get("DELTAFETCH_EARLY_STOP") or "oldest_known"
         return spider
 
     def follows(self, article: ArticleUrl) -> bool:

@@ -198,11 +198,11 @@ class SitemapCrawl(ArticleSpider):
             yield from self._fallback(response.meta.get("alanews_fallbacks", ()))
             return
         depth = response.meta.get("alanews_sitemap_depth", 0)
-        for entry in entries:
+        for listed in entries:
             if sitemap.type == "sitemapindex":
-                yield self.sitemap_request(entry["loc"], depth + 1)
+                yield self.sitemap_request(listed["loc"], depth + 1)
             else:
-                yield self.article_request(entry["loc"])
+                yield self.article_request(listed["loc"])
         if post_file:
             self.check_counts()
         yield from self.file_done(url)
