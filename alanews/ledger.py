@@ -157,6 +157,7 @@ class ArticleLedger:
         self._flush_call = None  # the delayed call of flush() while an article waits
         self._cache: dict[str, ArticleRecord | None] = {}  # the last lookup's answers, until a write
         self._retries: list[str] = []
+        self._walks_started: dict[str, float] = {}  # category path (or feed URL) -> when this run's walk started
         self._failed_this_run: set[str] = set()
         self._scheduled: dict[bytes, tuple] = {}  # request fingerprint -> (key, id) of the first article request
         self._requested: set[str] = set()  # article keys requested this run
@@ -489,11 +490,15 @@ class ArticleLedger:
     def start_walks(self, categories) -> None:
         """The walks of ``categories`` start now: incomplete until :meth:`complete_walks`."""
         if self.incremental:
-            self._write(self.store.start_walks, list(categories), self.spider_name, time.time())
+            now = time.time()
+            self._walks_started.update(dict.fromkeys(categories, now))
+            self._write(self.store.start_walks, list(categories), self.spider_name, now)
 
     def complete_walks(self, categories) -> None:
+        """This run's walks of ``categories`` are complete (not a walk another crawl started since)."""
         if self.incremental and categories:
-            self._write(self.store.complete_walks, list(categories), stop=False)
+            self._write(self.store.complete_walks, {c: self._walks_started[c] for c in categories},
+                        self.spider_name, stop=False)
 
     def remember_sitemaps(self, index_url: str, memory: dict) -> None:
         if self.incremental:

@@ -36,7 +36,7 @@ import os
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -510,11 +510,14 @@ class ArticleStore:
                 " updated_at = excluded.updated_at, started_at = excluded.started_at, spider = excluded.spider",
                 [(c, when, when, spider) for c in categories])
 
-    def complete_walks(self, categories: Iterable[str]) -> None:
-        """The walks of ``categories`` that started last are complete (``updated_at``: now)."""
+    def complete_walks(self, started: Mapping[str, float], spider: str) -> None:
+        """``spider``'s walks of each category of ``started`` that started then (UNIX time) are complete
+        (``updated_at``: now); a walk another crawl started since is left as it is (its run completes it, or not)."""
+        now = time.time()
         with self._transaction():
-            self.conn.executemany("UPDATE walks SET complete = 1, updated_at = ? WHERE category = ?",
-                                  [(time.time(), c) for c in categories])
+            self.conn.executemany(
+                "UPDATE walks SET complete = 1, updated_at = ? WHERE category = ? AND spider = ? AND started_at = ?",
+                [(now, c, spider, at) for c, at in started.items()])
 
     def record_failure(self, key: str, spider: str, kind: str) -> int:
         """One more run of ``spider`` failed the article ``key``; returns how many runs of it failed it."""

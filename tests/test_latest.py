@@ -191,8 +191,9 @@ def test_the_cron_poll_does_not_start_nor_mail_while_a_poll_runs_and_mails_a_fai
     store = ArticleStore(data / "deltafetch" / STATE_FILE)
     store.record([Written.of(item, "alanews") for item in replica.truth().values()])
     paths = [c.path for c in CATEGORIES]  # and walked completely by a first crawl (alanews)
-    store.start_walks(paths, "alanews", time.time() + 1)
-    store.complete_walks(paths)
+    started = time.time() + 1
+    store.start_walks(paths, "alanews", started)
+    store.complete_walks(dict.fromkeys(paths, started), "alanews")
     store.close()
     # the previous poll still running holds the cron lock: this one does not start, prints nothing
     with open(data / "latest.cron.lock", "a+b") as held:
@@ -339,7 +340,7 @@ def test_a_frozen_feed_is_stale_by_its_age_unless_every_archive_was_walked_withi
         lines = [r.getMessage() for r in caplog.records if "not usable" in r.getMessage()]
         assert len(lines) == 1 and "(stale)" in lines[0] and "ALANEWS_FEED_MAX_AGE is 24 h" in lines[0]
         # the fallback's walks complete (as at its close): the next poll believes the feed for 24 hours
-        store.complete_walks(spider.paths)
+        ledger_of(crawler).complete_walks(spider.paths)
         spider.fallback = None
         list(spider.feed_requests())
         assert walked(spider.parse_feed(answer(site))) == []
@@ -369,7 +370,7 @@ def test_a_fallback_that_found_nothing_is_not_repeated_for_a_deleted_newest_post
                               "published": (newest + timedelta(hours=7)).isoformat()}, "alanews")])
     list(spider.feed_requests())
     assert walked(spider.parse_feed(answer(site))) == archives(site)  # stale: 7 h behind
-    store.complete_walks(spider.paths)  # the fallback's walks, complete, found nothing new
+    ledger_of(latest).complete_walks(spider.paths)  # the fallback's walks, complete, found nothing new
     spider.fallback = None
     list(spider.feed_requests())
     assert walked(spider.parse_feed(answer(site))) == []
@@ -387,9 +388,10 @@ def test_the_replicas_stale_feed_is_judged_stale(site, latest):
 def feed_walk_recorded(latest, complete: bool = True, started: float | None = None) -> None:
     """A walk of the feed by an earlier poll, started at ``started`` (default: now), complete if ``complete``."""
     store, url = ledger_of(latest).store, latest.spider.feed_url
-    store.start_walks([url], "latest", time.time() if started is None else started)
+    started = time.time() if started is None else started
+    store.start_walks([url], "latest", started)
     if complete:
-        store.complete_walks([url])
+        store.complete_walks({url: started}, "latest")
 
 
 def next_feed_pages(output) -> list[str]:
@@ -453,12 +455,13 @@ def test_a_complete_walk_of_every_archive_proves_the_feed_walk_without_one_of_it
     store = ledger_of(latest).store
     store.record([Written.of(item, "alanews") for item in site.truth().values()])
     paths = latest.spider.paths
-    store.start_walks(paths, "alanews", time.time() + 1)
-    store.complete_walks(paths[1:])
+    started = time.time() + 1
+    store.start_walks(paths, "alanews", started)
+    store.complete_walks(dict.fromkeys(paths[1:], started), "alanews")
     spider = latest.spider
     list(spider.feed_requests())
     assert next_feed_pages(spider.parse_feed(answer(site))) == [site.url + "/feed/?paged=2"]  # one not complete
-    store.complete_walks(paths[:1])
+    store.complete_walks(dict.fromkeys(paths[:1], started), "alanews")
     list(spider.feed_requests())
     output = list(spider.parse_feed(answer(site)))
     assert output == [] and latest.stats.get_value("deltafetch/early_stop") == 1

@@ -203,7 +203,7 @@ def test_content_hash_covers_the_content_fields_only():
 
 def test_walks_and_clear(store):
     store.start_walks(["esteri", "politica"], "alanews", 1000.0)
-    store.complete_walks(["esteri", "politica"])
+    store.complete_walks({"esteri": 1000.0, "politica": 1000.0}, "alanews")
     store.start_walks(["politica"], "politica", 2000.0)
     walks = store.walks()
     assert complete(store) == {"esteri"}
@@ -212,6 +212,19 @@ def test_walks_and_clear(store):
     record(store, item(1))
     store.clear()
     assert len(store) == 0 and "post:1001" not in store and complete(store) == set()
+
+
+def test_a_walk_is_completed_only_by_the_run_that_started_it(store):
+    # a fallback of latest walks every archive; a category crawl restarts one of them meanwhile; the
+    # fallback ends first: the crawl's walk, still running (and maybe cut short later), stays incomplete
+    store.start_walks(["esteri", "politica"], "latest", 1000.0)
+    store.start_walks(["politica"], "politica", 1500.0)
+    store.complete_walks({"esteri": 1000.0, "politica": 1000.0}, "latest")
+    assert complete(store) == {"esteri"}
+    store.complete_walks({"politica": 1500.0}, "esteri")  # another spider, the same time: not its walk
+    assert complete(store) == {"esteri"}
+    store.complete_walks({"politica": 1500.0}, "politica")
+    assert complete(store) == {"esteri", "politica"}
 
 
 def test_a_state_shared_by_two_processes_sees_both_writes(tmp_path, store):
