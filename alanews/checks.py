@@ -147,7 +147,7 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "ALANEWS_AUDIT_GRACE": _number(0),
     "ALANEWS_UPDATES_MAX_AGE": _hours,
     "ALANEWS_FEED_MAX_LAG": _hours,
-    "ALANEWS_FEED_MAX_AGE": _hours,
+    "ALANEWS_FEED_MAX_AGE": _number(0),
     "ALANEWS_REMOVAL_CONFIRM_HOURS": _number(0),
     "ALANEWS_LEDGER_FLUSH_ITEMS": _positive_int,
     "ALANEWS_LEDGER_FLUSH_INTERVAL": _hours,

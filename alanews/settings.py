@@ -45,8 +45,10 @@ ALANEWS_REMOVAL_CONFIRM_HOURS = 3
 ALANEWS_FEED_MAX_LAG = 6
 # `scrapy crawl latest`: hours the feed's newest post (publication dates in the future ignored) may be
 # older than now before the feed is judged stale (a frozen cache while only latest runs), unless a
-# complete walk of every archive started within as many hours.
-ALANEWS_FEED_MAX_AGE = 24
+# complete walk of every archive started within as many hours; 0: not judged by age (the default:
+# with the category crawls scheduled, ALANEWS_FEED_MAX_LAG sees a frozen feed; set e.g. 24 when
+# latest runs alone).
+ALANEWS_FEED_MAX_AGE = 0
 
 # Every ALANEWS_*/DELTAFETCH_* name and value checked before any request (alanews/checks.py); then
 # the default feed under ALANEWS_DATA_DIR for `scrapy crawl`; Scrapy's tools (shell, fetch, view,

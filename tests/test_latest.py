@@ -41,7 +41,6 @@ from replica.harness import ReplicaThread
 
 N = 23  # new posts: more than two feed pages of 10
 #: the replica's posts are dated up to November 2026, not now (tests/conftest.py FAST says the same)
-SETTLED = {"ALANEWS_FEED_MAX_AGE": "1000000"}
 
 
 def feed_requests(served: dict) -> int:
@@ -239,7 +238,7 @@ def answer(site, path: str = "/feed/") -> Response:
 
 @pytest.fixture
 def latest(site, tmp_path):
-    crawler = crawler_for(LatestSpider, tmp_path / "state", {**SETTLED, "ALANEWS_BASE_URL": site.url})
+    crawler = crawler_for(LatestSpider, tmp_path / "state", {"ALANEWS_BASE_URL": site.url})
     yield crawler
     close(crawler)
     site.post("/__replica__/feed?fault=none")
@@ -330,7 +329,8 @@ def test_a_stale_feed_falls_back_only_beyond_the_bound(site, latest, caplog):
 def test_a_frozen_feed_is_stale_by_its_age_unless_every_archive_was_walked_within_it(site, tmp_path, caplog):
     """Only latest runs, the feed's cache frozen: the state's newest is the feed's newest, but the feed's
     newest is days old (the replica's posts end in November 2026)."""
-    crawler = crawler_for(LatestSpider, tmp_path / "state", {"ALANEWS_BASE_URL": site.url})
+    crawler = crawler_for(LatestSpider, tmp_path / "state", {"ALANEWS_BASE_URL": site.url,
+                                                             "ALANEWS_FEED_MAX_AGE": "24"})
     try:
         store, spider = ledger_of(crawler).store, crawler.spider
         store.record([Written.of(item, "latest") for item in site.truth().values()])
@@ -518,7 +518,7 @@ def test_since_skips_older_posts_and_ends_the_feed_walk(site, tmp_path):
     truth = sorted(site.truth().values(), key=lambda item: item["published"], reverse=True)
     days = [parse_article_url(site.url, item["url"]).published for item in truth[:10]]
     since = days[4]
-    crawler = crawler_for(LatestSpider, tmp_path / "state", {**SETTLED, "ALANEWS_BASE_URL": site.url},
+    crawler = crawler_for(LatestSpider, tmp_path / "state", {"ALANEWS_BASE_URL": site.url},
                           since=since.isoformat())
     try:
         output = list(crawler.spider.parse_feed(answer(site)))
@@ -554,7 +554,7 @@ def test_a_snapshot_and_bad_arguments_are_refused_before_any_request(tmp_path):
 
 
 def test_a_category_poll_reads_that_category_feed_and_walks_only_its_archive(site, tmp_path):
-    crawler = crawler_for(LatestSpider, tmp_path / "state", {**SETTLED, "ALANEWS_BASE_URL": site.url},
+    crawler = crawler_for(LatestSpider, tmp_path / "state", {"ALANEWS_BASE_URL": site.url},
                           category="calcio")
     try:
         spider = crawler.spider

@@ -20,7 +20,7 @@ field. A poll with nothing new after a complete walk costs robots.txt and one fe
 Falls back, never hides: a feed page 1 that fails (404, any error), is not RSS (an HTML or
 maintenance page), is empty, cut (not well-formed XML), has no readable ``pubDate`` (``no_dates``),
 or is stale (:meth:`LatestSpider._stale`: its newest post older than now by more than
-``ALANEWS_FEED_MAX_AGE`` hours, or than the newest post the state knows by more than
+``ALANEWS_FEED_MAX_AGE`` hours if set, or than the newest post the state knows by more than
 ``ALANEWS_FEED_MAX_LAG``), a feed never answered (its request dropped: ``not_answered``, at
 ``spider_idle``), a later page that fails otherwise than with WordPress's 404 past the last page,
 or a page listing no post the walk had not listed already (a cache ignoring ``?paged``): one
@@ -301,7 +301,7 @@ class LatestSpider(CategorySpider):
         archives = self._archives
         hours = (now - newest_feed).total_seconds() / 3600
         walked_lately = archives is not None and archives.started_at >= (now - self.max_age).timestamp()
-        if now - newest_feed > self.max_age and not walked_lately:
+        if self.max_age and now - newest_feed > self.max_age and not walked_lately:
             return STALE, (f"its newest post ({newest_feed.isoformat()}) is {hours:.1f} h old, and no complete walk "
                            f"of every archive started since; ALANEWS_FEED_MAX_AGE is "
                            f"{self.max_age.total_seconds() / 3600:g} h")
