@@ -467,6 +467,31 @@ def test_a_complete_walk_of_every_archive_proves_the_feed_walk_without_one_of_it
     assert output == [] and latest.stats.get_value("deltafetch/early_stop") == 1
 
 
+def test_a_first_crawl_that_recorded_every_post_while_it_walked_proves_the_feed_walk(site, latest):
+    """The first crawl of a new data directory records its posts as it walks: posts published before
+    its walks started are proof (the site's posts: November 2026), posts published since are not."""
+    store, spider = ledger_of(latest).store, latest.spider
+    paths = spider.paths
+    started = time.time() - 60
+    store.start_walks(paths, "alanews", started)
+    store.record([Written.of(item, "alanews") for item in site.truth().values()])  # after the walks started
+    store.complete_walks(dict.fromkeys(paths, started), "alanews")
+    list(spider.feed_requests())
+    assert list(spider.parse_feed(answer(site))) == [] and latest.stats.get_value("deltafetch/early_stop") == 1
+
+
+def test_posts_published_after_the_archive_walks_started_prove_no_early_stop(site, latest):
+    store, spider = ledger_of(latest).store, latest.spider
+    paths = spider.paths
+    published = sorted(datetime.fromisoformat(item["published"]).timestamp() for item in site.truth().values())
+    started = published[-10] - 1  # the walks started before the feed's first page of posts was published
+    store.start_walks(paths, "alanews", started)
+    store.record([Written.of(item, "alanews") for item in site.truth().values()])
+    store.complete_walks(dict.fromkeys(paths, started), "alanews")
+    list(spider.feed_requests())
+    assert next_feed_pages(spider.parse_feed(answer(site))) == [site.url + "/feed/?paged=2"]
+
+
 def feed_page(site, number: int) -> Response:
     response = answer(site, f"/feed/?paged={number}" if number > 1 else "/feed/")
     response.request.meta["alanews_feed_page"] = number

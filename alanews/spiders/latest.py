@@ -64,6 +64,24 @@ FUTURE_MARGIN = timedelta(hours=1)
 _FEED_META = {"give_up_log_level": "WARNING"}
 
 
+@dataclass(frozen=True)
+class ArchivesWalked:
+    """Every archive walked completely, the first walk starting at ``started_at`` (UNIX time): together
+    they read every post published before then. A post's publication, not its recording, is the proof:
+    a first crawl records every post while it walks."""
+
+    started_at: float
+
+    def read(self, record) -> bool:
+        if record.first_written_at < self.started_at:
+            return True
+        try:
+            published = datetime.fromisoformat(record.published or "")
+        except ValueError:
+            return False
+        return published.tzinfo is not None and published.timestamp() < self.started_at
+
+
 @dataclass
 class FeedWalk:
     """This poll's walk of the feed: what makes it complete (recorded at a ``finished`` close)."""
@@ -246,7 +264,7 @@ class LatestSpider(CategorySpider):
         if self.latest_args.category:
             proofs += [w for w in archives if w is not None]
         elif self._archives is not None:
-            proofs.append(Walked(True, self._archives.started_at, self._archives.started_at, None))
+            proofs.append(ArchivesWalked(self._archives.started_at))
         return proofs
 
     def _new(self, entries: list[FeedEntry], response) -> tuple[list[tuple[str, int | None]], str | None, bool]:
