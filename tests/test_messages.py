@@ -31,6 +31,10 @@ def test_an_incremental_spider_refuses_a_snapshot_saying_to_use_o(tmp_path, spid
         crawler_for(spidercls, tmp_path / "state", incremental="0")
     with pytest.raises(NotStarting, match=r"incremental by nature.*: DELTAFETCH_ENABLED is off$"):
         crawler_for(spidercls, tmp_path / "state", {"DELTAFETCH_ENABLED": False})
+    # -a incremental=1 does not make -O append: each run would replace what the one before wrote
+    with pytest.raises(NotStarting, match=rf"incremental by nature.*: -O overwrites {feed}$"):
+        crawler_for(spidercls, tmp_path / "state", {"FEEDS": {str(feed): {"format": "jsonl", "overwrite": True}}},
+                    incremental="1")
 
 
 def test_archive_makes_a_snapshot_of_its_range(tmp_path):

@@ -27,6 +27,7 @@ from twisted.internet.error import TimeoutError as TxTimeoutError
 
 from alanews.checks import check_settings
 from alanews.errors import NotStarting, TypedIgnore
+from alanews.feeds import mask_credentials
 from alanews.ledger import ArticleLedger, run_mode
 from alanews.pages.article import ArticlePage
 from alanews.pages.listing import ListingPage
@@ -109,6 +110,10 @@ class ArticleSpider(scrapy.Spider):
         spider.allowed_domains = [urlsplit(spider.base_url).hostname]
         if cls.incremental_only:
             incremental, why = run_mode(crawler.settings, spider)
+            overwritten = [uri for uri, options in crawler.settings.getdict("FEEDS").items()
+                           if (options or {}).get("overwrite") is True]
+            if overwritten and incremental:  # -a incremental=1 with -O: each run would replace what it wrote
+                incremental, why = False, f"-O overwrites {mask_credentials(str(overwritten[0]))}"
             if not crawler.settings.getbool("DELTAFETCH_ENABLED") or not incremental:
                 cause = why if crawler.settings.getbool("DELTAFETCH_ENABLED") else "DELTAFETCH_ENABLED is off"
                 raise NotStarting(f"{cls.name} is incremental by nature (it writes what the state lacks), "
