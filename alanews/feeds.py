@@ -209,17 +209,18 @@ def _local_path(uri: str) -> Path | None:
     return Path(uri) if scheme == "" and uri != "-" else None
 
 
-def check_local_feeds(settings, snapshots: bool = True) -> None:
+def check_local_feeds(settings, snapshots: bool = True, spider_name: str | None = None) -> None:
     """Refuse, before the first request, a local feed that cannot be written or must not be appended to
     (``snapshots``: whether the spider may overwrite a feed, ``-O``, and so be told to).
 
-    The directory of each local feed (its part before any ``%(name)s`` parameter) must be one the
+    The directory of each local feed (``%(name)s`` read as ``spider_name``; its part before any other
+    parameter, such as ``%(time)s``) must be one the
     run can create files in (tried: /proc and /sys refuse even root); a file there must open for
     writing, and must not be a directory; a JSON, XML or CSV file appended to
     (``-o``, ``overwrite`` False) must not hold items yet. NotStarting, one line, otherwise.
     """
     for uri, options in settings.getdict("FEEDS").items():
-        path = _local_path(str(uri))
+        path = _local_path(str(uri).replace("%(name)s", spider_name) if spider_name else str(uri))
         if path is None:
             continue
         options = options or {}
@@ -425,7 +426,8 @@ class FeedExporter(feedexport.FeedExporter):
 
     @classmethod
     def from_crawler(cls, crawler):
-        check_local_feeds(crawler.settings, getattr(crawler.spider, "snapshots", True))
+        spider = crawler.spider
+        check_local_feeds(crawler.settings, getattr(spider, "snapshots", True), getattr(spider, "name", None))
         exporter = super().from_crawler(crawler)
         crawler.signals.connect(exporter.feed_slot_closed, signal=signals.feed_slot_closed)
         return exporter

@@ -42,6 +42,17 @@ def test_a_directory_where_no_file_can_be_made_is_refused_and_nothing_is_left_in
         check_local_feeds(_Settings(FEEDS={str(tmp_path / "dir.jsonl"): {"overwrite": True}}))
 
 
+def test_the_spiders_own_directory_of_a_default_feed_is_checked_too(tmp_path):
+    # the data directory's feeds: <data>/feeds/%(name)s/%(time)s.jsonl; a file where the spider's directory goes
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    (feeds / "latest").write_text("")
+    uri = str(feeds / "%(name)s" / "%(time)s.jsonl")
+    check_local_feeds(_Settings(FEEDS={uri: {}}), spider_name="esteri")
+    with pytest.raises(NotStarting, match=re.escape(f"{feeds / 'latest'} is not a directory")):
+        check_local_feeds(_Settings(FEEDS={uri: {}}), spider_name="latest")
+
+
 @pytest.mark.parametrize(("option", "slash"), [("-o", ""), ("-O", "/")])
 def test_o_an_existing_directory_is_a_feed_that_cannot_be_written_exit_1(tmp_path, option, slash):
     """Scrapy would say "Unrecognized output format ''" and exit 2 (a usage error)."""
