@@ -141,6 +141,20 @@ def test_one_signal_stops_gracefully_with_its_own_status_and_no_error_line(repli
     assert 5 <= len(crawl.items()) == stats["item_scraped_count"] < len(replica.truth())
 
 
+def test_signals_after_the_run_closed_do_not_change_its_exit_status(replica, tmp_path):
+    # a second Ctrl-C that comes once the run has closed (it closes fast) found Python's default handler: 130
+    crawl = BackgroundCrawl("esteri", replica.url, tmp_path, tmp_path / "data")
+    crawl.wait_for_items(3)
+    crawl.signal(signal.SIGINT)
+    while "Exit status" not in crawl.log() and crawl.process.poll() is None:
+        time.sleep(0.001)
+    while crawl.process.poll() is None:  # Ctrl-C held down until the process is gone
+        crawl.signal(signal.SIGINT)
+        time.sleep(0.001)
+    assert crawl.wait() == ExitStatus.STOPPED
+    assert crawl.log().rstrip().endswith("Exit status 5: stopped by the user, closed gracefully")
+
+
 @pytest.mark.parametrize("marker", ["Enabled item pipelines", "Spider opened"])
 def test_one_signal_while_the_spider_opens_still_closes_it_gracefully(replica, tmp_path, marker):
     # Scrapy stops only a running engine: a signal while the state opens stopped the reactor unclosed

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -123,6 +124,8 @@ class Command(ScrapyCrawlCommand):
         if isinstance(started, asyncio.Future):
             started.add_done_callback(report_not_starting)
         self.crawler_process.start()
+        for signum in (signal.SIGINT, signal.SIGTERM):  # the run has ended: a late Ctrl-C must not turn its
+            signal.signal(signum, signal.SIG_IGN)       # status into Python's 130 (the reactor restored the default)
         status = exit_status(crawler, self.crawler_process.bootstrap_failed)
         report = getattr(crawler.spider, "report", None)
         if status in (ExitStatus.OK, ExitStatus.MONITORS_FAILED) and report is not None:
