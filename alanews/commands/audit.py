@@ -18,7 +18,7 @@ from scrapy.exceptions import UsageError
 
 from alanews import reachability
 from alanews.audit import table, verdict
-from alanews.commands.crawl import report_not_starting
+from alanews.commands.crawl import StoppableCrawler, report_not_starting, run_to_end
 from alanews.exitcodes import ExitStatus
 
 logger = logging.getLogger(__name__)
@@ -43,11 +43,11 @@ class Command(ScrapyCommand):
         if args:  # Scrapy passes on what it does not know (`-a fetch=1`): refused, not ignored
             raise UsageError(f"unknown argument(s) {' '.join(args)}: `scrapy audit` takes only [--fetch] and "
                              "Scrapy's global options", print_help=False)
-        crawler = self.crawler_process.create_crawler("audit")
+        crawler = StoppableCrawler(self.crawler_process.spider_loader.load("audit"), self.crawler_process.settings)
         started = self.crawler_process.crawl(crawler, fetch="1" if opts.fetch else "0")
         if isinstance(started, asyncio.Future):
             started.add_done_callback(report_not_starting)  # a bad setting: one line, not a traceback
-        self.crawler_process.start()
+        run_to_end(self.crawler_process)
         status, meaning = self._outcome(crawler)
         self.exitcode = int(status)
         logger.info("Exit status %d: %s", status, meaning)  # the last line, as `scrapy crawl`'s

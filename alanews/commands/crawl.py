@@ -66,6 +66,14 @@ class StoppableCrawler(Crawler):
         await self.engine.stop_async()
 
 
+def run_to_end(crawler_process) -> None:
+    """Run the crawls; then ignore Ctrl-C and SIGTERM: the run has ended, and a late signal must not
+    turn its status into Python's 130 (the reactor restored the default handlers)."""
+    crawler_process.start()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+
+
 def report_not_starting(task: asyncio.Task) -> None:
     """One ERROR line for a run refused before it started, instead of asyncio's traceback."""
     if task.cancelled():
@@ -123,9 +131,7 @@ class Command(ScrapyCrawlCommand):
         started = self.crawler_process.crawl(crawler, **opts.spargs)
         if isinstance(started, asyncio.Future):
             started.add_done_callback(report_not_starting)
-        self.crawler_process.start()
-        for signum in (signal.SIGINT, signal.SIGTERM):  # the run has ended: a late Ctrl-C must not turn its
-            signal.signal(signum, signal.SIG_IGN)       # status into Python's 130 (the reactor restored the default)
+        run_to_end(self.crawler_process)
         status = exit_status(crawler, self.crawler_process.bootstrap_failed)
         report = getattr(crawler.spider, "report", None)
         if status in (ExitStatus.OK, ExitStatus.MONITORS_FAILED) and report is not None:
