@@ -178,6 +178,19 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "DELTAFETCH_RETRY_RUNS": _non_negative_int,
 }
 
+#: Scrapy's own settings the README and docs tell users to pass (politeness, bounds): their values
+#: read as the table says (Scrapy's own reading gives a traceback, or a crawl that never ends for 0)
+SCRAPY_SETTINGS: dict[str, Callable[[Any], Any]] = {
+    "DOWNLOAD_DELAY": _number(0),
+    "CONCURRENT_REQUESTS": _positive_int,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": _positive_int,
+    "AUTOTHROTTLE_ENABLED": boolean,
+    "ROBOTSTXT_OBEY": boolean,
+    "CLOSESPIDER_TIMEOUT": _number(0),
+    "CLOSESPIDER_ITEMCOUNT": _non_negative_int,
+    "RETRY_TIMES": _non_negative_int,
+}
+
 
 def _closest(name: str) -> str:
     match = difflib.get_close_matches(name, SETTINGS, n=1, cutoff=0.6)
@@ -195,7 +208,7 @@ def check_settings(settings, environ=None) -> None:
     for name in sorted(n for n in settings if str(n).startswith(PREFIXES)):
         if name not in SETTINGS:
             raise SettingError(f"setting {name} is unknown{_closest(name)}")
-    for name, parse in SETTINGS.items():
+    for name, parse in {**SETTINGS, **SCRAPY_SETTINGS}.items():
         value = settings.get(name)
         if value is None and parse is not _optional_text:
             continue

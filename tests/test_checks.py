@@ -4,6 +4,7 @@ line and exit 1, never ignored, never a traceback."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ import pytest
 from conftest import FAST, ROOT
 from inprocess import close, crawler_for, project
 from scrapy import Spider
+from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from alanews import settings as project_settings
@@ -97,6 +99,18 @@ def test_the_table_knows_every_setting_of_the_project():
     assert set(SETTINGS) == in_settings_file | set_by_commands
     assert not ENVIRONMENT_ONLY & set(SETTINGS)
     check_settings(get_crawler(Spider, project()).settings, environ={})  # the defaults pass
+
+
+@pytest.mark.parametrize(("name", "value", "says"), [
+    ("DOWNLOAD_DELAY", "abc", "a number of at least 0"),  # Scrapy: a ValueError traceback
+    ("CONCURRENT_REQUESTS_PER_DOMAIN", "0", "an integer of at least 1"),  # Scrapy: a crawl that never ends
+    ("AUTOTHROTTLE_ENABLED", "maybe", "1 or 0"),
+])
+def test_a_bad_value_of_scrapys_politeness_settings_is_one_line(name, value, says):
+    settings = Settings(project())
+    settings.set(name, value, priority="cmdline")
+    with pytest.raises(SettingError, match=f"^setting {name} must be {re.escape(says)}"):
+        check_settings(settings, environ={})
 
 
 def test_a_misspelt_setting_stops_scrapy_crawl_before_any_request(replica, tmp_path):
