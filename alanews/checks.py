@@ -179,7 +179,8 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
 }
 
 #: Scrapy's own settings the README and docs tell users to pass (politeness, bounds): their values
-#: read as the table says (Scrapy's own reading gives a traceback, or a crawl that never ends for 0)
+#: must read as the table says (Scrapy's own reading gives a traceback, or a crawl that never ends
+#: for 0); checked only, Scrapy reads them itself
 SCRAPY_SETTINGS: dict[str, Callable[[Any], Any]] = {
     "DOWNLOAD_DELAY": _number(0),
     "CONCURRENT_REQUESTS": _positive_int,
@@ -216,5 +217,5 @@ def check_settings(settings, environ=None) -> None:
             parsed = parse(value)
         except _Bad as error:
             raise SettingError(f"setting {name} must be {error}, got {value!r}") from None
-        if parsed != value or type(parsed) is not type(value):
+        if name in SETTINGS and (parsed != value or type(parsed) is not type(value)):  # Scrapy reads its own
             settings.set(name, parsed, priority=settings.getpriority(name))

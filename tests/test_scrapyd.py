@@ -395,7 +395,8 @@ def test_scheduled_runs_full_then_incremental_then_exactly_the_new_articles(scra
     cron_line = next(line for line in (ROOT / "deploy" / "crontab").read_text().splitlines()
                      if line.split()[6:7] == ["esteri"])
     cron_log = tmp_path / "schedule.log"
-    cron = subprocess.run(" ".join(cron_line.split()[5:]), shell=True,  # noqa: S602 cron runs it in a shell timeout=60, capture_output=True, text=True,
+    cron = subprocess.run(" ".join(cron_line.split()[5:]), shell=True,  # noqa: S602 cron runs it in a shell
+                          timeout=60, capture_output=True, text=True,
                           env={**env, "ALANEWS_HOME": str(ROOT), "ALANEWS_SCHEDULE_LOG": str(cron_log)})
     assert cron.returncode == 0 and cron.stderr == "", cron.stderr
     assert cron_log.read_text().startswith("skipped alanews/esteri: already ")
