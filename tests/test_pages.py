@@ -692,3 +692,22 @@ def test_a_page_is_cut_short_only_when_it_ends_inside_its_content():
         assert not cut_short(page[:page.index(b"jeg_footer", content)])  # cut after the content: whole
         assert not cut_short(page[:page.rindex(b"</html>")])  # </body> is there
     assert cut_short(b"<html><body><p>no theme, no end")
+
+
+def test_a_page_cut_inside_its_content_is_cut_short_whatever_closing_tags_follow():
+    """A proxy's appended ``</body></html>``, or closing tags in a comment or a script string:
+    only real tags count, and the content must close."""
+    from alanews.pages.markup import cut_short, ending
+
+    for _, html in _replica_pages(5):
+        page = html.encode()
+        cut = page[:page.index(b'class="content-inner') + 300]
+        assert cut_short(cut + b"</body></html>") and cut_short(cut + b"</html>")
+        assert cut_short(cut + b"<!-- </div></div></div></body></html> -->")
+        assert cut_short(cut + b"<script>document.write('</div></div></body>')")
+        scripted = page.replace(b"<body", b"<script>var s = '</div></body></html>';</script><body", 1)
+        assert cut_short(scripted[:scripted.index(b'class="content-inner') + 300])
+        commented = page.replace(b"<body", b"<!-- <div class='entry-content'></div> --><body", 1)
+        assert cut_short(commented[:commented.index(b'class="content-inner') + 300])
+        assert ending(page) == "whole"
+        assert ending(page[:page.index(b"jeg_footer", page.index(b"content-inner"))]) == "after_content"
