@@ -496,6 +496,31 @@ def test_a_headline_loses_a_site_name_suffix(change):
     assert item["title"] == expected["title"] == "Roma, Stellantis: “È un giorno di festa”"
 
 
+_NO_POST_H1 = _sub('<h1 class="jeg_post_title">Russia, Lavrov: &#8220;Tra USA e Russia superate le incomprensioni&#8221;</h1>',
+                   '<h2 class="post-title">Roma - Lazio 2-1, il derby</h2>')
+_PLAIN_TITLE = _sub("<title>Russia, Lavrov: &#8220;Tra USA e Russia superate le incomprensioni&#8221; - Alanews</title>",
+                    "<title>Roma - Lazio 2-1, il derby</title>")
+
+
+@pytest.mark.parametrize("change", [
+    # a widget's h1 in the sidebar whose text starts the <title>: no cut at it
+    _sub('<div class="widget widget_recent_entries">',
+         '<div class="widget widget_text"><h1>Roma</h1></div><div class="widget widget_recent_entries">'),
+    # the logo as h1 before the main column, a <noscript> h1, a login pop-up's h1 after the footer
+    _sub('<div class="footer-holder" id="footer">', '<h1 class="jeg_logo"><a href="/">Alanews</a></h1>'
+         '<div class="footer-holder" id="footer">'),
+    _sub('<div class="footer-holder" id="footer">', '<noscript><h1>Abilita JavaScript</h1></noscript>'
+         '<div class="footer-holder" id="footer">'),
+    _sub("</body>", '<div class="jeg_popup_account"><h1>Roma</h1></div></body>'),
+])
+def test_a_title_is_never_an_h1_outside_the_post(change):
+    """The <title> (no headline, og:title nor post h1 on the page) whole, from the region and the whole page."""
+    spec = json.loads((FIXTURES / "seed-esteri-lavrov-markup-only.json").read_text("utf-8"))
+    html = _chain(_NO_POST_H1, _PLAIN_TITLE, change)((FIXTURES / "seed-esteri-lavrov-markup-only.html").read_bytes())
+    _, from_region, from_whole = _both_ways(spec["fetched_url"], html)
+    assert from_region["title"] == from_whole["title"] == "Roma - Lazio 2-1, il derby"
+
+
 @pytest.mark.parametrize("name, keywords_are_tags", [
     # no tag links shown: Rank Math's focus keyword is still not a tag
     ("jnews-rank-math-focus-keyword", False),

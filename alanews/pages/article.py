@@ -7,6 +7,7 @@ so a wrong guess about one source degrades one field, never the item.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from datetime import datetime, timezone
@@ -68,6 +69,10 @@ _ANCHOR_CLASSES = frozenset((
 # and the content; else the whole page is read.
 _HEADERS = ("entry-header", "jeg_custom_title_wrapper", "jeg_custom_meta_wrapper")
 _CONTENT = "entry-content"
+# Blocks a theme or a plugin places inside the post's column that hold headings of their own:
+# widgets, related posts, the logo, pop-ups (login, search), class tokens or their prefixes
+_OFF_POST = re.compile(r"(?:^|\s)(?:widget|jnews_related_post_container|jeg_logo|jeg_popup|jnews_popup|jeg_navbar"
+                       r"|jeg_header|jeg_footer|jeg_sidebar|sidebar)[\w-]*(?=\s|$)")
 # A trailing " - Site name" on a headline: the separators WordPress and the SEO plugins write
 _SEPARATORS = "-–—|·•»:"
 
@@ -98,6 +103,14 @@ def _find_anchors(root) -> dict[str, list]:
 def _not_body(element) -> bool:
     classes = element.get("class")
     return (classes is not None and _NOT_BODY_CLASS.search(classes) is not None) or element.get("id") in _NOT_BODY_IDS
+
+
+def _off_post(element) -> bool:
+    """An element that is no part of the post although inside its column (see ``_OFF_POST``)."""
+    if element.tag == "noscript":
+        return True
+    classes = element.get("class")
+    return classes is not None and _OFF_POST.search(classes) is not None
 
 
 def _links_to_other_posts(block) -> bool:
@@ -329,12 +342,24 @@ class ArticlePage:
     def _title_last_resort(self) -> list[str]:
         # what every WordPress page has: <title> without " - <site name>" (the names above, or the
         # name in the site's host) or without what follows the page's one h1; that h1; <title> whole
-        h1s = [" ".join(t.split()) for t in strings(self.root.iter("h1"))]
+        h1s = [" ".join(t.split()) for t in strings(self._post_h1s)]
         shown = h1s if len(h1s) == 1 else []
         titles = [STRING(t) for head in self.root.iterchildren("head") for t in head.iterchildren("title")]
         site_names = self._site_names + _host_names(self.base_url)
         stripped = [cut for t in titles if (cut := _without_suffix(t, site_names, shown)) != " ".join(t.split())]
         return stripped + shown + titles
+
+    @cached_property
+    def _post_h1s(self) -> list:
+        """The h1 elements inside the post (its header blocks, else its main column, and its
+        ``<article id="post-N">``), not in a widget, a related-posts block, a logo, a pop-up or a
+        ``<noscript>``: the post region and the whole page hold the same ones."""
+        found: dict = {}
+        for block in self.header + self._anchored("post-article"):
+            for h1 in block.iter("h1"):
+                if not any(_off_post(el) for el in itertools.chain((h1,), h1.iterancestors())):
+                    found.setdefault(h1, None)
+        return list(found)
 
     @cached_property
     def _site_names(self) -> list[str]:
