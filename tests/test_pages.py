@@ -521,6 +521,38 @@ def test_a_title_is_never_an_h1_outside_the_post(change):
     assert from_region["title"] == from_whole["title"] == "Roma - Lazio 2-1, il derby"
 
 
+_LAVROV = "Russia, Lavrov: &#8220;Tra USA e Russia superate le incomprensioni&#8221;"
+_LAVROV_H1_AS_H2 = _sub(f'<h1 class="jeg_post_title">{_LAVROV}</h1>', f'<h2 class="post-title">{_LAVROV}</h2>')
+
+
+@pytest.mark.parametrize("shown", [
+    f"Alanews | {_LAVROV}", f"Alanews: {_LAVROV}", f"{_LAVROV} - www.alanews.it", f"{_LAVROV} - Alanews.it",
+    f"{_LAVROV} - Alanews - Agenzia video", f"{_LAVROV} (Alanews)",
+])
+def test_a_title_loses_the_site_name_in_every_form(shown):
+    """<title> alone (no headline, og:title nor post h1): the site's name as prefix, host, with a tagline, in brackets."""
+    change = _chain(_LAVROV_H1_AS_H2, _sub(f"<title>{_LAVROV} - Alanews</title>", f"<title>{shown}</title>"))
+    item, expected = _changed("seed-esteri-lavrov-markup-only", change)
+    assert item["title"] == expected["title"]
+
+
+def test_a_title_that_is_only_the_site_name_is_no_title():
+    item, _ = _changed("seed-esteri-lavrov-markup-only",
+                       _chain(_LAVROV_H1_AS_H2, _sub(f"<title>{_LAVROV} - Alanews</title>", "<title>Alanews</title>")))
+    assert item.get("title") is None
+
+
+@pytest.mark.parametrize("headline", [
+    "Alanews | Roma, Stellantis: “È un giorno di festa”", "Roma, Stellantis: “È un giorno di festa” (Alanews)",
+    "Roma, Stellantis: “È un giorno di festa” – www.alanews.it",
+])
+def test_og_title_and_headline_lose_the_site_name_in_every_form(headline):
+    item, expected = _changed("jnews-title-site-suffix", _chain(
+        _sub('"Roma, Stellantis: “È un giorno di festa” - Alanews"', f'"{headline}"', 2),
+        _sub('<h1 class="jeg_post_title">', '<h1 class="jeg_post_title">Il titolo mostrato: ')))
+    assert item["title"] == expected["title"] == "Roma, Stellantis: “È un giorno di festa”"
+
+
 @pytest.mark.parametrize("name, keywords_are_tags", [
     # no tag links shown: Rank Math's focus keyword is still not a tag
     ("jnews-rank-math-focus-keyword", False),

@@ -190,16 +190,30 @@ def _host_names(base_url: str) -> list[str]:
     return [name] if any(c.isalpha() for c in name) and not name.isdigit() else []
 
 
+def _site_name_pattern(name: str) -> str:
+    """A site name as titles write it: any case, as a host (``www.`` before, a domain after)."""
+    return r"(?:www\.)?" + r"\s+".join(map(re.escape, name.split())) + r"(?:\.[a-z]{2,6})?"
+
+
 def _without_suffix(title: str, site_names: list[str], shown: list[str]) -> str:
-    """``title`` (white space folded) without a trailing " - <site name>"; a title shown on the
-    page (the h1) where ``title`` is that shown title plus such a suffix, site name unknown."""
+    """``title`` (white space folded) without the site's name where it is marked as such:
+    ``X - Name`` (any of ``_SEPARATORS``; ``Name.it``, ``www.name.it``; a short tagline after
+    it, ``X - Name - Agenzia video``), ``X (Name)``, ``Name | X``, ``Name: X``; "" when the
+    title is only the name. Else a title shown on the page (the post's h1) where ``title`` is
+    that shown title plus such a suffix, site name unknown."""
     title = " ".join(title.split())
+    sep = "[" + re.escape(_SEPARATORS) + "]"
     for name in site_names:
-        name = " ".join(name.split())
-        if name and len(title) > len(name) and title[-len(name):].casefold() == name.casefold():
-            head = title[:-len(name)].rstrip()
-            if head[-1:] in _SEPARATORS and head[-2:-1] == " " and head[:-1].strip():
-                return head[:-1].rstrip()
+        if not name.strip():
+            continue
+        named = _site_name_pattern(name)
+        if re.fullmatch(named, title, re.I):
+            return ""
+        for form in (rf"(?P<x>.*?\S)\s+{sep}\s*{named}(?:\s+{sep}\s+[^{re.escape(_SEPARATORS)}]{{1,40}})?",
+                     rf"(?P<x>.*?\S)\s*[(\[]{named}[)\]]", rf"{named}\s*{sep}\s+(?P<x>.*\S)"):
+            match = re.fullmatch(form, title, re.I)
+            if match:
+                return match.group("x")
     for visible in shown:
         rest = title[len(visible):]
         if visible and title.startswith(visible) and rest[:1] == " " and rest.lstrip()[:1] in _SEPARATORS:
@@ -335,9 +349,10 @@ class ArticlePage:
         # Yoast's headline, the theme's h1, other JSON-LD headlines, og:title; each without a
         # trailing " - <site name>" (og:site_name, the WebSite node), the h1 where one differs from it only so
         shown = [" ".join(t.split()) for t in strings([el for el in self._anchored("jeg_post_title") if el.tag == "h1"])]
-        return [_without_suffix(t, self._site_names, shown) for t in (
+        site_names = self._site_names + _host_names(self.base_url)
+        return [cut for t in (
             ld_strings(self.jsonld.yoast, "headline") + shown + ld_strings(self.jsonld.others, "headline")
-            + self._meta("og:title"))]
+            + self._meta("og:title")) if (cut := _without_suffix(t, site_names, shown))]
 
     def _title_last_resort(self) -> list[str]:
         # what every WordPress page has: <title> without " - <site name>" (the names above, or the
@@ -346,8 +361,8 @@ class ArticlePage:
         shown = h1s if len(h1s) == 1 else []
         titles = [STRING(t) for head in self.root.iterchildren("head") for t in head.iterchildren("title")]
         site_names = self._site_names + _host_names(self.base_url)
-        stripped = [cut for t in titles if (cut := _without_suffix(t, site_names, shown)) != " ".join(t.split())]
-        return stripped + shown + titles
+        cuts = [(" ".join(t.split()), _without_suffix(t, site_names, shown)) for t in titles]
+        return [cut for whole, cut in cuts if cut and cut != whole] + shown + [whole for whole, cut in cuts if cut]
 
     @cached_property
     def _post_h1s(self) -> list:
