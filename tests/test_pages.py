@@ -553,6 +553,27 @@ def test_og_title_and_headline_lose_the_site_name_in_every_form(headline):
     assert item["title"] == expected["title"] == "Roma, Stellantis: “È un giorno di festa”"
 
 
+@pytest.mark.parametrize("declared", [
+    '<meta name="author" content="redazione@alanews.it" />', '<meta name="author" content="admin" />',
+    '<meta name="author" content="Alanews" />', '<meta name="author" content="https://www.alanews.it/author/x/" />',
+    '<meta property="article:author" content="facebook.com/mario.rossi" />',
+    '<meta property="article:author" content="mailto:mario@alanews.it" />',
+    '<script type="application/ld+json">{"@context":"https://schema.org","@type":"NewsArticle",'
+    '"author":"https://www.alanews.it/author/mario/"}</script>',
+])
+def test_a_declared_author_that_is_no_name_is_no_author(declared):
+    item, expected = _changed("replica-no-author-no-image", _sub("</head>", declared + "</head>"))
+    assert item["author"] is expected["author"] is None
+
+
+def test_a_commenters_rel_author_link_is_no_author():
+    comment = ('<div class="comment-author vcard"><a href="http://spam.example" rel="author external nofollow">'
+               'Spammer</a></div>')
+    item, expected = _changed("replica-no-author-no-image",
+                              _sub('<div class="content-inner ">', '<div class="content-inner ">' + comment))
+    assert item["author"] is expected["author"] is None
+
+
 @pytest.mark.parametrize("name, keywords_are_tags", [
     # no tag links shown: Rank Math's focus keyword is still not a tag
     ("jnews-rank-math-focus-keyword", False),

@@ -80,6 +80,8 @@ _BODY_CLASS = etree.XPath("string(/html/body/@class)", smart_strings=False)
 _LANG = etree.XPath("/html/@lang", smart_strings=False)
 _LANGUAGE_CODE = re.compile("[a-z]{2,3}")  # the schema's: ISO 639-1 or -2/3
 _URL_LIKE = re.compile(r"(?:https?:)?//|www\.", re.I)  # an article:author that is a profile URL, not a name
+# a declared author that is an address: an email, mailto:, a host path (facebook.com/x), a @handle
+_NOT_A_NAME = re.compile(r"\S@\S|^mailto:|^[\w-]+(?:\.[\w-]+)+/|^@\w+$", re.I)
 _PLAYERS = etree.XPath(
     ".//*[self::iframe or self::video or self::source][not(ancestor::*[contains(@class, 'jeg_ad')])]"
     "/@*[name()='src' or name()='data-src']", smart_strings=False)
@@ -389,10 +391,21 @@ class ArticlePage:
         # other JSON-LD authors, <meta name="author">, article:author where it is a name (Facebook
         # wants a profile URL there), a rel=author link inside the post
         in_post = self._anchored("post-article") or self.header + self._anchored("entry-content")
-        return (self.jsonld.author_names(self.jsonld.yoast) + strings(select(self.header, ".jeg_meta_author a"))
-                + self.jsonld.author_names(self.jsonld.others) + self._meta("author")
-                + [name for name in self._meta("article:author") if not _URL_LIKE.match(name.strip())]
-                + strings(select(in_post, "a[rel~=author]")))
+        by_rel = [a for a in select(in_post, "a[rel~=author]")
+                  if not any(_not_body(el) or _off_post(el) for el in a.iterancestors())]
+        declared = (self.jsonld.author_names(self.jsonld.yoast), strings(select(self.header, ".jeg_meta_author a")),
+                    self.jsonld.author_names(self.jsonld.others), self._meta("author"), self._meta("article:author"),
+                    strings(by_rel))
+        return [name for i, names in enumerate(declared) for name in names
+                if i == 1 or self._is_author_name(name)]
+
+    def _is_author_name(self, text: str) -> bool:
+        """Whether a declared author (JSON-LD, meta, rel=author) is a person's name: not a profile URL
+        (Facebook wants one in article:author), an email, ``mailto:``, a ``@handle``, the site's
+        name or WordPress's ``admin``. The byline shows what the site shows and is taken as it is."""
+        text = " ".join(text.split())
+        return not (_URL_LIKE.match(text) or _NOT_A_NAME.search(text)
+                    or text.casefold() in {"admin", *(n.casefold() for n in self._site_names + _host_names(self.base_url))})
 
     def published(self) -> list[str]:
         return self._published_sources() + self._published_last_resort()
