@@ -789,3 +789,11 @@ def test_a_page_cut_inside_its_content_is_cut_short_whatever_closing_tags_follow
         assert cut_short(commented[:commented.index(b'class="content-inner') + 300])
         assert ending(page) == "whole"
         assert ending(page[:page.index(b"jeg_footer", page.index(b"content-inner"))]) == "after_content"
+
+
+@pytest.mark.parametrize("shown", ["10 dicembre 2025 - 08:05", "3 gennaio 2024"])
+def test_a_byline_day_before_the_permalinks_is_no_modified_date(shown):
+    """A post is not edited before it is published: the permalink's day stays published, modified none."""
+    item, expected = _changed("seed-esteri-lavrov-markup-only",
+                              _sub(">12 dicembre 2025 - 08:05</a>", f">{shown}</a>"))
+    assert (item["published"], item.get("modified")) == (expected["published"], None) == ("2025-12-11", None)

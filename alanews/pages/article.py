@@ -427,9 +427,10 @@ class ArticlePage:
 
     def modified(self) -> list[str]:
         # Yoast's graph, article:modified_time, other JSON-LD (the theme's in GMT), a byline date
-        # later than the permalink's
-        shown = self.visible_date[0]
-        visible = [shown] if shown and self.visible_date[1] and not self._visible_date_is_published() else []
+        # later than the permalink's (an earlier one is neither: a post is not edited before it is published)
+        shown, parsed = self.visible_date
+        visible = [shown] if shown and parsed and not self._visible_date_is_published() and (
+            self.permalink is None or getattr(parsed, "date", lambda: parsed)() > self.permalink.published) else []
         return (
             dates(self.jsonld.yoast, "dateModified")
             + self._meta("article:modified_time")
