@@ -797,3 +797,12 @@ def test_a_byline_day_before_the_permalinks_is_no_modified_date(shown):
     item, expected = _changed("seed-esteri-lavrov-markup-only",
                               _sub(">12 dicembre 2025 - 08:05</a>", f">{shown}</a>"))
     assert (item["published"], item.get("modified")) == (expected["published"], None) == ("2025-12-11", None)
+
+
+@pytest.mark.parametrize("shown", ["31 Febbraio 2025", "dodici dicembre"])
+def test_an_unreadable_byline_date_with_the_permalinks_day_counts_a_fallback(shown):
+    stats = Stats()
+    item, expected = _changed("seed-esteri-lavrov-markup-only",
+                              _sub(">12 dicembre 2025 - 08:05</a>", f">{shown}</a>"), stats=stats)
+    assert item["published"] == expected["published"] == "2025-12-11"
+    assert stats["alanews/fallback/published"] == 1

@@ -560,8 +560,9 @@ class ArticlePage:
     def _source_moved(self, name: str) -> bool:
         """Whether a field read from its last resort lacks its usual sources: not so for a published
         date when the byline shows the modified date (an edited post without structured data, a
-        shape of the site's own: the byline date is there, it is not the publication's)."""
-        return name != "published" or self.visible_date[0] is None
+        shape of the site's own: the byline date is there, it is not the publication's). An
+        unreadable byline date is no such shape: counted."""
+        return name != "published" or self.visible_date[1] is None
 
     def to_item(self, stats=None):
         if self.region and not self.from_region:
