@@ -815,3 +815,14 @@ def test_prose_in_a_box_whose_class_only_contains_a_plugins_name_is_body(classes
     item, expected = _changed("seed-esteri-lavrov-markup-only",
                               _sub(first, f'<div class="{classes}"><p>Un paragrafo vero.</p></div>{first}'))
     assert item["body"] == "Un paragrafo vero.\n\n" + expected["body"]
+
+
+@pytest.mark.parametrize("box", [
+    '<div id="ez_toc_container"><p>Indice dei contenuti</p></div>',
+    '<form id="subscribe-blog-1"><p>Iscriviti alla newsletter</p></form>',
+    '<div class="sfsi_widget"><p>Seguici sui social</p></div>',
+])
+def test_more_spellings_of_plugin_boxes_are_no_body(box):
+    first = "<p>Serghei Lavrov ha annunciato"
+    item, expected = _changed("seed-esteri-lavrov-markup-only", _sub(first, box + first))
+    assert item["body"] == expected["body"]

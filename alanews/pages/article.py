@@ -40,7 +40,7 @@ _NOT_BODY = (
     "ez-toc", "lwptoc", "toc_container", "rank-math-toc", "table-of-contents",
     "jp-relatedposts", "jetpack-related-posts", "yarpp", "crp_related",
     "shareaholic", "heateor", "a2a_kit", "jetpack-sharing", "jetpack_subscription", "jetpack-subscriptions",
-    "wpdiscuz", "wpd-",
+    "wpdiscuz", "wpd-", "sfsi",
 )
 # one scan of a class attribute: on the content's elements, 40% less CPU than a test per substring.
 # A class token that is a name, or the name and a "-"/"_" suffix (``comment-author``, ``mc4wp-form``);
@@ -51,7 +51,8 @@ _NOT_BODY_CLASS = re.compile(r"(?:^|\s)(?:wp-block-|yoast-)?(?:" + "|".join(
     re.escape(name) + (r"[\w-]*" if name.endswith("-") else r"(?:-text)?" if name == "wp-caption" else r"(?:[-_][\w-]*)?")
     for name in _NOT_BODY) + r")(?=\s|$)")
 # The same boxes by id, where a plugin marks its box by id alone (Table of Contents Plus: toc_container)
-_NOT_BODY_IDS = ("toc_container", "ez-toc-container", "rank-math-toc", "jp-relatedposts", "wpdcom", "comments")
+_NOT_BODY_IDS = ("toc_container", "ez-toc-container", "ez_toc_container", "rank-math-toc", "jp-relatedposts", "wpdcom",
+                 "comments", "subscribe-blog-1")
 # A paragraph of links to other posts an editor inserts ("Leggi anche: <a>…</a>"): its text outside
 # the links is only this label (or the link's own text starts with it)
 _SEE_ALSO = re.compile(r"(?:leggi|guarda|vedi) (?:anche|pure)|(?:ti )?potrebbe(?:ro)? interessarti"
