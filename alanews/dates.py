@@ -103,6 +103,8 @@ _OTHER_ZONES = frozenset((
     "sast", "wat", "eat", "brt", "art",
 ))
 _NEXT_WORD_RE = re.compile(r"\s*\(?([a-z]{2,4})\b")
+# A zone name or an offset anywhere in text only dateparser reads: its time is given in that zone
+_ZONE_WORD_RE = re.compile(r"\b(?:utc|gmt|cest|cet|" + "|".join(sorted(_OTHER_ZONES)) + r")\b|[+-]\d{2}:?\d{2}\b")
 _ISO_RE = re.compile(
     r"(?<!\d)(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
     r"(?:[t ](?P<hh>\d{2}):(?P<mm>\d{2})(?::(?P<ss>\d{2})(?:[.,]\d+)?)?"
@@ -189,7 +191,7 @@ def _zone_given(text: str) -> bool:
         match = regex.search(clean)
         if match is not None and match["hh"] is not None:
             return bool(match["zone"] or match["zoff"] or match["off"])
-    return True
+    return _ZONE_WORD_RE.search(clean) is not None
 
 
 def _instant(wall: datetime) -> datetime:
@@ -352,8 +354,8 @@ def _fallback(clean: str, now: datetime | None) -> datetime | date | None:
         relative = _RELATIVE_HINT_RE.search(clean) is not None
         settings = {
             "RELATIVE_BASE": _rome_now(now).replace(tzinfo=None),
-            "TIMEZONE": "Europe/Rome",
-            "RETURN_AS_TIMEZONE_AWARE": True,  # a zone in the text is converted, not dropped
+            # no TIMEZONE: a time with a zone comes back aware (converted below), one without naive,
+            # placed by _instant as the fast path places it (the repeated autumn hour's first occurrence)
             "PREFER_DATES_FROM": "past",
             "DATE_ORDER": "DMY",
         }

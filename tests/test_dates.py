@@ -314,3 +314,9 @@ def test_the_repeated_autumn_hour_is_resolved_by_the_fields_other_sources(source
     loader = ArticleLoader(base_url="https://www.alanews.it/", now=datetime(2026, 11, 1, tzinfo=ROME))
     loader.add_value("published", sources)
     assert loader.get_output_value("published") == expected
+
+
+@pytest.mark.parametrize("text", ["25 October 2026 02:30", "October 25, 2026 2:30 am"])
+def test_the_repeated_autumn_hour_read_by_dateparser_is_its_first_occurrence(text):
+    """As the fast path reads "25/10/2026 02:30": +02:00, no other source saying +01:00."""
+    assert to_iso(parse_date(text)) == to_iso(parse_date("25/10/2026 02:30")) == "2026-10-25T02:30:00+02:00"

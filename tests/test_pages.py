@@ -496,6 +496,84 @@ def test_a_headline_loses_a_site_name_suffix(change):
     assert item["title"] == expected["title"] == "Roma, Stellantis: “È un giorno di festa”"
 
 
+_NO_POST_H1 = _sub('<h1 class="jeg_post_title">Russia, Lavrov: &#8220;Tra USA e Russia superate le incomprensioni&#8221;</h1>',
+                   '<h2 class="post-title">Roma - Lazio 2-1, il derby</h2>')
+_PLAIN_TITLE = _sub("<title>Russia, Lavrov: &#8220;Tra USA e Russia superate le incomprensioni&#8221; - Alanews</title>",
+                    "<title>Roma - Lazio 2-1, il derby</title>")
+
+
+@pytest.mark.parametrize("change", [
+    # a widget's h1 in the sidebar whose text starts the <title>: no cut at it
+    _sub('<div class="widget widget_recent_entries">',
+         '<div class="widget widget_text"><h1>Roma</h1></div><div class="widget widget_recent_entries">'),
+    # the logo as h1 before the main column, a <noscript> h1, a login pop-up's h1 after the footer
+    _sub('<div class="footer-holder" id="footer">', '<h1 class="jeg_logo"><a href="/">Alanews</a></h1>'
+         '<div class="footer-holder" id="footer">'),
+    _sub('<div class="footer-holder" id="footer">', '<noscript><h1>Abilita JavaScript</h1></noscript>'
+         '<div class="footer-holder" id="footer">'),
+    _sub("</body>", '<div class="jeg_popup_account"><h1>Roma</h1></div></body>'),
+])
+def test_a_title_is_never_an_h1_outside_the_post(change):
+    """The <title> (no headline, og:title nor post h1 on the page) whole, from the region and the whole page."""
+    spec = json.loads((FIXTURES / "seed-esteri-lavrov-markup-only.json").read_text("utf-8"))
+    html = _chain(_NO_POST_H1, _PLAIN_TITLE, change)((FIXTURES / "seed-esteri-lavrov-markup-only.html").read_bytes())
+    _, from_region, from_whole = _both_ways(spec["fetched_url"], html)
+    assert from_region["title"] == from_whole["title"] == "Roma - Lazio 2-1, il derby"
+
+
+_LAVROV = "Russia, Lavrov: &#8220;Tra USA e Russia superate le incomprensioni&#8221;"
+_LAVROV_H1_AS_H2 = _sub(f'<h1 class="jeg_post_title">{_LAVROV}</h1>', f'<h2 class="post-title">{_LAVROV}</h2>')
+
+
+@pytest.mark.parametrize("shown", [
+    f"Alanews | {_LAVROV}", f"Alanews: {_LAVROV}", f"{_LAVROV} - www.alanews.it", f"{_LAVROV} - Alanews.it",
+    f"{_LAVROV} - Alanews - Agenzia video", f"{_LAVROV} (Alanews)",
+])
+def test_a_title_loses_the_site_name_in_every_form(shown):
+    """<title> alone (no headline, og:title nor post h1): the site's name as prefix, host, with a tagline, in brackets."""
+    change = _chain(_LAVROV_H1_AS_H2, _sub(f"<title>{_LAVROV} - Alanews</title>", f"<title>{shown}</title>"))
+    item, expected = _changed("seed-esteri-lavrov-markup-only", change)
+    assert item["title"] == expected["title"]
+
+
+def test_a_title_that_is_only_the_site_name_is_no_title():
+    item, _ = _changed("seed-esteri-lavrov-markup-only",
+                       _chain(_LAVROV_H1_AS_H2, _sub(f"<title>{_LAVROV} - Alanews</title>", "<title>Alanews</title>")))
+    assert item.get("title") is None
+
+
+@pytest.mark.parametrize("headline", [
+    "Alanews | Roma, Stellantis: “È un giorno di festa”", "Roma, Stellantis: “È un giorno di festa” (Alanews)",
+    "Roma, Stellantis: “È un giorno di festa” – www.alanews.it",
+])
+def test_og_title_and_headline_lose_the_site_name_in_every_form(headline):
+    item, expected = _changed("jnews-title-site-suffix", _chain(
+        _sub('"Roma, Stellantis: “È un giorno di festa” - Alanews"', f'"{headline}"', 2),
+        _sub('<h1 class="jeg_post_title">', '<h1 class="jeg_post_title">Il titolo mostrato: ')))
+    assert item["title"] == expected["title"] == "Roma, Stellantis: “È un giorno di festa”"
+
+
+@pytest.mark.parametrize("declared", [
+    '<meta name="author" content="redazione@alanews.it" />', '<meta name="author" content="admin" />',
+    '<meta name="author" content="Alanews" />', '<meta name="author" content="https://www.alanews.it/author/x/" />',
+    '<meta property="article:author" content="facebook.com/mario.rossi" />',
+    '<meta property="article:author" content="mailto:mario@alanews.it" />',
+    '<script type="application/ld+json">{"@context":"https://schema.org","@type":"NewsArticle",'
+    '"author":"https://www.alanews.it/author/mario/"}</script>',
+])
+def test_a_declared_author_that_is_no_name_is_no_author(declared):
+    item, expected = _changed("replica-no-author-no-image", _sub("</head>", declared + "</head>"))
+    assert item["author"] is expected["author"] is None
+
+
+def test_a_commenters_rel_author_link_is_no_author():
+    comment = ('<div class="comment-author vcard"><a href="http://spam.example" rel="author external nofollow">'
+               'Spammer</a></div>')
+    item, expected = _changed("replica-no-author-no-image",
+                              _sub('<div class="content-inner ">', '<div class="content-inner ">' + comment))
+    assert item["author"] is expected["author"] is None
+
+
 @pytest.mark.parametrize("name, keywords_are_tags", [
     # no tag links shown: Rank Math's focus keyword is still not a tag
     ("jnews-rank-math-focus-keyword", False),
@@ -692,3 +770,59 @@ def test_a_page_is_cut_short_only_when_it_ends_inside_its_content():
         assert not cut_short(page[:page.index(b"jeg_footer", content)])  # cut after the content: whole
         assert not cut_short(page[:page.rindex(b"</html>")])  # </body> is there
     assert cut_short(b"<html><body><p>no theme, no end")
+
+
+def test_a_page_cut_inside_its_content_is_cut_short_whatever_closing_tags_follow():
+    """A proxy's appended ``</body></html>``, or closing tags in a comment or a script string:
+    only real tags count, and the content must close."""
+    from alanews.pages.markup import cut_short, ending
+
+    for _, html in _replica_pages(5):
+        page = html.encode()
+        cut = page[:page.index(b'class="content-inner') + 300]
+        assert cut_short(cut + b"</body></html>") and cut_short(cut + b"</html>")
+        assert cut_short(cut + b"<!-- </div></div></div></body></html> -->")
+        assert cut_short(cut + b"<script>document.write('</div></div></body>')")
+        scripted = page.replace(b"<body", b"<script>var s = '</div></body></html>';</script><body", 1)
+        assert cut_short(scripted[:scripted.index(b'class="content-inner') + 300])
+        commented = page.replace(b"<body", b"<!-- <div class='entry-content'></div> --><body", 1)
+        assert cut_short(commented[:commented.index(b'class="content-inner') + 300])
+        assert ending(page) == "whole"
+        assert ending(page[:page.index(b"jeg_footer", page.index(b"content-inner"))]) == "after_content"
+
+
+@pytest.mark.parametrize("shown", ["10 dicembre 2025 - 08:05", "3 gennaio 2024"])
+def test_a_byline_day_before_the_permalinks_is_no_modified_date(shown):
+    """A post is not edited before it is published: the permalink's day stays published, modified none."""
+    item, expected = _changed("seed-esteri-lavrov-markup-only",
+                              _sub(">12 dicembre 2025 - 08:05</a>", f">{shown}</a>"))
+    assert (item["published"], item.get("modified")) == (expected["published"], None) == ("2025-12-11", None)
+
+
+@pytest.mark.parametrize("shown", ["31 Febbraio 2025", "dodici dicembre"])
+def test_an_unreadable_byline_date_with_the_permalinks_day_counts_a_fallback(shown):
+    stats = Stats()
+    item, expected = _changed("seed-esteri-lavrov-markup-only",
+                              _sub(">12 dicembre 2025 - 08:05</a>", f">{shown}</a>"), stats=stats)
+    assert item["published"] == expected["published"] == "2025-12-11"
+    assert stats["alanews/fallback/published"] == 1
+
+
+@pytest.mark.parametrize("classes", ["box-commento", "commentary", "is-style-newsletter", "wp-caption-prose", "gwpd-box"])
+def test_prose_in_a_box_whose_class_only_contains_a_plugins_name_is_body(classes):
+    """Excluded boxes match whole class tokens (or a plugin's name and a suffix), never substrings."""
+    first = "<p>Serghei Lavrov ha annunciato"
+    item, expected = _changed("seed-esteri-lavrov-markup-only",
+                              _sub(first, f'<div class="{classes}"><p>Un paragrafo vero.</p></div>{first}'))
+    assert item["body"] == "Un paragrafo vero.\n\n" + expected["body"]
+
+
+@pytest.mark.parametrize("box", [
+    '<div id="ez_toc_container"><p>Indice dei contenuti</p></div>',
+    '<form id="subscribe-blog-1"><p>Iscriviti alla newsletter</p></form>',
+    '<div class="sfsi_widget"><p>Seguici sui social</p></div>',
+])
+def test_more_spellings_of_plugin_boxes_are_no_body(box):
+    first = "<p>Serghei Lavrov ha annunciato"
+    item, expected = _changed("seed-esteri-lavrov-markup-only", _sub(first, box + first))
+    assert item["body"] == expected["body"]

@@ -7,6 +7,7 @@ so a wrong guess about one source degrades one field, never the item.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from datetime import datetime, timezone
@@ -35,16 +36,23 @@ logger = logging.getLogger(__name__)
 _NOT_BODY = (
     "jeg_ad", "jnews_inline_related_post", "jeg_post_tags", "jeg_share", "sharedaddy", "addtoany",
     "social-share", "share-buttons", "wp-caption", "jnews_prev_next", "jeg_video_container",
-    "jeg_authorbox", "author_box", "m-a-box", "molongui", "newsletter", "mc4wp", "comment",
+    "jeg_authorbox", "author_box", "m-a-box", "molongui", "newsletter", "mc4wp", "comment", "comments",
     "ez-toc", "lwptoc", "toc_container", "rank-math-toc", "table-of-contents",
     "jp-relatedposts", "jetpack-related-posts", "yarpp", "crp_related",
     "shareaholic", "heateor", "a2a_kit", "jetpack-sharing", "jetpack_subscription", "jetpack-subscriptions",
-    "wpdiscuz", "wpd-",
+    "wpdiscuz", "wpd-", "sfsi",
 )
-# one scan of a class attribute: on the content's elements, 40% less CPU than a test per substring
-_NOT_BODY_CLASS = re.compile("|".join(map(re.escape, _NOT_BODY)))
+# one scan of a class attribute: on the content's elements, 40% less CPU than a test per substring.
+# A class token that is a name, or the name and a "-"/"_" suffix (``comment-author``, ``mc4wp-form``);
+# a name ending in "-" is a prefix (``wpd-thread``); a caption is only ``wp-caption``/``wp-caption-text``;
+# the block editor's ``wp-block-`` and Yoast's ``yoast-`` may come before a name.
+# Never a substring: ``box-commento``, ``commentary``, ``is-style-newsletter`` are prose.
+_NOT_BODY_CLASS = re.compile(r"(?:^|\s)(?:wp-block-|yoast-)?(?:" + "|".join(
+    re.escape(name) + (r"[\w-]*" if name.endswith("-") else r"(?:-text)?" if name == "wp-caption" else r"(?:[-_][\w-]*)?")
+    for name in _NOT_BODY) + r")(?=\s|$)")
 # The same boxes by id, where a plugin marks its box by id alone (Table of Contents Plus: toc_container)
-_NOT_BODY_IDS = ("toc_container", "ez-toc-container", "rank-math-toc", "jp-relatedposts", "wpdcom", "comments")
+_NOT_BODY_IDS = ("toc_container", "ez-toc-container", "ez_toc_container", "rank-math-toc", "jp-relatedposts", "wpdcom",
+                 "comments", "subscribe-blog-1")
 # A paragraph of links to other posts an editor inserts ("Leggi anche: <a>…</a>"): its text outside
 # the links is only this label (or the link's own text starts with it)
 _SEE_ALSO = re.compile(r"(?:leggi|guarda|vedi) (?:anche|pure)|(?:ti )?potrebbe(?:ro)? interessarti"
@@ -68,6 +76,10 @@ _ANCHOR_CLASSES = frozenset((
 # and the content; else the whole page is read.
 _HEADERS = ("entry-header", "jeg_custom_title_wrapper", "jeg_custom_meta_wrapper")
 _CONTENT = "entry-content"
+# Blocks a theme or a plugin places inside the post's column that hold headings of their own:
+# widgets, related posts, the logo, pop-ups (login, search), class tokens or their prefixes
+_OFF_POST = re.compile(r"(?:^|\s)(?:widget|jnews_related_post_container|jeg_logo|jeg_popup|jnews_popup|jeg_navbar"
+                       r"|jeg_header|jeg_footer|jeg_sidebar|sidebar)[\w-]*(?=\s|$)")
 # A trailing " - Site name" on a headline: the separators WordPress and the SEO plugins write
 _SEPARATORS = "-–—|·•»:"
 
@@ -75,6 +87,8 @@ _BODY_CLASS = etree.XPath("string(/html/body/@class)", smart_strings=False)
 _LANG = etree.XPath("/html/@lang", smart_strings=False)
 _LANGUAGE_CODE = re.compile("[a-z]{2,3}")  # the schema's: ISO 639-1 or -2/3
 _URL_LIKE = re.compile(r"(?:https?:)?//|www\.", re.I)  # an article:author that is a profile URL, not a name
+# a declared author that is an address: an email, mailto:, a host path (facebook.com/x), a @handle
+_NOT_A_NAME = re.compile(r"\S@\S|^mailto:|^[\w-]+(?:\.[\w-]+)+/|^@\w+$", re.I)
 _PLAYERS = etree.XPath(
     ".//*[self::iframe or self::video or self::source][not(ancestor::*[contains(@class, 'jeg_ad')])]"
     "/@*[name()='src' or name()='data-src']", smart_strings=False)
@@ -98,6 +112,14 @@ def _find_anchors(root) -> dict[str, list]:
 def _not_body(element) -> bool:
     classes = element.get("class")
     return (classes is not None and _NOT_BODY_CLASS.search(classes) is not None) or element.get("id") in _NOT_BODY_IDS
+
+
+def _off_post(element) -> bool:
+    """An element that is no part of the post although inside its column (see ``_OFF_POST``)."""
+    if element.tag == "noscript":
+        return True
+    classes = element.get("class")
+    return classes is not None and _OFF_POST.search(classes) is not None
 
 
 def _links_to_other_posts(block) -> bool:
@@ -177,16 +199,30 @@ def _host_names(base_url: str) -> list[str]:
     return [name] if any(c.isalpha() for c in name) and not name.isdigit() else []
 
 
+def _site_name_pattern(name: str) -> str:
+    """A site name as titles write it: any case, as a host (``www.`` before, a domain after)."""
+    return r"(?:www\.)?" + r"\s+".join(map(re.escape, name.split())) + r"(?:\.[a-z]{2,6})?"
+
+
 def _without_suffix(title: str, site_names: list[str], shown: list[str]) -> str:
-    """``title`` (white space folded) without a trailing " - <site name>"; a title shown on the
-    page (the h1) where ``title`` is that shown title plus such a suffix, site name unknown."""
+    """``title`` (white space folded) without the site's name where it is marked as such:
+    ``X - Name`` (any of ``_SEPARATORS``; ``Name.it``, ``www.name.it``; a short tagline after
+    it, ``X - Name - Agenzia video``), ``X (Name)``, ``Name | X``, ``Name: X``; "" when the
+    title is only the name. Else a title shown on the page (the post's h1) where ``title`` is
+    that shown title plus such a suffix, site name unknown."""
     title = " ".join(title.split())
+    sep = "[" + re.escape(_SEPARATORS) + "]"
     for name in site_names:
-        name = " ".join(name.split())
-        if name and len(title) > len(name) and title[-len(name):].casefold() == name.casefold():
-            head = title[:-len(name)].rstrip()
-            if head[-1:] in _SEPARATORS and head[-2:-1] == " " and head[:-1].strip():
-                return head[:-1].rstrip()
+        if not name.strip():
+            continue
+        named = _site_name_pattern(name)
+        if re.fullmatch(named, title, re.I):
+            return ""
+        for form in (rf"(?P<x>.*?\S)\s+{sep}\s*{named}(?:\s+{sep}\s+[^{re.escape(_SEPARATORS)}]{{1,40}})?",
+                     rf"(?P<x>.*?\S)\s*[(\[]{named}[)\]]", rf"{named}\s*{sep}\s+(?P<x>.*\S)"):
+            match = re.fullmatch(form, title, re.I)
+            if match:
+                return match.group("x")
     for visible in shown:
         rest = title[len(visible):]
         if visible and title.startswith(visible) and rest[:1] == " " and rest.lstrip()[:1] in _SEPARATORS:
@@ -322,19 +358,32 @@ class ArticlePage:
         # Yoast's headline, the theme's h1, other JSON-LD headlines, og:title; each without a
         # trailing " - <site name>" (og:site_name, the WebSite node), the h1 where one differs from it only so
         shown = [" ".join(t.split()) for t in strings([el for el in self._anchored("jeg_post_title") if el.tag == "h1"])]
-        return [_without_suffix(t, self._site_names, shown) for t in (
+        site_names = self._site_names + _host_names(self.base_url)
+        return [cut for t in (
             ld_strings(self.jsonld.yoast, "headline") + shown + ld_strings(self.jsonld.others, "headline")
-            + self._meta("og:title"))]
+            + self._meta("og:title")) if (cut := _without_suffix(t, site_names, shown))]
 
     def _title_last_resort(self) -> list[str]:
         # what every WordPress page has: <title> without " - <site name>" (the names above, or the
         # name in the site's host) or without what follows the page's one h1; that h1; <title> whole
-        h1s = [" ".join(t.split()) for t in strings(self.root.iter("h1"))]
+        h1s = [" ".join(t.split()) for t in strings(self._post_h1s)]
         shown = h1s if len(h1s) == 1 else []
         titles = [STRING(t) for head in self.root.iterchildren("head") for t in head.iterchildren("title")]
         site_names = self._site_names + _host_names(self.base_url)
-        stripped = [cut for t in titles if (cut := _without_suffix(t, site_names, shown)) != " ".join(t.split())]
-        return stripped + shown + titles
+        cuts = [(" ".join(t.split()), _without_suffix(t, site_names, shown)) for t in titles]
+        return [cut for whole, cut in cuts if cut and cut != whole] + shown + [whole for whole, cut in cuts if cut]
+
+    @cached_property
+    def _post_h1s(self) -> list:
+        """The h1 elements inside the post (its header blocks, else its main column, and its
+        ``<article id="post-N">``), not in a widget, a related-posts block, a logo, a pop-up or a
+        ``<noscript>``: the post region and the whole page hold the same ones."""
+        found: dict = {}
+        for block in self.header + self._anchored("post-article"):
+            for h1 in block.iter("h1"):
+                if not any(_off_post(el) for el in itertools.chain((h1,), h1.iterancestors())):
+                    found.setdefault(h1, None)
+        return list(found)
 
     @cached_property
     def _site_names(self) -> list[str]:
@@ -349,10 +398,21 @@ class ArticlePage:
         # other JSON-LD authors, <meta name="author">, article:author where it is a name (Facebook
         # wants a profile URL there), a rel=author link inside the post
         in_post = self._anchored("post-article") or self.header + self._anchored("entry-content")
-        return (self.jsonld.author_names(self.jsonld.yoast) + strings(select(self.header, ".jeg_meta_author a"))
-                + self.jsonld.author_names(self.jsonld.others) + self._meta("author")
-                + [name for name in self._meta("article:author") if not _URL_LIKE.match(name.strip())]
-                + strings(select(in_post, "a[rel~=author]")))
+        by_rel = [a for a in select(in_post, "a[rel~=author]")
+                  if not any(_not_body(el) or _off_post(el) for el in a.iterancestors())]
+        declared = (self.jsonld.author_names(self.jsonld.yoast), strings(select(self.header, ".jeg_meta_author a")),
+                    self.jsonld.author_names(self.jsonld.others), self._meta("author"), self._meta("article:author"),
+                    strings(by_rel))
+        return [name for i, names in enumerate(declared) for name in names
+                if i == 1 or self._is_author_name(name)]
+
+    def _is_author_name(self, text: str) -> bool:
+        """Whether a declared author (JSON-LD, meta, rel=author) is a person's name: not a profile URL
+        (Facebook wants one in article:author), an email, ``mailto:``, a ``@handle``, the site's
+        name or WordPress's ``admin``. The byline shows what the site shows and is taken as it is."""
+        text = " ".join(text.split())
+        return not (_URL_LIKE.match(text) or _NOT_A_NAME.search(text)
+                    or text.casefold() in {"admin", *(n.casefold() for n in self._site_names + _host_names(self.base_url))})
 
     def published(self) -> list[str]:
         return self._published_sources() + self._published_last_resort()
@@ -374,9 +434,10 @@ class ArticlePage:
 
     def modified(self) -> list[str]:
         # Yoast's graph, article:modified_time, other JSON-LD (the theme's in GMT), a byline date
-        # later than the permalink's
-        shown = self.visible_date[0]
-        visible = [shown] if shown and self.visible_date[1] and not self._visible_date_is_published() else []
+        # later than the permalink's (an earlier one is neither: a post is not edited before it is published)
+        shown, parsed = self.visible_date
+        visible = [shown] if shown and parsed and not self._visible_date_is_published() and (
+            self.permalink is None or getattr(parsed, "date", lambda: parsed)() > self.permalink.published) else []
         return (
             dates(self.jsonld.yoast, "dateModified")
             + self._meta("article:modified_time")
@@ -506,8 +567,9 @@ class ArticlePage:
     def _source_moved(self, name: str) -> bool:
         """Whether a field read from its last resort lacks its usual sources: not so for a published
         date when the byline shows the modified date (an edited post without structured data, a
-        shape of the site's own: the byline date is there, it is not the publication's)."""
-        return name != "published" or self.visible_date[0] is None
+        shape of the site's own: the byline date is there, it is not the publication's). An
+        unreadable byline date is no such shape: counted."""
+        return name != "published" or self.visible_date[1] is None
 
     def to_item(self, stats=None):
         if self.region and not self.from_region:

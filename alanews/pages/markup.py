@@ -39,27 +39,56 @@ def utf8_body(response: TextResponse) -> bytes:
     return body.replace(b"\x00", b"") if b"\x00" in body else body
 
 
-def cut_short(body: bytes) -> bool:
-    """Whether a page is visibly incomplete: it ends before ``</body>``, ``</html>`` and the end
-    of its content (the element of class ``entry-content``; a page without one counts as open).
+# Where text that is no markup begins: a comment, a script or a style (their ends are found with bytes.find)
+_CODE_START = re.compile(rb"<!--|<script\b|<style\b", re.I)
+_CODE_END = {b"<!--": b"-->", b"<script": b"</script", b"<style": b"</style"}
+_DOCUMENT_END = re.compile(rb"</(?:body|html)\s*>", re.I)
 
-    WordPress ends every page so; such a page was cut mid-body (a connection closed early, a
-    cache that stored a partial copy) in a way the client cannot tell from the end. Only a page
-    without ``</body>`` and ``</html>`` at its end is scanned, tag by tag, from its content on.
+
+def _markup(body: bytes) -> bytes:
+    """``body`` without its comments, scripts and styles (one left open runs to the end): the
+    tags left are real ones, not text that looks like a tag."""
+    parts, pos, lower = [], 0, body.lower()
+    for match in _CODE_START.finditer(body):
+        if match.start() < pos:
+            continue  # inside the code just skipped
+        parts.append(body[pos:match.start()])
+        close = _CODE_END[match.group().lower()]
+        end = lower.find(close, match.end())
+        if end < 0:
+            return b"".join(parts)
+        pos = end + len(close)
+    parts.append(body[pos:])
+    return b"".join(parts)
+
+
+def ending(body: bytes) -> str:
+    """How a page ends: ``"whole"`` (its content, the element of class ``entry-content``, closes,
+    then ``</body>`` or ``</html>``), ``"after_content"`` (the content closes, the document does
+    not: cut after it) or ``"cut"`` (the content never closes; a page without one: no
+    ``</body>``/``</html>``).
+
+    WordPress ends every page so; a page cut mid-body (a connection closed early, a cache that
+    stored a partial copy) cannot be told from its end, and a proxy may append closing tags to a
+    cut copy. So the rule is structural: comments, scripts and styles dropped, the content's start
+    tag is found and its tag name's opens and closes are counted from there until it closes.
     """
-    tail = body[-4096:].lower()
-    if b"</html" in tail or b"</body" in tail:
-        return False
-    start = _class_tag(body, b"entry-content", 0)
-    name = _TAG_NAME.match(body, start) if start >= 0 else None
+    markup = _markup(body)
+    start = _class_tag(markup, b"entry-content", 0)
+    name = _TAG_NAME.match(markup, start) if start >= 0 else None
     if name is None:
-        return True
+        return "whole" if _DOCUMENT_END.search(markup) else "cut"
     depth = 0
-    for tag in re.finditer(rb"<(/?)" + re.escape(name.group(1)) + rb"\b", body[start:], re.I):
+    for tag in re.finditer(rb"<(/?)" + re.escape(name.group(1)) + rb"\b", markup[start:], re.I):
         depth += -1 if tag.group(1) else 1
         if depth == 0:
-            return False
-    return True
+            return "whole" if _DOCUMENT_END.search(markup, start + tag.end()) else "after_content"
+    return "cut"
+
+
+def cut_short(body: bytes) -> bool:
+    """Whether a page is visibly incomplete: its content is cut (:func:`ending`)."""
+    return ending(body) == "cut"
 
 
 def parse_bytes(body: bytes, base_url: str | None = None) -> etree._Element:

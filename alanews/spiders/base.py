@@ -31,7 +31,7 @@ from alanews.feeds import mask_credentials
 from alanews.ledger import ArticleLedger, run_mode
 from alanews.pages.article import ArticlePage
 from alanews.pages.listing import ListingPage
-from alanews.pages.markup import cut_short
+from alanews.pages.markup import ending
 from alanews.processors import canonical_url
 from alanews.signals import article_failed, articles_settled
 from alanews.site import (
@@ -173,9 +173,10 @@ class ArticleSpider(scrapy.Spider):
                                 "article", first, response.url)
             self._article_failed(response.request, "redirected_off_article")
             return
-        if b"</html" not in response.body[-4096:].lower():
+        end = ending(response.body)
+        if end != "whole":
             self.crawler.stats.inc_value("alanews/article/truncated")
-            if cut_short(response.body):
+            if end == "cut":
                 if not self._written_cut_short(response):
                     return
             else:
