@@ -384,3 +384,37 @@ def test_a_cut_sitemap_index_makes_the_inventory_incomplete(site, tmp_path):
     assert run.returncode == 7 and report["gone"] is None, run.log[-3000:]
     assert report["reasons"][0]["file"].endswith("/sitemap_index.xml")
     assert report["reasons"][0]["why"] == "is cut (no </sitemapindex> at its end)"
+
+
+# --- the audit: a moved post is no removal, a failed request no proof -----------------------------
+
+@pytest.mark.parametrize("options", [(), ("--fetch",)])
+def test_a_post_moved_to_a_url_the_index_leaves_out_is_moved_not_gone(site, tmp_path, options):
+    """The index leaves out the last post sitemap file, where the moved post's new URL is listed: the 301
+    to another permalink is a move, listed or not."""
+    data = written(tmp_path, site)
+    post = oldest(site)[0]
+    moved = change(site, action="move", post_id=post["post_id"], slug="spostato-fuori-indice")
+    (old, new), = moved["moved"].items()
+    assert new in {p["url"] for p in site.sitemap_truth()["posts"][-int(ENTRIES):]}  # the last file
+    fault(site, "missing-file")
+    run, report = audit(site, data, *options)
+    assert {"url": old, "now": new} in report["moved"], run.log[-3000:]
+    assert old not in [g["url"] for g in report["gone"] or ()]
+    assert removed(data) == set()
+
+
+@pytest.mark.parametrize("status", [503, 500])
+def test_an_unlisted_post_whose_page_fails_is_unresolved_not_gone_and_the_audit_not_complete(site, tmp_path,
+                                                                                             status):
+    data = written(tmp_path, site)
+    fault(site, "missing-file")  # the last file's posts are unlisted, and answer
+    post = site.sitemap_truth()["posts"][-1]
+    site.post(f"/__replica__/break?post_id={post['post_id']}&status={status}")
+    run, report = audit(site, data, "-s", "ALANEWS_RETRY_BACKOFF=0")
+    assert report["gone"] == [] and removed(data) == set(), run.log[-3000:]
+    assert report["unresolved"] == [{"url": post["url"], "failure": f"http_{status}"}]
+    assert run.returncode == 7 and "could not be requested" in run.log, run.log[-3000:]
+    site.post(f"/__replica__/break?post_id={post['post_id']}&status=200")
+    again, report = audit(site, data)
+    assert again.returncode == 0 and report["unresolved"] == [] and report["gone"] == [], again.log[-3000:]

@@ -550,6 +550,7 @@ class AuditSpider(SitemapCrawl):
         super().__init__(*args, **kwargs)
         self.report: dict | None = None
         self.report_path: Path | None = None
+        self.unresolved: dict[str, str] = {}  # unlisted written articles whose request failed -> the failure kind
 
     def wants(self, post):
         return self.sitemap_args.fetch and self.store is not None and self.written(post.url) is None
@@ -560,6 +561,17 @@ class AuditSpider(SitemapCrawl):
     @property
     def writes_probed(self):
         return bool(self.sitemap_args.fetch)
+
+    def probe_failed(self, failure):
+        """Only 404/410 is evidence of a removal: another failure (5xx, timeout, refused) leaves the
+        article unresolved (neither live nor gone; the verdict is not complete)."""
+        kind = failure_kind(failure)
+        if kind not in ("http_404", "http_410"):
+            self.unresolved[failure.request.meta["alanews_probe"]] = kind
+            self.crawler.stats.inc_value("alanews/audit/unresolved")
+            self.logger.warning("Not listed and not answering (%s): %s; neither live nor gone",
+                                kind, failure.request.meta["alanews_probe"])
+        super().probe_failed(failure)
 
     def articles_settled(self, ledger, reason):
         """The report, once every article this audit fetched is recorded."""
@@ -574,7 +586,7 @@ class AuditSpider(SitemapCrawl):
             reasons.append({"file": self.index_url, "why": "names no post sitemap file"})
         self.report = build_report(self.inventory, store, self.base_url, grace_hours=grace, reasons=reasons,
                                    index=self.index_url, files=len(self.post_files), moved=self.moved,
-                                   live=self.live)
+                                   live=self.live, unresolved=self.unresolved)
         self.report["totals"]["fetched"] = self.crawler.stats.get_value("item_scraped_count", 0)
         now = time.time()
         for gone in self.report["gone"] or ():
