@@ -418,3 +418,31 @@ def test_an_unlisted_post_whose_page_fails_is_unresolved_not_gone_and_the_audit_
     site.post(f"/__replica__/break?post_id={post['post_id']}&status=200")
     again, report = audit(site, data)
     assert again.returncode == 0 and report["unresolved"] == [] and report["gone"] == [], again.log[-3000:]
+
+
+def wrongly_removed(data, url: str) -> None:
+    """The state as a removal recorded wrongly left it (a probe's 503 once counted as gone)."""
+    from alanews.state import ArticleStore
+
+    store = ArticleStore(data / "deltafetch" / "state.sqlite")
+    store.mark_removed(url, 1.0)
+    store.close()
+
+
+def test_a_post_recorded_removed_wrongly_is_no_longer_removed_once_listed_and_answering(site, tmp_path):
+    data = written(tmp_path, site)
+    post = oldest(site)[0]  # listed with its old lastmod, earlier than nothing the removal can be compared with
+    wrongly_removed(data, post["url"])
+    run, report = audit(site, data)
+    assert removed(data) == set() and report["gone"] == [], run.log[-3000:]
+    assert run.returncode == 0 and run.stats["alanews/audit/revived"] == 1
+
+
+def test_a_post_recorded_removed_and_listed_that_still_answers_404_stays_removed(site, tmp_path):
+    data = written(tmp_path, site)
+    post = oldest(site)[0]
+    wrongly_removed(data, post["url"])
+    site.post(f"/__replica__/break?post_id={post['post_id']}&status=404")
+    run, report = audit(site, data)
+    assert run.returncode == 0 and "still not answering (http_404)" in run.log, run.log[-3000:]
+    assert removed(data) == {post["url"]}

@@ -551,9 +551,40 @@ class AuditSpider(SitemapCrawl):
         self.report: dict | None = None
         self.report_path: Path | None = None
         self.unresolved: dict[str, str] = {}  # unlisted written articles whose request failed -> the failure kind
+        self.revive: list[str] = []  # listed articles recorded removed, to request (probe_unlisted)
 
     def wants(self, post):
-        return self.sitemap_args.fetch and self.store is not None and self.written(post.url) is None
+        if self.store is None:
+            return False
+        record = self.written(post.url)
+        if record is not None and record.removed_at is not None:  # listed again: requested at idle (_revive)
+            self.revive.append(record.url)
+        return self.sitemap_args.fetch and record is None
+
+    def probe_unlisted(self, spider=None):
+        """Also, once: each written article recorded removed that the sitemaps list again is requested at
+        its own URL (:meth:`parse_revived`): a removal recorded wrongly is undone when the page answers."""
+        if self.revive and self.probed is None:
+            urls, self.revive = self.revive, []
+            for url in urls:
+                self.crawler.engine.crawl(Request(url, callback=self.parse_revived, errback=self._not_revived,
+                                                  priority=1, dont_filter=True,
+                                                  meta={"alanews_depth": 0, "deltafetch_enabled": False}))
+            raise DontCloseSpider
+        super().probe_unlisted(spider)
+
+    def parse_revived(self, response):
+        """A listed article recorded removed answered at its URL (or moved to another permalink): not removed."""
+        url = response.meta.get("redirect_urls", [response.url])[0]
+        if not parse_article_url(self.base_url, response.url):
+            return
+        self.ledger.touch(url, None)
+        self.crawler.stats.inc_value("alanews/audit/revived")
+        self.logger.info("Listed and answering again: %s is no longer recorded removed", url)
+
+    def _not_revived(self, failure):
+        self.logger.info("Listed, recorded removed, and still not answering (%s): %s", failure_kind(failure),
+                         failure.request.url)
 
     def listed_urls(self):
         return list(self.inventory) if self.inventory_complete else None
