@@ -40,7 +40,7 @@ from alanews.audit import build_report, write_report
 from alanews.dates import ROME
 from alanews.pages.sitemap import SitemapEntry, entry, parse_lastmod
 from alanews.processors import canonical_url
-from alanews.site import SITEMAP_INDEX_PATHS, parse_article_url, post_sitemap_number
+from alanews.site import SITEMAP_INDEX_PATHS, next_post_sitemap, parse_article_url, post_sitemap_number
 from alanews.spiders.arguments import SitemapArguments, SpiderArguments
 from alanews.spiders.base import ArticleSpider, failure_kind
 from alanews.state import ArticleRecord
@@ -119,6 +119,7 @@ class SitemapCrawl(ArticleSpider):
         self.probed: set[str] | None = None  # written articles the inventory does not list, requested at idle
         self.moved: dict[str, str] = {}  # of those: old URL -> the article URL it redirects to
         self.live: set[str] = set()  # of those: answered 200 at their own URL
+        self.beyond_url: str | None = None  # the post sitemap file numbered after the index's last (_beyond_last)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -198,6 +199,9 @@ class SitemapCrawl(ArticleSpider):
             yield from self._fallback(response.meta.get("alanews_fallbacks", ()))
             return
         depth = response.meta.get("alanews_sitemap_depth", 0)
+        if self.beyond_url and url == self.index_url:
+            yield Request(self.beyond_url, callback=self.parse_beyond, errback=self._no_beyond,
+                          meta={"alanews_sitemap_depth": depth + 1, "download_maxsize": self.max_bytes})
         for listed in entries:
             if sitemap.type == "sitemapindex":
                 yield self.sitemap_request(listed["loc"], depth + 1)
@@ -316,6 +320,11 @@ class SitemapCrawl(ArticleSpider):
     def _no_robots(self, failure):
         self.logger.info("No robots.txt (%s); trying %s", failure_kind(failure), ", ".join(SITEMAP_INDEX_PATHS))
         yield from self._fallback(failure.request.meta.get("alanews_fallbacks", ()))
+
+    def _no_beyond(self, failure):
+        """No post sitemap file after the index's last (404, as it should be; any other failure tells nothing)."""
+        self.logger.debug("No post sitemap file after the last the index names: %s (%s)", failure.request.url,
+                          failure_kind(failure))
 
     def _no_index(self, failure):
         self.logger.info("No sitemap index at %s (%s)", failure.request.url, failure_kind(failure))
@@ -464,6 +473,7 @@ class SitemapCrawl(ArticleSpider):
                 self.incomplete[url] = f"is past ALANEWS_SITEMAP_MAX_FILES ({self.max_files})"
                 self.files_failed.add(url)
             self.crawler.stats.inc_value("alanews/inventory/incomplete", len(beyond))
+        self._beyond_last(self.post_files)
         chosen = set(self.choose_files(posts))
         self.files_chosen |= chosen
         skipped = len(posts) - len(chosen)
@@ -473,6 +483,35 @@ class SitemapCrawl(ArticleSpider):
         for url, _ in posts:
             if url in chosen:
                 yield {"loc": url}
+
+    def _beyond_last(self, posts: list[tuple[str, datetime | None]]) -> None:
+        """Whether the top index leaves a post sitemap file out, as the files' numbering shows: a gap in it
+        (post-sitemap2.xml named, post-sitemap.xml not) makes the inventory incomplete, and the file
+        numbered after the last is asked for (:meth:`parse_beyond`; the site answers 404 for it).
+        A file left out in the middle of the numbering with the same count of files is not seen."""
+        if self._parsing != self.index_url or not posts or self.beyond_url:
+            return
+        numbers = sorted(post_sitemap_number(url) for url, _ in posts)
+        gaps = sorted(set(range(1, numbers[-1] + 1)) - set(numbers))
+        if gaps:
+            self._incomplete(self._parsing, f"names post sitemap files numbered up to {numbers[-1]} but not "
+                                            f"{', '.join(map(str, gaps[:5]))}")
+        self.beyond_url = next_post_sitemap(max(posts, key=lambda p: post_sitemap_number(p[0]))[0])
+
+    def parse_beyond(self, response):
+        """The post sitemap file numbered after the index's last answered with posts: the index leaves it out.
+        Its posts are read (edits in it seen, what it lists not missing), and the inventory is incomplete."""
+        url = response.meta.get("redirect_urls", [response.url])[0]
+        if url in self.files_chosen:  # a nested index names it
+            return
+        sitemap, _ = self._sitemap_of(response)
+        if sitemap is None or sitemap.type != "urlset":
+            return
+        self.post_files.append((url, None))
+        self.files_chosen.add(url)
+        self.crawler.stats.inc_value("alanews/sitemap/unnamed_file")
+        yield from self.parse_sitemap(response)
+        self._incomplete(url, "is served but the index does not name it (the index leaves post sitemap files out)")
 
     def _filter_posts(self, entries):
         bad_lastmods = []
