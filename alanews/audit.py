@@ -10,8 +10,10 @@ and counts, per category path and per publication day:
   ``ALANEWS_AUDIT_GRACE`` hours ago (the audit fails on them);
 * ``gone`` — articles the feeds hold that the sitemaps no longer list (deleted or unpublished);
   judged only when every post sitemap file was read (``complete``). Each written article not listed
-  is requested once first: one whose URL redirects to a listed post is ``moved`` (the same post:
-  neither gone nor missing), one that answers at its own URL is not gone.
+  is requested once first: one whose URL redirects to another article URL is ``moved`` (the same post,
+  listed or not: neither gone nor missing), one that answers at its own URL is not gone, and one whose
+  request failed otherwise than 404/410 (5xx, timeout, refused) is ``unresolved``: not gone, and the
+  audit not complete for it.
 
 :func:`write_report` writes it as ``<ALANEWS_DATA_DIR>/audit/<UTC time>.json``;
 :func:`table` renders the short terminal table ``scrapy audit`` prints.
@@ -61,13 +63,14 @@ def _record_category(record: ArticleRecord, base_url: str) -> str:
 def build_report(inventory: dict[str, SitemapEntry], store: ArticleStore, base_url: str, *,
                  grace_hours: float, reasons: list[dict], index: str | None, files: int,
                  moved: dict[str, str] | None = None, live: set[str] | None = None,
-                 now: datetime | None = None) -> dict:
+                 unresolved: dict[str, str] | None = None, now: datetime | None = None) -> dict:
     """The audit report (a JSON-ready dict); see the module docstring for what it counts. ``moved``:
-    written articles' old URLs -> the listed URL they redirect to; ``live``: written articles not
-    listed whose page answers at its own URL (neither is gone). ``reasons``: why the inventory is not
+    written articles' old URLs -> the article URL they redirect to; ``live``: written articles not
+    listed whose page answers at its own URL; ``unresolved``: written articles not listed whose request
+    failed otherwise than 404/410 -> the failure kind (none of them is gone). ``reasons``: why the inventory is not
     complete, each ``{"file": URL or None, "why": text}``; none: it is (gone is judged)."""
     complete = not reasons
-    moved, live = moved or {}, live or set()
+    moved, live, unresolved = moved or {}, live or set(), unresolved or {}
     moved_to = {new: old for old, new in moved.items()}
     now = now or datetime.now(UTC)
     overdue_before = now - timedelta(hours=grace_hours)
@@ -101,7 +104,8 @@ def build_report(inventory: dict[str, SitemapEntry], store: ArticleStore, base_u
     if complete:
         prefix = base_url.rstrip("/") + "/"
         for record in store.records():
-            if record.url in listed_articles or record.url in live or not record.url.startswith(prefix):
+            if (record.url in listed_articles or record.url in live or record.url in moved
+                    or record.url in unresolved or not record.url.startswith(prefix)):
                 continue
             category, day = _record_category(record, base_url), _record_day(record, base_url)
             count(category, day, "gone")
@@ -124,6 +128,7 @@ def build_report(inventory: dict[str, SitemapEntry], store: ArticleStore, base_u
         "missing": sorted(missing, key=lambda m: (m["day"], m["url"])),
         "gone": sorted(gone, key=lambda g: (g["day"], g["url"])) if complete else None,
         "moved": [{"url": old, "now": new} for old, new in sorted(moved.items())],
+        "unresolved": [{"url": url, "failure": kind} for url, kind in sorted(unresolved.items())],
     }
 
 
@@ -133,8 +138,9 @@ def verdict(report: dict | None, path: Path | None, monitors_failed: bool = Fals
     both use it.
 
     Posts published more than the grace hours ago missing from the feeds: 3; else an inventory not read
-    whole or a report not written: 7 (nothing missing is then a claim the audit cannot make); else a
-    monitor failed (an ERROR line, the state): 3; else 0.
+    whole, an unlisted article whose request failed (``unresolved``: neither live nor gone) or a report
+    not written: 7 (nothing missing is then a claim the audit cannot make); else a monitor failed (an
+    ERROR line, the state): 3; else 0.
     """
     if report is None or report["index"] is None:
         return ExitStatus.NOT_STARTED, "no report", "alanews audit: no report (see the log above)"
@@ -149,6 +155,12 @@ def verdict(report: dict | None, path: Path | None, monitors_failed: bool = Fals
         advice = (f"alanews audit: incomplete: {len(report['reasons'])} post sitemap file(s) not read whole "
                   f"({reasons}): nothing is judged gone, and posts they list are not counted")
         return ExitStatus.AUDIT_INCOMPLETE, "the inventory could not be read whole", advice
+    if report.get("unresolved"):
+        unresolved = report["unresolved"]
+        return (ExitStatus.AUDIT_INCOMPLETE, "some articles the sitemaps no longer list could not be requested",
+                f"alanews audit: {len(unresolved)} written article(s) the sitemaps no longer list could not be "
+                f"requested (e.g. {unresolved[0]['url']}: {unresolved[0]['failure']}): neither live nor gone; "
+                "the next audit requests them again")
     if monitors_failed:
         return ExitStatus.MONITORS_FAILED, "finished, a monitor failed", None
     return ExitStatus.OK, "every post of the sitemaps is in the feeds", None

@@ -153,3 +153,17 @@ def post_sitemap_number(url: str) -> int | None:
     if not match:
         return None
     return int(match["core"] or match["yoast"] or 1)
+
+
+def next_post_sitemap(url: str) -> str | None:
+    """The URL of the post sitemap file numbered after ``url``'s (post-sitemap.xml: post-sitemap2.xml,
+    wp-sitemap-posts-post-3.xml: wp-sitemap-posts-post-4.xml), or None for any other sitemap."""
+    parts = urlsplit(url)
+    match = POST_SITEMAP_RE.search(parts.path)
+    if not match:
+        return None
+    n = post_sitemap_number(url) + 1
+    name = f"/wp-sitemap-posts-post-{n}.xml" if match["core"] else f"/post-sitemap{n}.xml"
+    if match[0].endswith(".gz"):
+        name += ".gz"
+    return parts._replace(path=parts.path[:match.start()] + name, query="", fragment="").geturl()

@@ -479,22 +479,30 @@ class ArticleStore:
                 article_id = self.conn.execute(
                     "INSERT INTO articles (url, written_at, first_written_at) VALUES (?, ?, ?)",
                     (article, now, now)).lastrowid
-            return self._add_keys(article_id, (article, *aliases), now)
+            added = self._add_keys(article_id, (article, *aliases), now)
+            self._forget_failed(article_id)  # an alias is learnt from a page that answered
+            return added
 
     def touch(self, url: str, modified: str | None) -> None:
         """The article was fetched again and its content did not change: its new ``modified`` (None: kept)
-        stored, and it is not removed (a removal undone)."""
+        stored, it is not removed (a removal undone) and no longer a failed article (its page answered:
+        a 404 before it is no sighting a later 404 confirms)."""
         with self._transaction():
+            article_id = self._id_of(url)
             self.conn.execute("UPDATE articles SET modified = COALESCE(?, modified), removed_at = NULL WHERE id = ?",
-                              (modified, self._id_of(url)))
+                              (modified, article_id))
+            self._forget_failed(article_id)
+
+    def _forget_failed(self, article_id: int | None) -> None:
+        """The failed rows of every key of the article: its page answered."""
+        self.conn.execute("DELETE FROM failed WHERE key IN (SELECT key FROM keys WHERE article = ?)", (article_id,))
 
     def mark_removed(self, url: str, when: float) -> None:
         """The article answered 404/410 at ``when`` (UNIX time): removed, and no longer a failed article."""
         with self._transaction():
             article_id = self._id_of(url)
             self.conn.execute("UPDATE articles SET removed_at = ? WHERE id = ?", (when, article_id))
-            self.conn.execute("DELETE FROM failed WHERE key IN (SELECT key FROM keys WHERE article = ?)",
-                              (article_id,))
+            self._forget_failed(article_id)
 
     def clear(self) -> None:
         """Forget every article, key, walk and failed article."""
@@ -520,11 +528,16 @@ class ArticleStore:
                 [(now, c, spider, at) for c, at in started.items()])
 
     def record_failure(self, key: str, spider: str, kind: str) -> int:
-        """One more run of ``spider`` failed the article ``key``; returns how many runs of it failed it."""
+        """One more run of ``spider`` failed the article ``key``; returns how many runs of it failed it.
+        ``first_failed`` is the first of the failures of the same sort in a row: a 404/410 after another
+        failure (a 500) starts it again, so that it dates the first 404/410 sighting."""
         now = time.time()
         with self._transaction():
             self.conn.execute("INSERT INTO failed VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT(key, spider) DO UPDATE"
-                              " SET kind = excluded.kind, runs = runs + 1, last_failed = excluded.last_failed",
+                              " SET kind = excluded.kind, runs = runs + 1, last_failed = excluded.last_failed,"
+                              " first_failed = CASE WHEN (kind IN ('http_404', 'http_410'))"
+                              " = (excluded.kind IN ('http_404', 'http_410')) THEN first_failed"
+                              " ELSE excluded.first_failed END",
                               (key, spider, kind, now, now))
             return self.conn.execute("SELECT runs FROM failed WHERE key = ? AND spider = ?",
                                      (key, spider)).fetchone()[0]

@@ -10,7 +10,7 @@ faults that damage a file's body: the first switched on). Keys:
   (every sitemap file); default: every post sitemap file;
 - ``times``: the fault answers K times, then switches itself off (a transient failure);
 - ``status`` (``error``; default 500), ``post_id`` and ``lastmod`` (``future-lastmod``), ``post_id``
-  and ``days`` (``scheduled``).
+  and ``days`` (``scheduled``), ``post_id`` (``noindex``).
 
 ``GET /__replica__/sitemap.json`` is the truth: the complete inventory (every published post, its
 file, its lastmod), the files as a correct site lists them, moved and removed posts, the faults on.
@@ -64,13 +64,15 @@ FAULTS: dict[str, str] = {
     "url-offset": "every <url>'s lastmod is the GMT time labelled with Rome's offset: one or two hours early",
     "future-lastmod": "post POST_ID (default: the first listed) has lastmod LASTMOD (default "
                       "2031-01-01T00:00:00+00:00) in its entry, and sorts by it; its page is unchanged",
+    "noindex": "post POST_ID (default: the first listed) is left out of the post sitemaps (a noindex "
+               "post); its page answers",
     "scheduled": "post POST_ID (default: the newest) was scheduled: its entry's lastmod is DAYS "
                  "(default 2) days before its publication, when it was saved",
 }
 _BODY = ("fatal", "cut", "dataloss", "error", "empty", "declaration", "short", "html", "bom", "whitespace",
          "php-warning", "gzip")
 _INDEX = ("index-no-lastmod", "index-offset", "extra-file", "missing-file", "nested")
-_ENTRIES = ("overlap", "date-only", "url-offset")  # rewrite every post sitemap file
+_ENTRIES = ("overlap", "date-only", "url-offset", "noindex")  # rewrite every post sitemap file
 _LASTMOD = ("future-lastmod", "scheduled")
 _KEYS = {"file", "times", "status", "post_id", "lastmod", "days"}
 FUTURE = datetime(2031, 1, 1, tzinfo=timezone.utc)
@@ -166,7 +168,7 @@ class SitemapFaults:
             fault.days = float(params["days"])
         r = self.replica
         with r.lock:
-            if name in _LASTMOD:
+            if name in (*_LASTMOD, "noindex"):
                 self._pick_post(fault, params)
             if name == "stale":
                 fault.snapshot = {path: r.sitemap(path) for path in self.sitemaps.paths() if self._hits(fault, path)}
@@ -309,6 +311,10 @@ class SitemapFaults:
             return _LASTMOD_RE.sub(lambda m: f"<lastmod>{_gmt_as_rome(m[1])}</lastmod>", text)
         if name == "date-only":
             return _LASTMOD_RE.sub(lambda m: f"<lastmod>{_rome_day(m[1])}</lastmod>", text)
+        if name == "noindex":
+            fault = self.faults["noindex"]
+            loc = escape(self.replica.site.by_id[fault.post_id].url(self.replica.base_url))
+            return re.sub(rf"[ \t]*<url>\s*<loc>{re.escape(loc)}</loc>.*?</url>\n?", "", text, flags=re.S)
         page = self.sitemaps.page_of(path)
         before = self.replica.sitemap(self.sitemaps.post_file_path(page - 1)) if page > 1 else None
         rows = re.findall(r"[ \t]*<url>.*?</url>\n?", before.decode(), re.S) if before else []

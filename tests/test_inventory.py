@@ -384,3 +384,89 @@ def test_a_cut_sitemap_index_makes_the_inventory_incomplete(site, tmp_path):
     assert run.returncode == 7 and report["gone"] is None, run.log[-3000:]
     assert report["reasons"][0]["file"].endswith("/sitemap_index.xml")
     assert report["reasons"][0]["why"] == "is cut (no </sitemapindex> at its end)"
+
+
+# --- the audit: a moved post is no removal, a failed request no proof -----------------------------
+
+@pytest.mark.parametrize("options", [(), ("--fetch",)])
+def test_a_post_moved_to_a_url_the_sitemaps_leave_out_is_moved_not_gone(site, tmp_path, options):
+    """The moved post is noindex: its new URL is in no post sitemap. The 301 to another permalink is a
+    move, listed or not."""
+    data = written(tmp_path, site)
+    post = oldest(site)[0]
+    moved = change(site, action="move", post_id=post["post_id"], slug="spostato-fuori-indice")
+    (old, new), = moved["moved"].items()
+    change(site, action="edit", post_id=oldest(site)[0]["post_id"], kind="touch")  # the newest is another post
+    fault(site, "noindex", post_id=post["post_id"])
+    run, report = audit(site, data, *options)
+    assert {"url": old, "now": new} in report["moved"], run.log[-3000:]
+    assert old not in [g["url"] for g in report["gone"] or ()]
+    assert removed(data) == set()
+
+
+@pytest.mark.parametrize("status", [503, 500])
+def test_an_unlisted_post_whose_page_fails_is_unresolved_not_gone_and_the_audit_not_complete(site, tmp_path,
+                                                                                             status):
+    data = written(tmp_path, site)
+    post = oldest(site)[0]
+    fault(site, "noindex", post_id=post["post_id"])  # written, unlisted, and its page answers
+    site.post(f"/__replica__/break?post_id={post['post_id']}&status={status}")
+    run, report = audit(site, data, "-s", "ALANEWS_RETRY_BACKOFF=0")
+    assert report["gone"] == [] and removed(data) == set(), run.log[-3000:]
+    assert report["unresolved"] == [{"url": post["url"], "failure": f"http_{status}"}]
+    assert run.returncode == 7 and "could not be requested" in run.log, run.log[-3000:]
+    site.post(f"/__replica__/break?post_id={post['post_id']}&status=200")
+    again, report = audit(site, data)
+    assert again.returncode == 0 and report["unresolved"] == [] and report["gone"] == [], again.log[-3000:]
+
+
+def test_an_index_that_leaves_the_last_post_sitemap_out_is_incomplete_and_the_file_still_read(site, tmp_path):
+    data = written(tmp_path, site)
+    last = site.sitemap_truth()["files"][-1]["url"]
+    fault(site, "missing-file")
+    run, report = audit(site, data)
+    assert report["complete"] is False and report["gone"] is None, run.log[-3000:]
+    assert report["reasons"] == [{"file": last, "why": "is served but the index does not name it (the index "
+                                                       "leaves post sitemap files out)"}]
+    assert report["totals"]["inventory"] == int(ARTICLES) and report["totals"]["missing"] == 0
+    assert run.returncode == 7 and removed(data) == set()
+
+
+def test_an_edit_in_the_post_sitemap_the_index_leaves_out_is_written_by_updates(site, tmp_path):
+    data = written(tmp_path, site)
+    fault(site, "missing-file")
+    post = oldest(site)[0]
+    change(site, action="edit", post_id=post["post_id"], title="Modificato fuori indice")  # now in the last file
+    run = crawl(site, data, "updates")
+    assert run.returncode == 0 and len(incomplete_lines(run)) == 1, run.log[-3000:]
+    assert [(i["post_id"], i["version"], i["title"]) for i in run.items] == [
+        (post["post_id"], 2, "Modificato fuori indice")]
+    assert removed(data) == set()
+
+
+def wrongly_removed(data, url: str) -> None:
+    """The state as a removal recorded wrongly left it (a probe's 503 once counted as gone)."""
+    from alanews.state import ArticleStore
+
+    store = ArticleStore(data / "deltafetch" / "state.sqlite")
+    store.mark_removed(url, 1.0)
+    store.close()
+
+
+def test_a_post_recorded_removed_wrongly_is_no_longer_removed_once_listed_and_answering(site, tmp_path):
+    data = written(tmp_path, site)
+    post = oldest(site)[0]  # listed with its old lastmod, earlier than nothing the removal can be compared with
+    wrongly_removed(data, post["url"])
+    run, report = audit(site, data)
+    assert removed(data) == set() and report["gone"] == [], run.log[-3000:]
+    assert run.returncode == 0 and run.stats["alanews/audit/revived"] == 1
+
+
+def test_a_post_recorded_removed_and_listed_that_still_answers_404_stays_removed(site, tmp_path):
+    data = written(tmp_path, site)
+    post = oldest(site)[0]
+    wrongly_removed(data, post["url"])
+    site.post(f"/__replica__/break?post_id={post['post_id']}&status=404")
+    run, report = audit(site, data)
+    assert run.returncode == 0 and "still not answering (http_404)" in run.log, run.log[-3000:]
+    assert removed(data) == {post["url"]}

@@ -94,7 +94,7 @@ def test_every_fault_is_tested_here():
     tested = {"fatal", "cut", "dataloss", "error", "empty", "declaration", "short", "html", "bom", "whitespace",
               "php-warning", "gzip",
               "trailing-slash", "stale", "index-no-lastmod", "index-offset", "extra-file", "missing-file",
-              "nested", "overlap", "date-only", "url-offset", "future-lastmod", "scheduled"}
+              "nested", "overlap", "date-only", "url-offset", "future-lastmod", "scheduled", "noindex"}
     assert set(FAULTS) == tested
 
 
@@ -428,3 +428,12 @@ def test_command_line_switches():
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stderr.splitlines()[-1] == (
         "python -m replica: error: --sitemap-fault: 'file' is no KEY=VALUE")
+
+
+def test_a_noindex_post_is_in_no_post_sitemap_and_its_page_answers(yoast):
+    truth = yoast.sitemap_truth()
+    post = truth["posts"][0]
+    switch(yoast, f"fault=noindex&post_id={post['post_id']}")
+    first = locs(request(yoast.url + "/post-sitemap.xml")[1])
+    assert post["url"] not in first and first == [p["url"] for p in truth["posts"][1:len(first) + 1]]
+    assert request(post["url"])[0] == 200

@@ -403,3 +403,36 @@ def test_a_state_locked_mid_run_stops_the_crawl_and_takes_the_line_back(make_rep
     rest = run_crawl("esteri", replica.url, tmp_path / "run2", settings={"ALANEWS_DATA_DIR": str(data)})
     assert rest.returncode == 0, rest.log[-3000:]
     assert sorted(written + [item["url"] for item in rest.items]) == archive
+
+
+# --- failed articles: what a later 404 confirms -----------------------------------------------------
+
+NOT_FOUND = ("http_404", "http_410")
+
+
+@pytest.mark.parametrize("answered", ["touch", "alias"])
+def test_a_page_that_answers_between_two_404s_leaves_no_first_404_to_confirm(store, answered):
+    post = item(1)
+    record(store, post, spider="esteri")
+    store.record_failure(post["url"], "updates", "http_404")
+    assert store.first_failed(post["url"], "updates", NOT_FOUND) is not None
+    if answered == "touch":  # fetched again, content unchanged
+        store.touch(post["url"], None)
+    else:  # its old URL redirected to it: an alias learnt
+        store.add(post["url"], "https://www.alanews.it/?p=1001")
+    assert store.first_failed(post["url"], "updates", NOT_FOUND) is None
+    assert store.failures() == []
+
+
+def test_the_first_404_after_a_500_dates_the_removal_confirmation(store, tmp_path):
+    post = item(1)
+    record(store, post, spider="esteri")
+    store.record_failure(post["url"], "updates", "http_500")
+    with sqlite3.connect(tmp_path / STATE_FILE) as db:  # the 500 was 5 hours ago
+        db.execute("UPDATE failed SET first_failed = first_failed - 5 * 3600")
+    before = time.time()
+    store.record_failure(post["url"], "updates", "http_404")
+    first_404 = store.first_failed(post["url"], "updates", NOT_FOUND)
+    assert first_404 >= before
+    store.record_failure(post["url"], "updates", "http_410")  # still a removal sighting: the first 404 kept
+    assert store.first_failed(post["url"], "updates", NOT_FOUND) == first_404

@@ -40,7 +40,7 @@ from alanews.audit import build_report, write_report
 from alanews.dates import ROME
 from alanews.pages.sitemap import SitemapEntry, entry, parse_lastmod
 from alanews.processors import canonical_url
-from alanews.site import SITEMAP_INDEX_PATHS, parse_article_url, post_sitemap_number
+from alanews.site import SITEMAP_INDEX_PATHS, next_post_sitemap, parse_article_url, post_sitemap_number
 from alanews.spiders.arguments import SitemapArguments, SpiderArguments
 from alanews.spiders.base import ArticleSpider, failure_kind
 from alanews.state import ArticleRecord
@@ -119,6 +119,7 @@ class SitemapCrawl(ArticleSpider):
         self.probed: set[str] | None = None  # written articles the inventory does not list, requested at idle
         self.moved: dict[str, str] = {}  # of those: old URL -> the article URL it redirects to
         self.live: set[str] = set()  # of those: answered 200 at their own URL
+        self.beyond_url: str | None = None  # the post sitemap file numbered after the index's last (_beyond_last)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -198,6 +199,9 @@ class SitemapCrawl(ArticleSpider):
             yield from self._fallback(response.meta.get("alanews_fallbacks", ()))
             return
         depth = response.meta.get("alanews_sitemap_depth", 0)
+        if self.beyond_url and url == self.index_url:
+            yield Request(self.beyond_url, callback=self.parse_beyond, errback=self._no_beyond,
+                          meta={"alanews_sitemap_depth": depth + 1, "download_maxsize": self.max_bytes})
         for listed in entries:
             if sitemap.type == "sitemapindex":
                 yield self.sitemap_request(listed["loc"], depth + 1)
@@ -316,6 +320,11 @@ class SitemapCrawl(ArticleSpider):
     def _no_robots(self, failure):
         self.logger.info("No robots.txt (%s); trying %s", failure_kind(failure), ", ".join(SITEMAP_INDEX_PATHS))
         yield from self._fallback(failure.request.meta.get("alanews_fallbacks", ()))
+
+    def _no_beyond(self, failure):
+        """No post sitemap file after the index's last (404, as it should be; any other failure tells nothing)."""
+        self.logger.debug("No post sitemap file after the last the index names: %s (%s)", failure.request.url,
+                          failure_kind(failure))
 
     def _no_index(self, failure):
         self.logger.info("No sitemap index at %s (%s)", failure.request.url, failure_kind(failure))
@@ -464,6 +473,7 @@ class SitemapCrawl(ArticleSpider):
                 self.incomplete[url] = f"is past ALANEWS_SITEMAP_MAX_FILES ({self.max_files})"
                 self.files_failed.add(url)
             self.crawler.stats.inc_value("alanews/inventory/incomplete", len(beyond))
+        self._beyond_last(self.post_files)
         chosen = set(self.choose_files(posts))
         self.files_chosen |= chosen
         skipped = len(posts) - len(chosen)
@@ -473,6 +483,35 @@ class SitemapCrawl(ArticleSpider):
         for url, _ in posts:
             if url in chosen:
                 yield {"loc": url}
+
+    def _beyond_last(self, posts: list[tuple[str, datetime | None]]) -> None:
+        """Whether the top index leaves a post sitemap file out, as the files' numbering shows: a gap in it
+        (post-sitemap2.xml named, post-sitemap.xml not) makes the inventory incomplete, and the file
+        numbered after the last is asked for (:meth:`parse_beyond`; the site answers 404 for it).
+        A file left out in the middle of the numbering with the same count of files is not seen."""
+        if self._parsing != self.index_url or not posts or self.beyond_url:
+            return
+        numbers = sorted(post_sitemap_number(url) for url, _ in posts)
+        gaps = sorted(set(range(1, numbers[-1] + 1)) - set(numbers))
+        if gaps:
+            self._incomplete(self._parsing, f"names post sitemap files numbered up to {numbers[-1]} but not "
+                                            f"{', '.join(map(str, gaps[:5]))}")
+        self.beyond_url = next_post_sitemap(max(posts, key=lambda p: post_sitemap_number(p[0]))[0])
+
+    def parse_beyond(self, response):
+        """The post sitemap file numbered after the index's last answered with posts: the index leaves it out.
+        Its posts are read (edits in it seen, what it lists not missing), and the inventory is incomplete."""
+        url = response.meta.get("redirect_urls", [response.url])[0]
+        if url in self.files_chosen:  # a nested index names it
+            return
+        sitemap, _ = self._sitemap_of(response)
+        if sitemap is None or sitemap.type != "urlset":
+            return
+        self.post_files.append((url, None))
+        self.files_chosen.add(url)
+        self.crawler.stats.inc_value("alanews/sitemap/unnamed_file")
+        yield from self.parse_sitemap(response)
+        self._incomplete(url, "is served but the index does not name it (the index leaves post sitemap files out)")
 
     def _filter_posts(self, entries):
         bad_lastmods = []
@@ -550,9 +589,41 @@ class AuditSpider(SitemapCrawl):
         super().__init__(*args, **kwargs)
         self.report: dict | None = None
         self.report_path: Path | None = None
+        self.unresolved: dict[str, str] = {}  # unlisted written articles whose request failed -> the failure kind
+        self.revive: list[str] = []  # listed articles recorded removed, to request (probe_unlisted)
 
     def wants(self, post):
-        return self.sitemap_args.fetch and self.store is not None and self.written(post.url) is None
+        if self.store is None:
+            return False
+        record = self.written(post.url)
+        if record is not None and record.removed_at is not None:  # listed again: requested at idle (_revive)
+            self.revive.append(record.url)
+        return self.sitemap_args.fetch and record is None
+
+    def probe_unlisted(self, spider=None):
+        """Also, once: each written article recorded removed that the sitemaps list again is requested at
+        its own URL (:meth:`parse_revived`): a removal recorded wrongly is undone when the page answers."""
+        if self.revive and self.probed is None:
+            urls, self.revive = self.revive, []
+            for url in urls:
+                self.crawler.engine.crawl(Request(url, callback=self.parse_revived, errback=self._not_revived,
+                                                  priority=1, dont_filter=True,
+                                                  meta={"alanews_depth": 0, "deltafetch_enabled": False}))
+            raise DontCloseSpider
+        super().probe_unlisted(spider)
+
+    def parse_revived(self, response):
+        """A listed article recorded removed answered at its URL (or moved to another permalink): not removed."""
+        url = response.meta.get("redirect_urls", [response.url])[0]
+        if not parse_article_url(self.base_url, response.url):
+            return
+        self.ledger.touch(url, None)
+        self.crawler.stats.inc_value("alanews/audit/revived")
+        self.logger.info("Listed and answering again: %s is no longer recorded removed", url)
+
+    def _not_revived(self, failure):
+        self.logger.info("Listed, recorded removed, and still not answering (%s): %s", failure_kind(failure),
+                         failure.request.url)
 
     def listed_urls(self):
         return list(self.inventory) if self.inventory_complete else None
@@ -560,6 +631,17 @@ class AuditSpider(SitemapCrawl):
     @property
     def writes_probed(self):
         return bool(self.sitemap_args.fetch)
+
+    def probe_failed(self, failure):
+        """Only 404/410 is evidence of a removal: another failure (5xx, timeout, refused) leaves the
+        article unresolved (neither live nor gone; the verdict is not complete)."""
+        kind = failure_kind(failure)
+        if kind not in ("http_404", "http_410"):
+            self.unresolved[failure.request.meta["alanews_probe"]] = kind
+            self.crawler.stats.inc_value("alanews/audit/unresolved")
+            self.logger.warning("Not listed and not answering (%s): %s; neither live nor gone",
+                                kind, failure.request.meta["alanews_probe"])
+        super().probe_failed(failure)
 
     def articles_settled(self, ledger, reason):
         """The report, once every article this audit fetched is recorded."""
@@ -574,7 +656,7 @@ class AuditSpider(SitemapCrawl):
             reasons.append({"file": self.index_url, "why": "names no post sitemap file"})
         self.report = build_report(self.inventory, store, self.base_url, grace_hours=grace, reasons=reasons,
                                    index=self.index_url, files=len(self.post_files), moved=self.moved,
-                                   live=self.live)
+                                   live=self.live, unresolved=self.unresolved)
         self.report["totals"]["fetched"] = self.crawler.stats.get_value("item_scraped_count", 0)
         now = time.time()
         for gone in self.report["gone"] or ():
