@@ -826,3 +826,16 @@ def test_more_spellings_of_plugin_boxes_are_no_body(box):
     first = "<p>Serghei Lavrov ha annunciato"
     item, expected = _changed("seed-esteri-lavrov-markup-only", _sub(first, box + first))
     assert item["body"] == expected["body"]
+
+
+@pytest.mark.parametrize(("box", "kept"), [
+    ('<blockquote>Citazione.<p>Leggi anche: <a href="https://www.alanews.it/2026/01/01/esteri/x/">Altra</a></p>'
+     '</blockquote>', "Citazione."),
+    ('<ul><li>Punto uno<div class="sharedaddy">Condividi su Facebook</div></li></ul>', "Punto uno"),
+    ('<blockquote><div id="ez-toc-container">Indice</div>Citazione vera</blockquote>', "Citazione vera"),
+])
+def test_a_box_inside_a_quote_or_list_item_is_no_body_and_the_text_around_it_is(box, kept):
+    # the blocks inside a p/li/blockquote are no blocks of their own: their text joined the block's
+    first = "<p>Serghei Lavrov ha annunciato"
+    item, expected = _changed("seed-esteri-lavrov-markup-only", _sub(first, box + first))
+    assert item["body"] == kept + "\n\n" + expected["body"]

@@ -142,8 +142,10 @@ def _links_to_other_posts(block) -> bool:
     return _SEE_ALSO.fullmatch(label) is not None
 
 
-def _text_of(element) -> str:
-    """Text nodes under ``element`` outside script/style, as ``.//text()[not(ancestor::script or ancestor::style)]``.
+def _text_of(element, body: bool = False) -> str:
+    """Text nodes under ``element`` outside script/style, as ``.//text()[not(ancestor::script or ancestor::style)]``;
+    with ``body``, also outside the boxes that are no body (a share box in a list item, an ad in a
+    paragraph, a "Leggi anche" paragraph in a quote), their tails kept.
 
     A walk with its own stack, not recursion: a page nesting thousands of elements must not
     reach Python's recursion limit. Module functions, not closures: a closure over the tree
@@ -158,7 +160,8 @@ def _text_of(element) -> str:
             stack.pop()
             if tail:
                 parts.append(tail)
-        elif isinstance(child.tag, str) and child.tag not in ("script", "style"):
+        elif isinstance(child.tag, str) and child.tag not in ("script", "style") and not (
+                body and (_not_body(child) or _links_to_other_posts(child))):
             if child.text:
                 parts.append(child.text)
             stack.append((iter(child), child.tail))
@@ -489,7 +492,7 @@ class ArticlePage:
         if not content:
             return []
         # text nodes, not string(): a script inside an unclosed <p> is not body text
-        return [_text_of(block) for block in _body_blocks(content[0])]
+        return [_text_of(block, body=True) for block in _body_blocks(content[0])]
 
     def image_url(self) -> list[str]:
         # JSON-LD primary image, og:image, the featured image's link, its lazy-load source
