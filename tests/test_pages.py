@@ -839,3 +839,22 @@ def test_a_box_inside_a_quote_or_list_item_is_no_body_and_the_text_around_it_is(
     first = "<p>Serghei Lavrov ha annunciato"
     item, expected = _changed("seed-esteri-lavrov-markup-only", _sub(first, box + first))
     assert item["body"] == kept + "\n\n" + expected["body"]
+
+
+@pytest.mark.parametrize("box", [
+    '<h3>Leggi anche</h3><ul><li><a href="https://www.alanews.it/2026/01/01/esteri/uno/">Uno</a></li>'
+    '<li><a href="https://www.alanews.it/2026/01/02/esteri/due/">Due</a></li></ul>',
+    '<p>Leggi anche: <a href="https://www.alanews.it/2026/01/01/esteri/uno/">Uno</a> e '
+    '<a href="https://www.alanews.it/2026/01/02/esteri/due/">Due</a></p>',
+])
+def test_a_see_also_heading_with_its_list_of_links_or_links_joined_by_and_is_no_body(box):
+    first = "<p>Serghei Lavrov ha annunciato"
+    item, expected = _changed("seed-esteri-lavrov-markup-only", _sub(first, box + first))
+    assert item["body"] == expected["body"]
+
+
+def test_a_heading_named_like_a_see_also_box_over_prose_is_body():
+    first = "<p>Serghei Lavrov ha annunciato"
+    box = "<h3>Leggi anche</h3><ul><li>Un punto vero del testo</li></ul>"
+    item, expected = _changed("seed-esteri-lavrov-markup-only", _sub(first, box + first))
+    assert item["body"] == "Leggi anche\n\nUn punto vero del testo\n\n" + expected["body"]

@@ -58,6 +58,8 @@ _NOT_BODY_IDS = ("toc_container", "ez-toc-container", "ez_toc_container", "rank-
 _SEE_ALSO = re.compile(r"(?:leggi|guarda|vedi) (?:anche|pure)|(?:ti )?potrebbe(?:ro)? interessarti"
                        r"|read also|see also|related", re.I)
 _LABEL_PUNCTUATION = re.compile(r"[\s:.,;\-–—»›>→|*]+")  # around the label and between the links
+_LINK_JOINERS = re.compile(r"(?:^|\s)(?:e|ed|o|and|or)(?=\s|$)", re.I)  # "Leggi anche: <a>Uno</a> e <a>Due</a>"
+_HEADINGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
 _CONTENT_INNER = etree.XPath(
     "descendant::*[@class and contains(concat(' ', normalize-space(@class), ' '), ' content-inner ')]")
 _BODY_TAGS = frozenset(("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote"))
@@ -135,11 +137,36 @@ def _links_to_other_posts(block) -> bool:
         if next(element.iterancestors("a"), None) is not None:  # inside a link
             continue
         outside += [element.tail or ""] if element.tag == "a" else [element.text or "", element.tail or ""]
-    label = " ".join(_LABEL_PUNCTUATION.sub(" ", "".join(outside)).split())
+    label = " ".join(_LINK_JOINERS.sub(" ", _LABEL_PUNCTUATION.sub(" ", "".join(outside))).split())
     if not label:
         label = " ".join(_text_of(links[0]).split())[:40]
         return _SEE_ALSO.match(label) is not None
     return _SEE_ALSO.fullmatch(label) is not None
+
+
+def _links_only(items) -> bool:
+    """List items each of which is links and, outside them, nothing but punctuation and spaces."""
+    def bare(text: str) -> str:
+        return _LABEL_PUNCTUATION.sub("", text)
+
+    items = [li for li in items if li.tag == "li"]
+    return bool(items) and all(
+        (links := bare("".join(_text_of(a) for a in li.iter("a") if a.get("href")))) and bare(_text_of(li)) == links
+        for li in items)
+
+
+def _see_also_list(element) -> bool:
+    """A "Leggi anche" heading and the list of links to other posts that follows it, either one."""
+    if element.tag in _HEADINGS:
+        following, heading = element.getnext(), element
+    elif element.tag in ("ul", "ol"):
+        following, heading = element, element.getprevious()
+    else:
+        return False
+    if heading is None or heading.tag not in _HEADINGS or following is None or following.tag not in ("ul", "ol"):
+        return False
+    label = " ".join(_LABEL_PUNCTUATION.sub(" ", _text_of(heading)).split())
+    return _SEE_ALSO.fullmatch(label) is not None and _links_only(following)
 
 
 def _text_of(element, body: bool = False) -> str:
@@ -185,7 +212,7 @@ def _body_blocks(content) -> list:
         if child is None:
             stack.pop()
             continue
-        if not isinstance(child.tag, str) or _not_body(child):
+        if not isinstance(child.tag, str) or _not_body(child) or _see_also_list(child):
             continue
         if child.tag in _BODY_TAGS and not in_inline:
             if _links_to_other_posts(child):
