@@ -276,6 +276,22 @@ def test_an_index_whose_lastmods_are_hours_early_delays_no_edit(site, tmp_path):
     assert [(i["post_id"], i["version"]) for i in run.items + later.items] == [(post["post_id"], 2)]
 
 
+def test_date_only_lastmods_lose_no_second_edit_of_the_same_day(site, tmp_path):
+    data = written(tmp_path, site)
+    fault(site, "date-only")  # lastmods without a time: every edit of a day has the same one
+    first, second = oldest(site, 2)
+    change(site, action="edit", post_id=first["post_id"], title="Prima modifica")
+    run = crawl(site, data, "updates")
+    assert run.returncode == 0 and [(i["post_id"], i["version"]) for i in run.items] == [(first["post_id"], 2)]
+    change(site, action="edit", post_id=first["post_id"], title="Seconda modifica, lo stesso giorno")
+    change(site, action="edit", post_id=second["post_id"], title="Un altro post, lo stesso giorno")
+    again = crawl(site, data, "updates")
+    assert again.returncode == 0, again.log[-3000:]
+    assert sorted((i["post_id"], i["version"], i["title"]) for i in again.items) == sorted([
+        (first["post_id"], 3, "Seconda modifica, lo stesso giorno"),
+        (second["post_id"], 2, "Un altro post, lo stesso giorno")])
+
+
 # --- bounded ---------------------------------------------------------------------------------------
 
 def test_an_endlessly_nested_index_ends_and_sitemap_bounds_make_the_inventory_incomplete(site, tmp_path):

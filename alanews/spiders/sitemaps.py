@@ -801,7 +801,7 @@ class UpdatesSpider(SitemapCrawl):
         elif post.lastmod is not None:  # judged by its own lastmod (an index without lastmod may still date it)
             as_of = stored_instant(record.modified) or datetime.fromtimestamp(record.written_at, UTC)
             seen = self.seen_lastmods.get(post.url)
-            wanted = post.lastmod > as_of and (seen is None or post.lastmod > seen)
+            wanted = post.lastmod > as_of and (seen is None or post.lastmod > seen or self._day_not_over(post))
         elif self.no_lastmod:  # nothing dates it (WordPress core): young articles are looked at again
             published = stored_bounds(record.published)
             max_age = timedelta(hours=self.settings.getfloat("ALANEWS_UPDATES_MAX_AGE", 48))
@@ -811,6 +811,12 @@ class UpdatesSpider(SitemapCrawl):
         if wanted:
             self.crawler.stats.inc_value("alanews/updates/candidates")
         return wanted
+
+    def _day_not_over(self, post) -> bool:
+        """A date alone (read as the end of its day, alanews.pages.sitemap.parse_lastmod) orders no edits
+        within its day: one the last run saw may hide a later edit that day, until a run after it."""
+        last_run = stored_instant(self.memory.get("updated_at"))
+        return post.lastmod.time() == datetime.max.time() and last_run is not None and last_run < post.lastmod
 
     def article_request(self, url):
         request = super().article_request(url)
