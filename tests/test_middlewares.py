@@ -119,9 +119,9 @@ def test_future_and_impossible_dates_fall_back_with_a_stat():
                        now=datetime(2026, 2, 21, 10, 0, tzinfo=timezone.utc))
     item = page.to_item(stats)
     assert item["published"] == "2026-02-20"
-    # a bare page, no JNews layout, its category only in the permalink
-    assert stats.values == {"alanews/date/future": 1, "alanews/date/unreadable": 1,
-                            "alanews/article/whole_page": 1, "alanews/fallback/category": 1}
+    # a bare page, no JNews layout, its category and (every date source unusable) its day only in the permalink
+    assert stats.values == {"alanews/date/future": 1, "alanews/date/unreadable": 1, "alanews/article/whole_page": 1,
+                            "alanews/fallback/category": 1, "alanews/fallback/published": 1}
 
 
 def test_broken_json_ld_is_counted_and_the_rest_still_read():
