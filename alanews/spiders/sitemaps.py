@@ -119,7 +119,9 @@ class SitemapCrawl(ArticleSpider):
         self.probed: set[str] | None = None  # written articles the inventory does not list, requested at idle
         self.moved: dict[str, str] = {}  # of those: old URL -> the article URL it redirects to
         self.live: set[str] = set()  # of those: answered 200 at their own URL
-        self.beyond_url: str | None = None  # the post sitemap file numbered after the index's last (_beyond_last)
+        self.last_named: str | None = None  # the post sitemap file the top index names with the highest number
+        self.beyond_url: str | None = None  # the file numbered after it (_beyond_last)
+        self.beyond_asked = False
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -199,9 +201,6 @@ class SitemapCrawl(ArticleSpider):
             yield from self._fallback(response.meta.get("alanews_fallbacks", ()))
             return
         depth = response.meta.get("alanews_sitemap_depth", 0)
-        if self.beyond_url and url == self.index_url:
-            yield Request(self.beyond_url, callback=self.parse_beyond, errback=self._no_beyond,
-                          meta={"alanews_sitemap_depth": depth + 1, "download_maxsize": self.max_bytes})
         for listed in entries:
             if sitemap.type == "sitemapindex":
                 yield self.sitemap_request(listed["loc"], depth + 1)
@@ -209,6 +208,7 @@ class SitemapCrawl(ArticleSpider):
                 yield self.article_request(listed["loc"])
         if post_file:
             self.check_counts()
+            yield from self._ask_beyond()
         yield from self.file_done(url)
 
     def _sitemap_of(self, response) -> tuple[Sitemap | None, str | None]:
@@ -345,6 +345,7 @@ class SitemapCrawl(ArticleSpider):
             message = f"HTTP {failure.value.response.status}" if kind.startswith("http_") else failure.getErrorMessage()
             self._incomplete(url, f"failed ({message})")
         self.check_counts()
+        yield from self._ask_beyond()
         yield from self.file_done(url)
 
     # --- identity: the written articles the inventory does not list ---------------------
@@ -486,9 +487,9 @@ class SitemapCrawl(ArticleSpider):
 
     def _beyond_last(self, posts: list[tuple[str, datetime | None]]) -> None:
         """Whether the top index leaves a post sitemap file out, as the files' numbering shows: a gap in it
-        (post-sitemap2.xml named, post-sitemap.xml not) makes the inventory incomplete, and the file
-        numbered after the last is asked for (:meth:`parse_beyond`; the site answers 404 for it).
-        A file left out in the middle of the numbering with the same count of files is not seen."""
+        (post-sitemap2.xml named, post-sitemap.xml not) makes the inventory incomplete; once the last file
+        named and every chosen file are read, and only if that one is full (:meth:`_full`), the file numbered
+        after it is asked for (:meth:`parse_beyond`; the site answers 404 for it)."""
         if self._parsing != self.index_url or not posts or self.beyond_url:
             return
         numbers = sorted(post_sitemap_number(url) for url, _ in posts)
@@ -496,7 +497,24 @@ class SitemapCrawl(ArticleSpider):
         if gaps:
             self._incomplete(self._parsing, f"names post sitemap files numbered up to {numbers[-1]} but not "
                                             f"{', '.join(map(str, gaps[:5]))}")
-        self.beyond_url = next_post_sitemap(max(posts, key=lambda p: post_sitemap_number(p[0]))[0])
+        self.last_named = max(posts, key=lambda p: post_sitemap_number(p[0]))[0]
+        self.beyond_url = next_post_sitemap(self.last_named)
+
+    def _ask_beyond(self):
+        """Once every chosen file is done: the file numbered after the last named, if that one is full."""
+        if (self.beyond_url is None or self.beyond_asked or self.last_named not in self.files_read
+                or not self.files_chosen <= self.files_read | self.files_failed or not self._full(self.last_named)):
+            return
+        self.beyond_asked = True
+        yield Request(self.beyond_url, callback=self.parse_beyond, errback=self._no_beyond,
+                      meta={"alanews_sitemap_depth": 1, "download_maxsize": self.max_bytes})
+
+    def _full(self, url: str) -> bool:
+        """Whether a post sitemap file lists as many posts as a full one (less one: Yoast's overlap), or
+        nothing tells how many that is: only then may a file numbered after it exist."""
+        others = [n for u, n in self.posts_in.items() if u != url and u in self.files_read]
+        fullest = max([*others, self.known_per_file() or 0])
+        return not fullest or self.posts_in.get(url, 0) + 1 >= fullest
 
     def parse_beyond(self, response):
         """The post sitemap file numbered after the index's last answered with posts: the index leaves it out.
