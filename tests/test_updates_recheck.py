@@ -14,8 +14,14 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from inprocess import project
+from scrapy.settings import Settings
 from test_inventory import ARTICLES, ENTRIES, change, fault, oldest, removed, written
 from test_sitemaps import crawl, state
+
+from alanews.checks import check_settings
+from alanews.errors import SettingError
+from alanews.state import ArticleStore
 
 
 @pytest.fixture
@@ -61,8 +67,6 @@ def age_memory(data, hours: float) -> None:
 
 def removed_now(data, *urls: str) -> None:
     """Recorded removed now, wrongly: later than the lastmod the sitemaps list them with."""
-    from alanews.state import ArticleStore
-
     store = ArticleStore(data / "deltafetch" / "state.sqlite")
     for url in urls:
         store.mark_removed(url, time.time())
@@ -174,3 +178,16 @@ def test_listed_posts_recorded_removed_are_asked_once_per_recheck_hours_and_one_
     assert past.returncode == 0 and past.errors() == [], past.log[-3000:]
     assert past.paths.get(path(gone)) == 1 and path(live) not in past.paths
     assert removed(data) == set() and past.items == []
+
+
+def test_a_recheck_hours_value_that_is_no_number_of_at_least_0_is_refused_in_one_line():
+    for value in ("-1", "daily"):
+        settings = Settings(project())
+        settings.set("ALANEWS_UPDATES_RECHECK_HOURS", value, priority="cmdline")
+        with pytest.raises(SettingError, match=f"^setting ALANEWS_UPDATES_RECHECK_HOURS must be a number of at "
+                                               f"least 0, got '{value}'$"):
+            check_settings(settings, environ={})
+    settings = Settings(project())
+    settings.set("ALANEWS_UPDATES_RECHECK_HOURS", "0.5", priority="cmdline")
+    check_settings(settings, environ={})
+    assert settings["ALANEWS_UPDATES_RECHECK_HOURS"] == 0.5
