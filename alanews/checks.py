@@ -149,6 +149,7 @@ SETTINGS: dict[str, Callable[[Any], Any]] = {
     "ALANEWS_FEED_MAX_LAG": _hours,
     "ALANEWS_FEED_MAX_AGE": _number(0),
     "ALANEWS_REMOVAL_CONFIRM_HOURS": _number(0),
+    "ALANEWS_UPDATES_RECHECK_HOURS": _number(0),
     "ALANEWS_LEDGER_FLUSH_ITEMS": _positive_int,
     "ALANEWS_LEDGER_FLUSH_INTERVAL": _hours,
     "ALANEWS_SITEMAP_MAX_DEPTH": _non_negative_int,

@@ -39,6 +39,10 @@ ALANEWS_UPDATES_MAX_AGE = 48
 # `scrapy crawl updates`: a post the sitemaps list that answers 404/410 is recorded removed only when it
 # answered so on an updates run at least this many hours before (0: at once); a first answer is retried.
 ALANEWS_REMOVAL_CONFIRM_HOURS = 3
+# `scrapy crawl updates`: a post whose state is uncertain is requested again at most once in this many
+# hours (0: every run): a written post the sitemaps leave out while its page answers (noindex), after
+# it last answered; a listed post recorded removed, after it was last asked (at once when it reappears).
+ALANEWS_UPDATES_RECHECK_HOURS = 24
 # `scrapy crawl latest` (the site's RSS feed): hours the feed's newest post may be older than the
 # newest post the state knows (of that category, with -a category) before the feed is judged stale
 # (a cache serving an old copy) and page 1 of each category archive is walked instead.

@@ -718,6 +718,14 @@ class UpdatesSpider(SitemapCrawl):
     INFO line, the stat ``alanews/updates/removed``; not an error). An inventory not read whole
     removes nothing, and the run's view is then not remembered.
 
+    A post whose state is uncertain is looked at again, at most once per ``ALANEWS_UPDATES_RECHECK_HOURS``
+    (24; 0: every run): a written article the sitemaps leave out while its page answers (a noindex
+    post) is requested again once the last time it answered is that old (:meth:`unlisted`); a listed
+    article recorded removed is requested when it was saved since its removal, at once when the
+    last run did not list it (it reappeared), else once it was last asked that long ago
+    (:meth:`_recheck_removed`). Answering at an article URL undoes its removal (:meth:`parse_rechecked`);
+    a 404/410 leaves it removed, no failure.
+
     Sitemaps without lastmod (WordPress core): every file is read, and the written articles
     published in the last ``ALANEWS_UPDATES_MAX_AGE`` hours are fetched again.
     """
@@ -738,12 +746,36 @@ class UpdatesSpider(SitemapCrawl):
         self.nothing_gone = False  # the count of the posts listed shows that none left since the last run
         self.articles_failed = 0
         self.now: dict[str, str | None] | None = None  # every <loc> listed now (_inventory_now), once known
-        self.still_live: set[str] = set()  # unlisted written articles the last run found live, still unlisted
+        self.still_live: dict[str, str] = {}  # unlisted articles found live less than the recheck hours ago -> when
+        self.rechecking: set[str] = set()  # listed URLs of articles recorded removed, requested by this run
+        self.asked: dict[str, str] = {}  # listed URL of an article recorded removed -> when last requested
+        self.revived: set[str] = set()  # of rechecking: answered, no longer removed
+        self.unread_removed: list[str] | None = None  # rechecking, of the files not read (_recheck_unread)
 
     async def start(self):
         self.memory = self.ledger.sitemap_memory()
         async for request in super().start():
             yield request
+
+    @property
+    def recheck_hours(self) -> float:
+        return self.settings.getfloat("ALANEWS_UPDATES_RECHECK_HOURS", 24)
+
+    def _remembered(self, key: str) -> dict[str, str]:
+        """URL -> ISO time, as the last run's memory of this index holds it; a bare list of URLs (an
+        earlier release's ``unlisted_live``) is read as at that run's ``updated_at``."""
+        if self.memory.get("index") != self.index_url:
+            return {}
+        value = self.memory.get(key) or {}
+        if isinstance(value, list):
+            return dict.fromkeys(value, self.memory.get("updated_at"))
+        return dict(value)
+
+    def _due(self, when: str | None) -> bool:
+        """Whether a time the memory holds is ``ALANEWS_UPDATES_RECHECK_HOURS`` or more before this run
+        (none, or unreadable: due)."""
+        at = stored_instant(when)
+        return self.recheck_hours <= 0 or at is None or self.started - at >= timedelta(hours=self.recheck_hours)
 
     # --- which files -------------------------------------------------------------------
 
@@ -751,6 +783,7 @@ class UpdatesSpider(SitemapCrawl):
         memory = self.memory if self.memory.get("index") == self.index_url else {}
         self.seen_lastmods = {canonical_url(loc): parse_lastmod(lastmod)
                               for loc, lastmod in (memory.get("posts") or {}).items()}
+        self.asked = {**self._remembered("removed_asked"), **self.asked}
         if any(lastmod is None for _, lastmod in files):
             self.no_lastmod = True
             hours = self.settings.getfloat("ALANEWS_UPDATES_MAX_AGE", 48)
@@ -814,8 +847,8 @@ class UpdatesSpider(SitemapCrawl):
         record = self.written(post.url)
         if record is None:
             return False  # never written: the category crawls, the archive or the audit's fetch take it
-        if record.removed_at is not None:  # listed again, saved since it was removed: it may be back
-            wanted = post.lastmod is not None and post.lastmod.timestamp() > record.removed_at
+        if record.removed_at is not None:  # listed: it may be back
+            wanted = self._recheck_removed(record, post.url, post.lastmod)
         elif post.lastmod is not None:  # judged by its own lastmod (an index without lastmod may still date it)
             as_of = stored_instant(record.modified) or datetime.fromtimestamp(record.written_at, UTC)
             seen = self.seen_lastmods.get(post.url)
@@ -830,6 +863,63 @@ class UpdatesSpider(SitemapCrawl):
             self.crawler.stats.inc_value("alanews/updates/candidates")
         return wanted
 
+    def _recheck_removed(self, record: ArticleRecord, url: str, lastmod: datetime | None) -> bool:
+        """Whether to request a listed article recorded removed (``url``: as listed): saved since its
+        removal, not listed by the last run (it reappeared), or last asked ``ALANEWS_UPDATES_RECHECK_HOURS``
+        ago or more. When it is asked is remembered."""
+        saved_since = lastmod is not None and lastmod.timestamp() > record.removed_at
+        if not (saved_since or url not in self.seen_lastmods or self._due(self.asked.get(url))):
+            return False
+        self._rechecks(url)
+        return True
+
+    def _rechecks(self, url: str) -> None:
+        """``url``, of an article recorded removed, is requested now (:meth:`parse_rechecked`)."""
+        self.rechecking.add(url)
+        self.asked[url] = datetime.now(UTC).isoformat(timespec="seconds")
+
+    def _recheck_unread(self, urls: list[str]) -> list[str]:
+        """The listed URLs of articles recorded removed that only the files not read list, due for a
+        request (:meth:`_recheck_removed`, by the lastmod the last run saw)."""
+        lastmods = {canonical_url(loc): parse_lastmod(lastmod) for loc, lastmod in (self.now or {}).items()}
+        due, records = [], set()
+        for url, record in self.store.lookup(u for u in urls if u not in self.inventory).items():
+            if record.removed_at is not None and record.url not in records:
+                records.add(record.url)
+                if self._recheck_removed(record, url, lastmods.get(url)):
+                    due.append(url)
+        return due
+
+    def probe_unlisted(self, spider=None):
+        """Also, once the inventory is known: the listed articles recorded removed in the files not read
+        (:meth:`_recheck_unread`) are requested, before the unlisted ones."""
+        if self.probed is None and self.unread_removed is None and self.store is not None:
+            urls = self.listed_urls()
+            if urls is not None:
+                self.unread_removed = self._recheck_unread(urls)
+                for url in self.unread_removed:
+                    self.crawler.engine.crawl(self.article_request(url))
+                if self.unread_removed:
+                    raise DontCloseSpider
+        super().probe_unlisted(spider)
+
+    def parse_rechecked(self, response):
+        """A listed article recorded removed answered: at an article URL (its own, or moved to another
+        permalink) it is no longer removed (:meth:`alanews.ledger.ArticleLedger.touch`, as the audit's
+        revival), and its page goes through the write decision (a new version only if changed); any
+        other page leaves it removed. Stat ``alanews/updates/revived``."""
+        url = response.meta["deltafetch_key"]
+        if not parse_article_url(self.base_url, response.url):
+            self.logger.info("Listed, recorded removed, and redirected to %s, no article: %s stays removed",
+                             response.url, url)
+            self.ledger.settle(url)
+            return
+        self.ledger.touch(url, None)
+        self.revived.add(url)
+        self.crawler.stats.inc_value("alanews/updates/revived")
+        self.logger.info("Listed and answering again: %s is no longer recorded removed", url)
+        yield from self.parse_article(response)
+
     def _day_not_over(self, post) -> bool:
         """A date alone (read as the end of its day, alanews.pages.sitemap.parse_lastmod) orders no edits
         within its day: one the last run saw may hide a later edit that day, until a run after it."""
@@ -839,15 +929,25 @@ class UpdatesSpider(SitemapCrawl):
     def article_request(self, url):
         request = super().article_request(url)
         request.meta["deltafetch_enabled"] = False  # written before: deltafetch would drop it
+        if url in self.rechecking:
+            return request.replace(callback=self.parse_rechecked, errback=self._update_failed)
         return request.replace(errback=self._update_failed)
 
     def article_requests(self, url: str, depth: int = 0):
-        """A failed article retried (:meth:`retry_requests`): written before, so past deltafetch too."""
+        """A failed article retried (:meth:`retry_requests`): written before, so past deltafetch too; one
+        recorded removed is rechecked (a 404/410 then leaves it removed, no failure)."""
+        record = self.written(url)
+        if record is not None and record.removed_at is not None:
+            self._rechecks(url)
         yield self.article_request(url)
 
     def _update_failed(self, failure):
         kind = failure_kind(failure)
         key = failure.request.meta.get("deltafetch_key", failure.request.url)
+        if kind in ("http_404", "http_410") and key in self.rechecking:  # removed, and still so
+            self.logger.info("Listed, recorded removed, and still answering %s: %s", kind[5:], key)
+            self.ledger.settle(key)
+            return
         if kind in ("http_404", "http_410") and self._confirmed(key):
             self.removal_evidence(key, f"answers {kind[5:]}, as on a run at least {self.confirm_hours:g} h before",
                                   listed=True)
@@ -883,16 +983,19 @@ class UpdatesSpider(SitemapCrawl):
         if record is None or record.removed_at is not None:
             return
         self.ledger.mark_removed(record.url, time.time())
+        self.asked[url] = datetime.now(UTC).isoformat(timespec="seconds")  # a 404/410 now: not asked again at once
         self.crawler.stats.inc_value("alanews/updates/removed")
         self.logger.info("Removed from the site: %s (%s)", record.url, why)
 
     def unlisted(self, urls):
-        """Less those the last run found live at their own URL while unlisted (a post the sitemaps leave
-        out, e.g. noindex): requested once, not by every run."""
+        """Less those found live at their own URL while unlisted (a post the sitemaps leave out, e.g.
+        noindex) less than ``ALANEWS_UPDATES_RECHECK_HOURS`` ago: each is requested again once it is
+        that old (edits written, a removal seen), not by every run."""
         unlisted = super().unlisted(urls)
-        known_live = set(self.memory.get("unlisted_live") or ()) if self.memory.get("index") == self.index_url else set()
-        self.still_live = {record.url for record in unlisted if record.url in known_live}
-        return [record for record in unlisted if record.url not in known_live]
+        answered = self._remembered("unlisted_live")
+        self.still_live = {record.url: answered[record.url] for record in unlisted
+                           if record.url in answered and not self._due(answered[record.url])}
+        return [record for record in unlisted if record.url not in self.still_live]
 
     def listed_urls(self):
         if not self.post_files or self.files_failed or self.pending:
@@ -941,14 +1044,18 @@ class UpdatesSpider(SitemapCrawl):
     def _remember(self, inventory: dict[str, str | None]) -> None:
         """What this run saw, for the next one: written beside, then renamed into place."""
         full = [self.posts_in[url] for url, _ in self.post_files[:-1] if url in self.posts_in]
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        listed = set(filter(None, map(canonical_url, inventory)))
         memory = {
             "index": self.index_url,
-            "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "updated_at": now,
             "checked_until": min(max((m for _, m in self.post_files if m), default=self.started), self.started),
             "per_file": max(full, default=self.memory.get("per_file")),
             "files": {url: lastmod.isoformat() if lastmod else None for url, lastmod in self.post_files},
             "posts": inventory,
-            "unlisted_live": sorted(self.live | self.still_live),
+            "unlisted_live": {**self.still_live, **dict.fromkeys(sorted(self.live), now)},  # url -> last answered
+            "removed_asked": {url: at for url, at in sorted(self.asked.items())
+                              if url in listed and url not in self.revived},
         }
         if memory["checked_until"]:
             memory["checked_until"] = memory["checked_until"].isoformat()
