@@ -85,6 +85,11 @@ def stored_lower_bound(record: ArticleRecord) -> datetime | None:
     return bounds[0] if bounds else None
 
 
+def lastmods_by_url(posts: dict[str, str | None] | None) -> dict[str | None, datetime | None]:
+    """A ``<loc>`` -> lastmod map as written (the updates memory's ``posts``) by canonical URL, lastmods read."""
+    return {canonical_url(loc): parse_lastmod(lastmod) for loc, lastmod in (posts or {}).items()}
+
+
 class SitemapCrawl(ArticleSpider):
     """robots.txt → sitemap index → post sitemap files → article pages.
 
@@ -434,6 +439,13 @@ class SitemapCrawl(ArticleSpider):
     def removal_evidence(self, url: str, why: str, listed: bool) -> None:
         """An article answered 404/410 (``listed``: while the sitemaps list it): override point."""
 
+    def undo_removal(self, url: str) -> None:
+        """A listed article recorded removed answered at an article URL: it is no longer removed (the
+        ledger's :meth:`~alanews.ledger.ArticleLedger.touch`). Stat ``alanews/<spider>/revived``."""
+        self.ledger.touch(url, None)
+        self.crawler.stats.inc_value(f"alanews/{self.name}/revived")
+        self.logger.info("Listed and answering again: %s is no longer recorded removed", url)
+
     # --- choosing ---------------------------------------------------------------------
 
     def sitemap_filter(self, entries):
@@ -633,11 +645,8 @@ class AuditSpider(SitemapCrawl):
     def parse_revived(self, response):
         """A listed article recorded removed answered at its URL (or moved to another permalink): not removed."""
         url = response.meta.get("redirect_urls", [response.url])[0]
-        if not parse_article_url(self.base_url, response.url):
-            return
-        self.ledger.touch(url, None)
-        self.crawler.stats.inc_value("alanews/audit/revived")
-        self.logger.info("Listed and answering again: %s is no longer recorded removed", url)
+        if parse_article_url(self.base_url, response.url):
+            self.undo_removal(url)
 
     def _not_revived(self, failure):
         self.logger.info("Listed, recorded removed, and still not answering (%s): %s", failure_kind(failure),
@@ -781,8 +790,7 @@ class UpdatesSpider(SitemapCrawl):
 
     def choose_files(self, files):
         memory = self.memory if self.memory.get("index") == self.index_url else {}
-        self.seen_lastmods = {canonical_url(loc): parse_lastmod(lastmod)
-                              for loc, lastmod in (memory.get("posts") or {}).items()}
+        self.seen_lastmods = lastmods_by_url(memory.get("posts"))
         self.asked = {**self._remembered("removed_asked"), **self.asked}
         if any(lastmod is None for _, lastmod in files):
             self.no_lastmod = True
@@ -881,7 +889,7 @@ class UpdatesSpider(SitemapCrawl):
     def _recheck_unread(self, urls: list[str]) -> list[str]:
         """The listed URLs of articles recorded removed that only the files not read list, due for a
         request (:meth:`_recheck_removed`, by the lastmod the last run saw)."""
-        lastmods = {canonical_url(loc): parse_lastmod(lastmod) for loc, lastmod in (self.now or {}).items()}
+        lastmods = lastmods_by_url(self.now)
         due, records = [], set()
         for url, record in self.store.lookup(u for u in urls if u not in self.inventory).items():
             if record.removed_at is not None and record.url not in records:
@@ -905,19 +913,16 @@ class UpdatesSpider(SitemapCrawl):
 
     def parse_rechecked(self, response):
         """A listed article recorded removed answered: at an article URL (its own, or moved to another
-        permalink) it is no longer removed (:meth:`alanews.ledger.ArticleLedger.touch`, as the audit's
-        revival), and its page goes through the write decision (a new version only if changed); any
-        other page leaves it removed. Stat ``alanews/updates/revived``."""
+        permalink) it is no longer removed (:meth:`SitemapCrawl.undo_removal`, as in the audit), and its page goes
+        through the write decision (a new version only if changed); any other page leaves it removed."""
         url = response.meta["deltafetch_key"]
         if not parse_article_url(self.base_url, response.url):
             self.logger.info("Listed, recorded removed, and redirected to %s, no article: %s stays removed",
                              response.url, url)
             self.ledger.settle(url)
             return
-        self.ledger.touch(url, None)
+        self.undo_removal(url)
         self.revived.add(url)
-        self.crawler.stats.inc_value("alanews/updates/revived")
-        self.logger.info("Listed and answering again: %s is no longer recorded removed", url)
         yield from self.parse_article(response)
 
     def _day_not_over(self, post) -> bool:
